@@ -1,0 +1,25 @@
+/** All error codes of @checkups/core (CONTRACT.md §3), documented in docs/errors.md. */
+export const CheckupsErrorCodes = {
+  CKP_ERR_UNKNOWN_SKEY: 'CKP_ERR_UNKNOWN_SKEY',
+  CKP_ERR_NO_SERVERS: 'CKP_ERR_NO_SERVERS',
+  CKP_ERR_TRY_TIMEOUT: 'CKP_ERR_TRY_TIMEOUT',
+  CKP_ERR_TRY_LIMIT: 'CKP_ERR_TRY_LIMIT',
+  CKP_ERR_INVALID_UPSTREAM: 'CKP_ERR_INVALID_UPSTREAM',
+  CKP_ERR_UPSTREAM_NOT_FOUND: 'CKP_ERR_UPSTREAM_NOT_FOUND',
+  CKP_ERR_UNKNOWN_PEER: 'CKP_ERR_UNKNOWN_PEER',
+  CKP_ERR_LOCK_TIMEOUT: 'CKP_ERR_LOCK_TIMEOUT',
+  /** the config given at start/reload is invalid (dotted-path message) */
+  CKP_ERR_INVALID_CONFIG: 'CKP_ERR_INVALID_CONFIG',
+  /** a persisted state file is corrupt or belongs to another config */
+  CKP_ERR_STATE_FILE: 'CKP_ERR_STATE_FILE',
+} as const
+export type CheckupsErrorCode = keyof typeof CheckupsErrorCodes
+
+export class CheckupsError extends Error {
+  readonly code: CheckupsErrorCode
+  constructor(code: CheckupsErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'CheckupsError'
+    this.code = code
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Every shared-dict key and counter slot checkups uses — the one place to look.
+ *
+ * Zones (DESIGN.md): `state` (health), `mutex` (leases), `locks` (resty.lock keys),
+ * `config` (upstream configs). Key strings are the original's where it had one.
+ *
+ * Invariants
+ * - `config` zone: `shd_config:<skey>` (msgpackr upstream), `checkups:skeys` (msgpackr string[]),
+ *   `config_version` (number) are written only under the `checkups:skeys` lock (in `locks`);
+ *   a writer writes the upstream(s), then the skeys list, then bumps `config_version` AND
+ *   the CONFIG_VERSION slot — readers that see the new slot value see the new data.
+ * - `state` zone: heartbeat records `checkups:peer_status:<skey>:<host>:<port>` are written
+ *   only by the heartbeat leader; passive records `checkups:passive:<skey>:<host>:<port>`
+ *   by any worker (under the zone lock, read-modify-write via the dict). After a heartbeat
+ *   round (or any record flip) the writer bumps STATE_HEARTBEAT_VERSION; after a passive
+ *   record changes its err window it bumps STATE_PASSIVE_VERSION. Worker views cache both
+ *   and refresh when the slot moves (one Atomics.load per select).
+ * - `mutex` zone: `checkups:heartbeat_lease` → msgpackr `{ worker, pid, since }`, TTL
+ *   `checkup_timer_overtime`; removed by the primary when its holder dies.
+ */
+
+/** Counter slots of the zone header (SharedDict.loadSlot/addSlot/storeSlot). */
+export const SLOT = {
+  /** config zone: mirror of `config_version` */
+  CONFIG_VERSION: 0,
+  /** state zone: bumped after each heartbeat round / record flip */
+  STATE_HEARTBEAT_VERSION: 0,
+  /** state zone: bumped when a passive record starts or ends an err window */
+  STATE_PASSIVE_VERSION: 1,
+} as const
+
+export const KEY = {
+  // config zone
+  SKEYS: 'checkups:skeys',
+  CONFIG_VERSION: 'config_version',
+  shdConfig: (skey: string) => `shd_config:${skey}`,
+  /** config zone: the config hash of the boot config (global.conf_hash or computed) */
+  CONF_HASH: 'checkups:conf_hash',
+  /** locks zone: the lock key writers hold */
+  SKEYS_LOCK: 'checkups:skeys',
+
+  // state zone
+  peerStatus: (skey: string, host: string, port: number) => `checkups:peer_status:${skey}:${host}:${port}`,
+  passive: (skey: string, host: string, port: number) => `checkups:passive:${skey}:${host}:${port}`,
+  LAST_CHECK_TIME: 'checkups:last_check_time',
+  TIMER_ALIVE: 'checkups:checkup_timer_alive',
+  START_TIME: 'checkups:start_time',
+  /** state zone: `checkups:config_timer:<worker-id>` = true with TTL (sync-timer liveness) */
+  configTimer: (workerId: number) => `checkups:config_timer:${workerId}`,
+
+  // mutex zone
+  HEARTBEAT_LEASE: 'checkups:heartbeat_lease',
+} as const

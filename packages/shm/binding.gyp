@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "shm",
+      "sources": ["src/native/shm.cc"],
+      "cflags_cc": ["-O2", "-std=c++17"],
+      "libraries": ["-lrt"]
+    }
+  ]
+}

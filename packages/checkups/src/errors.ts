@@ -12,6 +12,10 @@ export const CheckupsErrorCodes = {
   CKP_ERR_INVALID_CONFIG: 'CKP_ERR_INVALID_CONFIG',
   /** a persisted state file is corrupt or belongs to another config */
   CKP_ERR_STATE_FILE: 'CKP_ERR_STATE_FILE',
+  /** a shared zone is full: a config could not be stored (`no memory`) */
+  CKP_ERR_NO_MEMORY: 'CKP_ERR_NO_MEMORY',
+  /** `new Checkups()` without one of the zones state/mutex/locks/config, or a call out of order */
+  CKP_ERR_SETUP: 'CKP_ERR_SETUP',
 } as const
 export type CheckupsErrorCode = keyof typeof CheckupsErrorCodes
 

@@ -1,4 +1,29 @@
 export { CheckupsError, CheckupsErrorCodes, type CheckupsErrorCode } from './errors.js'
-export { STATUS_OK, STATUS_UNSTABLE, STATUS_ERR } from './records.js'
+export { STATUS_OK, STATUS_UNSTABLE, STATUS_ERR, STATUS_NAMES, encodeRecord, decodeRecord, type HeartbeatRecord, type PassiveRecord, type PeerStatusCode } from './records.js'
 export { KEY, SLOT } from './keys.js'
 export { systemClock, type Clock } from './clock.js'
+
+export { Checkups, type CheckupsOptions, type InitOptions } from './checkups.js'
+export { resolveConfig, resolveUpstream, isResolvedConfig, formatPath, hashUpstreams } from './config/resolve.js'
+export type {
+  Mode, UpstreamTyp, HeartbeatFn, ResolvedServer, ResolvedLevel, ResolvedCluster, ResolvedHttpOpts,
+  ResolvedUpstream, ResolvedGlobal, ResolvedConfig,
+} from './config/types.js'
+export { levelEntries, forEachServer, findServer } from './config/walk.js'
+export { ConfigStore, encodeUpstream, decodeUpstream, type LockLike, type LockFactory } from './config/store.js'
+export type { Dict, DictValue, SharedZones, WorkerInfo, Logger } from './shared.js'
+export { silentLogger, ZONE_NAMES } from './shared.js'
+export {
+  RoundRobin, ConsistentHash, createRoundRobin, createConsistentHash, balancerFor, hash32, hashKeyOf,
+  type Balancer, type BalancerFactory, type BalancerPeer, type RequestLike, type HashKeyOptions,
+} from './balancer/index.js'
+export { PassiveAccounting, readPassive } from './passive/accounting.js'
+export type { ReadyOkOptions, ReadyOkCallback, AttemptContext } from './try/ready-ok.js'
+export type { SelectOptions } from './try/select.js'
+export type { ClusterKey } from './try/pick.js'
+export type { PeerResult } from './view/upstream-view.js'
+export type { Status, PeerStatus, PeerStatusName } from './status.js'
+export { parseNginxUpstreams, type NginxPeer } from './nginx/parse.js'
+export type { Peer, NginxPeers } from './nginx/upstreams.js'
+export { localtime } from './time.js'
+export * from './persist/index.js'

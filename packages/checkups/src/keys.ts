@@ -51,3 +51,6 @@ export const KEY = {
   // mutex zone
   HEARTBEAT_LEASE: 'checkups:heartbeat_lease',
 } as const
+
+/** locks zone: short spin lock serialising passive-record read-modify-writes of one skey */
+export const passiveLockKey = (skey: string): string => `checkups:passive_lock:${skey}`

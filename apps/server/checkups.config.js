@@ -1,0 +1,29 @@
+// The bundled example config of `node apps/server` (used when no --config is given).
+// Upstream sections follow lua-resty-checkups' format (BEHAVIOR.md §Config); `server` is the
+// app's own section (CONTRACT.md §4).
+export default {
+  global: {
+    checkup_timer_interval: 5,
+    checkup_timer_overtime: 60,
+    default_heartbeat_enable: true,
+  },
+
+  demo: {
+    typ: 'general',
+    timeout: 2,
+    cluster: [
+      {
+        servers: [
+          { host: '127.0.0.1', port: 8081, weight: 1, max_fails: 3, fail_timeout: 10 },
+          { host: '127.0.0.1', port: 8082, weight: 1, max_fails: 3, fail_timeout: 10 },
+        ],
+      },
+    ],
+  },
+
+  server: {
+    listen: '127.0.0.1:8080',
+    admin: { listen: '127.0.0.1:9080' },
+    routes: [{ path_prefix: '/', upstream: 'demo' }],
+  },
+}

@@ -1,0 +1,126 @@
+/**
+ * Admin metrics (`GET /metrics`, Prometheus text via prom-client), declared once here
+ * (CONVENTIONS.md §12: observability is a contract; names below are stable).
+ *
+ * | metric | type | labels | source |
+ * |---|---|---|---|
+ * | `checkups_upstream_peers` | gauge | skey, status | getStatus() peers by status (shared: same on every worker) |
+ * | `checkups_config_version` | gauge | | getStatus().shd_config_version (shared) |
+ * | `checkups_heartbeat_last_check_timestamp` | gauge | | getStatus().last_check_time, seconds since the epoch |
+ * | `checkups_heartbeat_timer_alive` | gauge | | 1 when a heartbeat leader is alive |
+ * | `checkups_admin_requests_total` | counter | worker, method, route, status | this worker's admin requests |
+ *
+ * Invariants: one registry per process (not prom-client's global one); shared-state gauges are
+ * computed at scrape time from getStatus(), so any worker answers with the same values; the
+ * request counter is per worker (the `worker` label tells them apart).
+ */
+import { Counter, Gauge, Registry } from 'prom-client'
+
+export interface MetricsSource {
+  worker: { id: number }
+  getStatus(): unknown
+}
+
+export interface AdminMetrics {
+  readonly registry: Registry
+  /** `route` is the router's pattern (`/upstreams/:skey`), never the raw path (bounded labels) */
+  recordRequest(method: string, route: string, status: number): void
+  render(): Promise<string>
+  readonly contentType: string
+}
+
+let instance: AdminMetrics | undefined
+let source: MetricsSource | undefined
+
+/** The process's metrics; the first call binds the status source (later calls rebind it). */
+export function adminMetrics(src?: MetricsSource): AdminMetrics {
+  if (src) source = src
+  instance ??= createMetrics()
+  return instance
+}
+
+function createMetrics(): AdminMetrics {
+  const registry = new Registry()
+  const status = (): Record<string, unknown> => {
+    const s = source?.getStatus()
+    return typeof s === 'object' && s !== null ? (s as Record<string, unknown>) : {}
+  }
+  new Gauge({
+    name: 'checkups_upstream_peers',
+    help: 'Peers of each upstream by status (ok, err, unstable, unchecked)',
+    labelNames: ['skey', 'status'] as const,
+    registers: [registry],
+    collect() {
+      this.reset()
+      for (const [skey, byStatus] of countPeers(status())) {
+        for (const [st, n] of byStatus) this.set({ skey, status: st }, n)
+      }
+    },
+  })
+  new Gauge({
+    name: 'checkups_config_version',
+    help: 'Shared config version (config_version), bumped by each dynamic update or delete',
+    registers: [registry],
+    collect() {
+      const v = Number(status()['shd_config_version'])
+      this.set(Number.isFinite(v) ? v : 0)
+    },
+  })
+  new Gauge({
+    name: 'checkups_heartbeat_last_check_timestamp',
+    help: 'End of the last heartbeat round, seconds since the epoch (0 = never)',
+    registers: [registry],
+    collect() {
+      this.set(toEpochSeconds(status()['last_check_time']))
+    },
+  })
+  new Gauge({
+    name: 'checkups_heartbeat_timer_alive',
+    help: '1 when a heartbeat leader is alive',
+    registers: [registry],
+    collect() {
+      this.set(status()['checkup_timer_alive'] === true ? 1 : 0)
+    },
+  })
+  const requests = new Counter({
+    name: 'checkups_admin_requests_total',
+    help: 'Admin API requests answered by this worker',
+    labelNames: ['worker', 'method', 'route', 'status'] as const,
+    registers: [registry],
+  })
+  return {
+    registry,
+    contentType: registry.contentType,
+    recordRequest(method, route, code) {
+      requests.inc({ worker: String(source?.worker.id ?? ''), method, route, status: String(code) })
+    },
+    render: () => registry.metrics(),
+  }
+}
+
+/** `"cls:<skey>"` → levels (array or named object) → peers `{ status }` → counts per status. */
+export function countPeers(status: Record<string, unknown>): Map<string, Map<string, number>> {
+  const out = new Map<string, Map<string, number>>()
+  for (const [key, levels] of Object.entries(status)) {
+    if (!key.startsWith('cls:') || typeof levels !== 'object' || levels === null) continue
+    const counts = new Map<string, number>()
+    for (const level of Object.values(levels as Record<string, unknown>)) {
+      if (!Array.isArray(level)) continue
+      for (const peer of level as Array<{ status?: unknown }>) {
+        const st = typeof peer?.status === 'string' ? peer.status : 'unknown'
+        counts.set(st, (counts.get(st) ?? 0) + 1)
+      }
+    }
+    out.set(key.slice(4), counts)
+  }
+  return out
+}
+
+function toEpochSeconds(v: unknown): number {
+  if (typeof v === 'number' && Number.isFinite(v)) return v > 1e12 ? v / 1000 : v
+  if (typeof v === 'string') {
+    const t = Date.parse(v)
+    if (Number.isFinite(t)) return t / 1000
+  }
+  return 0
+}

@@ -1,0 +1,68 @@
+/**
+ * Shared pieces of the dynamic-upstream route modules (upstreams, peer, feedback, timeout,
+ * metrics): the slice of the admin router and Checkups they use, and boundary checks.
+ *
+ * Invariants: handlers validate everything they read from the request before calling core,
+ * and call core at most once — a refused request changes nothing. Errors are thrown as
+ * CheckupsError (core's codes) or AdminError; admin/errors.ts maps codes to HTTP statuses and the `{ error }` shape.
+ */
+import { CheckupsError } from '@checkups/core'
+import { AdminError } from '../errors.js'
+import type { AdminContext, AdminRequest, AdminResponse } from '../router.js'
+
+/** The part of Checkups (CONTRACT.md §3) the admin routes call. */
+export interface CheckupsApi {
+  selectPeer(skey: string, opts?: Record<string, unknown>): { host: string; port: number }
+  getStatus(): unknown
+  getUpsTimeout(skey: string): readonly [number, number, number] | undefined
+  feedbackStatus(skey: string, host: string, port: number, failed: boolean): void
+  updateUpstream(skey: string, upstream: unknown): Promise<unknown>
+  deleteUpstream(skey: string): Promise<unknown>
+  getUpstream(skey?: string): unknown
+}
+
+/** ctx.checkups seen through the methods above (the runtime types it structurally). */
+export function api(ctx: AdminContext): CheckupsApi {
+  return ctx.checkups as unknown as CheckupsApi
+}
+
+/** An skey a PUT may create: what is safe in shared-dict keys, URLs and metric labels. */
+const SKEY_RE = /^[A-Za-z0-9_.~-]{1,128}$/
+/** Top-level config keys that are not upstreams (core: `global`; apps/server: `server`). */
+const RESERVED_SKEYS = new Set(['global', 'server'])
+
+export function skeyParam(req: AdminRequest): string {
+  const skey = req.params['skey']
+  if (skey === undefined || skey === '') throw new AdminError('ADM_ERR_BAD_REQUEST', 400, 'skey: missing')
+  return skey
+}
+
+/** For writes: the skey must be a plain name, not a reserved config section. */
+export function writableSkey(req: AdminRequest): string {
+  const skey = skeyParam(req)
+  if (!SKEY_RE.test(skey)) {
+    throw new CheckupsError('CKP_ERR_INVALID_UPSTREAM', 'skey: must be 1-128 characters of A-Z a-z 0-9 _ . ~ -')
+  }
+  if (RESERVED_SKEYS.has(skey)) throw new CheckupsError('CKP_ERR_INVALID_UPSTREAM', `skey: "${skey}" is reserved`)
+  return skey
+}
+
+/** The stored upstream of `skey`, or CKP_ERR_UPSTREAM_NOT_FOUND (404). */
+export function storedUpstream(ctx: AdminContext, skey: string): unknown {
+  const ups = api(ctx).getUpstream(skey)
+  if (ups === undefined || ups === null) {
+    throw new CheckupsError('CKP_ERR_UPSTREAM_NOT_FOUND', `upstream ${skey} not found`)
+  }
+  return ups
+}
+
+/** The shared config version after a write: core's return value, else the status's. */
+export function versionAfter(ctx: AdminContext, returned: unknown): number {
+  if (typeof returned === 'number') return returned
+  const v = (api(ctx).getStatus() as { shd_config_version?: unknown } | undefined)?.shd_config_version
+  return typeof v === 'number' ? v : 0
+}
+
+export function ok(body: unknown, status = 200): AdminResponse {
+  return { status, body }
+}

@@ -1,0 +1,38 @@
+/**
+ * `POST /upstreams/:skey/feedback` `{ host, port, failed }` → passive accounting, exactly as a
+ * readyOk callback's result would feed it (BEHAVIOR.md §Passive accounting). The body is
+ * checked with the config's server rules (host non-empty string, port 1-65535, numeric strings
+ * accepted like in the config) plus `failed: boolean`; unknown skey/peer → 404.
+ */
+import { z } from 'zod'
+import { api, ok, skeyParam } from './common.js'
+import { AdminError } from '../errors.js'
+import type { Router } from '../router.js'
+
+const PORT = 'must be an integer 1-65535'
+const feedbackSchema = z.strictObject(
+  {
+    host: z.string({ error: 'must be a non-empty string' }).min(1, { error: 'must be a non-empty string' }),
+    port: z.preprocess(
+      (v) => (typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v),
+      z.number({ error: PORT }).int({ error: PORT }).min(1, { error: PORT }).max(65535, { error: PORT }),
+    ),
+    failed: z.boolean({ error: 'must be a boolean' }),
+  },
+  { error: 'must be an object { host, port, failed }' },
+)
+
+export function register(router: Router): void {
+  router.add('POST', '/upstreams/:skey/feedback', (req, ctx) => {
+    const skey = skeyParam(req)
+    const r = feedbackSchema.safeParse(req.body)
+    if (!r.success) {
+      const msg = r.error.issues
+        .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
+        .join('; ')
+      throw new AdminError('ADM_ERR_BAD_REQUEST', 400, msg)
+    }
+    api(ctx).feedbackStatus(skey, r.data.host, r.data.port, r.data.failed)
+    return ok({ ok: true })
+  })
+}

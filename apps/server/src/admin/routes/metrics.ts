@@ -1,0 +1,11 @@
+/** `GET /metrics`: Prometheus text exposition of admin/metrics.ts (declared there, once). */
+import { adminMetrics } from '../metrics.js'
+import { api } from './common.js'
+import type { Router } from '../router.js'
+
+export function register(router: Router): void {
+  router.add('GET', '/metrics', async (_req, ctx) => {
+    const m = adminMetrics({ worker: ctx.worker, getStatus: () => api(ctx).getStatus() })
+    return { status: 200, body: await m.render(), headers: { 'content-type': m.contentType } }
+  })
+}

@@ -1,0 +1,75 @@
+/**
+ * The request body as a stream undici can consume — and lose — without harming the client.
+ *
+ * Invariants:
+ * - Nothing is read from the client request until undici reads this stream, which happens
+ *   only once a connection to the peer exists. An attempt that failed to connect leaves the
+ *   client body untouched, so the next peer can receive it whole (`touched` stays false).
+ * - Once `touched`, the body is being streamed (never buffered) and cannot be replayed.
+ * - undici destroys a request body on failure; destroying this stream only detaches it from
+ *   the client request (which is paused), so the proxy can still answer the client.
+ * - Backpressure: the client request is paused whenever this stream's buffer is full.
+ */
+import type { IncomingMessage } from 'node:http'
+import { Readable } from 'node:stream'
+
+export class RequestBody extends Readable {
+  readonly #req: IncomingMessage
+  #touched = false
+  readonly #onData = (chunk: Buffer): void => {
+    if (!this.push(chunk)) this.#req.pause()
+  }
+  readonly #onEnd = (): void => {
+    this.push(null)
+  }
+  readonly #onAborted = (): void => {
+    this.destroy(Object.assign(new Error('client aborted the request body'), { code: 'PRX_CLIENT_ABORTED' }))
+  }
+
+  constructor(req: IncomingMessage) {
+    super({ highWaterMark: 64 * 1024 })
+    this.#req = req
+  }
+
+  /** true once any byte may have left the client request towards a peer */
+  get touched(): boolean {
+    return this.#touched
+  }
+
+  override _read(): void {
+    if (!this.#touched) {
+      this.#touched = true
+      const req = this.#req
+      if (req.readableEnded) {
+        this.push(null)
+        return
+      }
+      req.on('data', this.#onData)
+      req.on('end', this.#onEnd)
+      req.on('error', this.#onAborted)
+      req.on('aborted', this.#onAborted)
+    }
+    this.#req.resume()
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.#detach()
+    cb(err)
+  }
+
+  #detach(): void {
+    const req = this.#req
+    req.off('data', this.#onData)
+    req.off('end', this.#onEnd)
+    req.off('error', this.#onAborted)
+    req.off('aborted', this.#onAborted)
+    if (!req.readableEnded) req.pause()
+  }
+}
+
+/** Whether a request carries a body (RFC 9112 §6.3): Transfer-Encoding, or Content-Length > 0. */
+export function hasBody(req: IncomingMessage): boolean {
+  if (req.headers['transfer-encoding'] !== undefined) return true
+  const cl = req.headers['content-length']
+  return cl !== undefined && cl !== '0'
+}

@@ -1,0 +1,155 @@
+/**
+ * One client request through readyOk: the retry loop is checkups', this is its callback and
+ * the decision of what the client finally gets.
+ *
+ * Invariants:
+ * - At most one upstream response is held at a time; a new attempt first discards the
+ *   previous one, which readyOk judged failed (it only calls again after a failure).
+ * - The callback returns the held response (it has `status`, so `http_opts.statuses` applies)
+ *   or throws the attempt's error, so try / try_timeout / passive accounting see every
+ *   attempt exactly as for any callback.
+ * - When a retry would be unsafe (see retry/safe.ts) or the client is gone, the callback
+ *   returns a sentinel without touching the peer, which ends readyOk; the peer it was handed
+ *   is credited a success that never happened, which is harmless: a success never clears
+ *   a failure count (BEHAVIOR.md §Passive accounting).
+ * - Final answer: the accepted response; else the last held (judged-bad) response as is, as
+ *   nginx relays the last peer's answer when it stops trying; else 502/503/504 by cause.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { hasBody, RequestBody } from './body.js'
+import { codeOf, httpErrorOf, ProxyError } from './errors.js'
+import { forward, UpstreamResponse } from './forward.js'
+import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js'
+import type { PoolCache } from './pools.js'
+import { sendError } from './respond.js'
+import { canRetry, maybeSent } from './retry/safe.js'
+import { upstreamPath, type Route } from './route.js'
+import type { ProxyCheckups, ProxyLogger } from './types.js'
+
+export interface CallDeps {
+  readonly checkups: ProxyCheckups
+  readonly pools: PoolCache
+  readonly workerId: string
+  readonly proto: string
+  readonly logger: ProxyLogger | undefined
+}
+
+const STOP = Symbol('stop')
+type Outcome = UpstreamResponse | typeof STOP
+/** used when getUpsTimeout knows no value (readyOk will reject the unknown skey anyway) */
+const DEFAULT_TIMEOUTS = [60, 60, 60] as const
+
+export class ProxyCall {
+  readonly #deps: CallDeps
+  readonly #route: Route
+  readonly #req: IncomingMessage
+  readonly #res: ServerResponse
+  #attempts = 0
+  #held: UpstreamResponse | undefined
+  #current: UpstreamResponse | undefined
+  #lastError: unknown
+  #body: RequestBody | undefined
+  #sent = false
+  #unsafe = false
+  #clientGone = false
+  #headers: string[] | undefined
+  #peer: { host: string; port: number } | undefined
+
+  constructor(deps: CallDeps, route: Route, req: IncomingMessage, res: ServerResponse) {
+    this.#deps = deps
+    this.#route = route
+    this.#req = req
+    this.#res = res
+    res.on('close', () => {
+      if (res.writableFinished) return
+      this.#clientGone = true
+      this.#current?.abort(Object.assign(new Error('client closed the connection'), { code: 'PRX_CLIENT_ABORTED' }))
+    })
+  }
+
+  async run(): Promise<void> {
+    try {
+      const out = await this.#deps.checkups.readyOk<Outcome>(this.#route.upstream, this.#attempt, { request: this.#req })
+      this.#finish(out === STOP ? undefined : out, out === STOP && this.#unsafe ? new ProxyError('PRX_ERR_UNSAFE_RETRY', 'unsafe retry') : undefined)
+    } catch (err) {
+      this.#finish(undefined, err)
+    }
+  }
+
+  readonly #attempt = async (host: string, port: number): Promise<Outcome> => {
+    if (this.#clientGone) return STOP
+    if (this.#attempts > 0 && !this.#retryable()) {
+      this.#unsafe = true
+      return STOP
+    }
+    this.#held?.discard()
+    this.#held = undefined
+    this.#lastError = undefined
+    this.#attempts++
+    const [connect, send, read] = this.#deps.checkups.getUpsTimeout(this.#route.upstream) ?? DEFAULT_TIMEOUTS
+    const pool = this.#deps.pools.get(host, port, Math.round(connect * 1000))
+    const req = this.#req
+    this.#body = hasBody(req) ? new RequestBody(req) : undefined
+    const exchange = new UpstreamResponse()
+    this.#current = exchange
+    try {
+      const resp = await forward(pool, {
+        method: req.method ?? 'GET',
+        path: upstreamPath(this.#route, req.url ?? '/'),
+        headers: (this.#headers ??= upstreamRequestHeaders(req, this.#deps.proto)),
+        body: this.#body ?? null,
+        // undici's headers timer also runs while the body is written: uploads get the larger
+        // of send/read, bodiless requests exactly nginx's read timeout for the response header
+        headersTimeout: Math.round((this.#body ? Math.max(send, read) : read) * 1000),
+        bodyTimeout: Math.round(read * 1000),
+      }, exchange)
+      this.#sent = true
+      this.#held = resp
+      this.#peer = { host, port }
+      return resp
+    } catch (err) {
+      if (this.#clientGone) return STOP
+      this.#lastError = err
+      this.#sent = maybeSent({ error: err, responded: false })
+      throw err
+    }
+  }
+
+  #retryable(): boolean {
+    return canRetry({ method: this.#req.method ?? 'GET', bodyTouched: this.#body?.touched === true, sent: this.#sent })
+  }
+
+  #finish(accepted: UpstreamResponse | undefined, err: unknown): void {
+    if (this.#clientGone) {
+      this.#held?.abort(new Error('client gone'))
+      return
+    }
+    const relay = accepted ?? this.#held
+    if (relay) {
+      this.#commit(relay)
+      return
+    }
+    const httpErr = httpErrorOf(err, this.#lastError)
+    this.#deps.logger?.warn(
+      { event: 'proxy_error', upstream: this.#route.upstream, status: httpErr.status, code: codeOf(err), attempts: this.#attempts, last: codeOf(this.#lastError) },
+      `proxy: ${httpErr.message}`,
+    )
+    sendError(this.#req, this.#res, httpErr, this.#deps.workerId)
+  }
+
+  #commit(resp: UpstreamResponse): void {
+    const peer = this.#peer
+    const { checkups } = this.#deps
+    if (peer && checkups.feedbackStatus) {
+      // an accepted peer that fails mid-body (reset, body read timeout) still counts against it
+      resp.onBodyError = () => {
+        try {
+          checkups.feedbackStatus?.(this.#route.upstream, peer.host, peer.port, true)
+        } catch {
+          // the upstream may have been removed meanwhile
+        }
+      }
+    }
+    resp.commit(this.#res, clientResponseHeaders(resp.headers, this.#deps.workerId))
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Proxy errors and their HTTP mapping.
+ *
+ * Invariant: every response the proxy produces itself (not relayed from a peer) goes through
+ * `httpErrorOf`, so a cause maps to one status everywhere: no route → 404, nothing selectable
+ * → 503, every tried peer failed → 502, a timeout (connect/send/read or try_timeout) → 504.
+ * Branching is on error codes only, never on message text (CONVENTIONS.md §4).
+ */
+export const ProxyErrorCodes = {
+  /** no route matches the request's host/path (404) */
+  PRX_ERR_NO_ROUTE: 'PRX_ERR_NO_ROUTE',
+  /** the peer failed and the request cannot be replayed (body already streamed, or a non-idempotent request was sent) */
+  PRX_ERR_UNSAFE_RETRY: 'PRX_ERR_UNSAFE_RETRY',
+  /** the route names an upstream key that is not configured (503) */
+  PRX_ERR_UNKNOWN_UPSTREAM: 'PRX_ERR_UNKNOWN_UPSTREAM',
+  /** invalid `server` section (listen/routes) */
+  PRX_ERR_INVALID_CONFIG: 'PRX_ERR_INVALID_CONFIG',
+} as const
+export type ProxyErrorCode = keyof typeof ProxyErrorCodes
+
+export class ProxyError extends Error {
+  readonly code: ProxyErrorCode
+  constructor(code: ProxyErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'ProxyError'
+    this.code = code
+  }
+}
+
+export interface HttpError {
+  readonly status: 404 | 502 | 503 | 504
+  /** short cause, sent as the text body */
+  readonly message: string
+}
+
+/** undici / socket codes meaning "the peer was too slow". */
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ETIMEDOUT',
+  'CKP_ERR_TRY_TIMEOUT',
+])
+
+const TIMEOUT_TEXT: Record<string, string> = {
+  UND_ERR_CONNECT_TIMEOUT: 'connect timeout',
+  UND_ERR_HEADERS_TIMEOUT: 'read timeout (no response headers)',
+  UND_ERR_BODY_TIMEOUT: 'read timeout (response body stalled)',
+  ETIMEDOUT: 'connect timeout',
+  CKP_ERR_TRY_TIMEOUT: 'try_timeout exceeded',
+}
+
+export function codeOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null | undefined)?.code
+  return typeof code === 'string' ? code : undefined
+}
+
+export function isTimeout(err: unknown): boolean {
+  const code = codeOf(err)
+  return code !== undefined && TIMEOUT_CODES.has(code)
+}
+
+/**
+ * Maps the outcome of a failed proxy call to a response.
+ * `lastAttemptError` is the error of the last peer actually tried (undefined when no peer was
+ * tried), `callError` what readyOk rejected with (or the unsafe-retry error).
+ */
+export function httpErrorOf(callError: unknown, lastAttemptError: unknown): HttpError {
+  const code = codeOf(callError)
+  if (code === 'PRX_ERR_NO_ROUTE') return { status: 404, message: (callError as Error).message }
+  if (code === 'CKP_ERR_TRY_TIMEOUT') return { status: 504, message: 'gateway timeout: try_timeout exceeded' }
+  if (code === 'CKP_ERR_UNKNOWN_SKEY') return { status: 503, message: `service unavailable: ${(callError as Error).message}` }
+  if (lastAttemptError === undefined) {
+    // readyOk found nothing to try at all
+    return { status: 503, message: 'service unavailable: no servers available' }
+  }
+  const last = codeOf(lastAttemptError)
+  if (isTimeout(lastAttemptError)) {
+    return { status: 504, message: `gateway timeout: ${TIMEOUT_TEXT[last ?? ''] ?? 'timeout'}` }
+  }
+  const why = last ?? (lastAttemptError instanceof Error ? lastAttemptError.message : 'failed')
+  if (code === 'PRX_ERR_UNSAFE_RETRY') return { status: 502, message: `bad gateway: peer failed (${why}), request not replayable` }
+  return { status: 502, message: `bad gateway: every tried peer failed (last: ${why})` }
+}

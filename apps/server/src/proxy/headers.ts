@@ -1,0 +1,85 @@
+/**
+ * Header rewriting between client and peer (RFC 9110 §7.6.1).
+ *
+ * Invariants:
+ * - Hop-by-hop headers never cross the proxy in either direction: connection, keep-alive,
+ *   proxy-*, te, trailer, transfer-encoding, upgrade, and every header named in Connection.
+ *   `expect` is answered by the proxy's own server (100-continue) and not forwarded.
+ * - Host is passed through unchanged (undici sends a `host` header instead of the origin's).
+ * - X-Forwarded-For gets the client address appended; X-Forwarded-Proto and -Host are set
+ *   to what this proxy saw (any client-sent value is replaced, as nginx configs usually do).
+ * - Responses get `x-checkups-worker: <id>` (DESIGN.md §apps/server).
+ */
+import type { IncomingMessage } from 'node:http'
+
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'expect',
+])
+
+function isHopByHop(lower: string): boolean {
+  return HOP_BY_HOP.has(lower) || lower.startsWith('proxy-')
+}
+
+/** Lowercased header names listed in Connection values (`close` and `keep-alive` included, harmless). */
+function connectionTokens(value: string | string[] | undefined): Set<string> | undefined {
+  if (value === undefined) return undefined
+  const tokens = new Set<string>()
+  for (const v of Array.isArray(value) ? value : [value]) {
+    for (const t of v.split(',')) {
+      const name = t.trim().toLowerCase()
+      if (name) tokens.add(name)
+    }
+  }
+  return tokens
+}
+
+/**
+ * Headers for the peer, as a flat [name, value, ...] list (original case and order kept).
+ * `proto` is this listener's scheme.
+ */
+export function upstreamRequestHeaders(req: IncomingMessage, proto: string): string[] {
+  const raw = req.rawHeaders
+  const named = connectionTokens(req.headers.connection)
+  const out: string[] = []
+  let xff: string | undefined
+  let host: string | undefined
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string
+    const value = raw[i + 1] as string
+    const lower = name.toLowerCase()
+    if (isHopByHop(lower) || named?.has(lower)) continue
+    if (lower === 'x-forwarded-for') {
+      xff = xff === undefined ? value : `${xff}, ${value}`
+      continue
+    }
+    if (lower === 'x-forwarded-proto' || lower === 'x-forwarded-host') continue
+    if (lower === 'host') host = value
+    out.push(name, value)
+  }
+  const client = req.socket.remoteAddress ?? ''
+  out.push('x-forwarded-for', xff === undefined ? client : `${xff}, ${client}`)
+  out.push('x-forwarded-proto', proto)
+  if (host !== undefined) out.push('x-forwarded-host', host)
+  return out
+}
+
+export type ResponseHeaders = Record<string, string | string[] | undefined>
+
+/**
+ * Headers for the client, from a peer's parsed (lowercased) response headers. Mutates and
+ * returns `headers` (the parsed object belongs to this response alone).
+ */
+export function clientResponseHeaders(headers: ResponseHeaders, workerId: string): ResponseHeaders {
+  const named = connectionTokens(headers['connection'])
+  for (const name of Object.keys(headers)) {
+    if (isHopByHop(name) || named?.has(name)) delete headers[name]
+  }
+  headers['x-checkups-worker'] = workerId
+  return headers
+}

@@ -1,0 +1,72 @@
+/**
+ * One keep-alive undici Pool per peer, cached for the life of the proxy.
+ *
+ * Invariants:
+ * - A pool is keyed by host, port and connect timeout (the only timeout undici fixes per
+ *   pool); read/send timeouts are per request, so a timeout change in a dynamic upstream
+ *   takes effect at once without new connections.
+ * - Idle connections are closed after 4 s, below Node's default 5 s server keep-alive, so
+ *   the proxy, not the peer, closes an idle socket and a request rarely meets a socket the
+ *   peer is closing.
+ * - Pools of peers no longer used are closed after `idleMs` without a request.
+ */
+import { Pool } from 'undici'
+
+const KEEP_ALIVE_MS = 4_000
+const IDLE_POOL_MS = 60_000
+
+interface Entry {
+  pool: Pool
+  lastUsed: number
+}
+
+export class PoolCache {
+  readonly #pools = new Map<string, Entry>()
+  readonly #sweeper: NodeJS.Timeout
+  readonly #idleMs: number
+
+  constructor(idleMs = IDLE_POOL_MS) {
+    this.#idleMs = idleMs
+    this.#sweeper = setInterval(() => this.#sweep(), Math.max(1_000, idleMs / 2))
+    this.#sweeper.unref()
+  }
+
+  get(host: string, port: number, connectMs: number): Pool {
+    const key = `${host}:${port}:${connectMs}`
+    const hit = this.#pools.get(key)
+    if (hit) {
+      hit.lastUsed = Date.now()
+      return hit.pool
+    }
+    const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
+    const pool = new Pool(`http://${h}:${port}`, {
+      connect: { timeout: connectMs },
+      keepAliveTimeout: KEEP_ALIVE_MS,
+      keepAliveMaxTimeout: KEEP_ALIVE_MS,
+      pipelining: 1,
+    })
+    this.#pools.set(key, { pool, lastUsed: Date.now() })
+    return pool
+  }
+
+  get size(): number {
+    return this.#pools.size
+  }
+
+  #sweep(): void {
+    const limit = Date.now() - this.#idleMs
+    for (const [key, e] of this.#pools) {
+      if (e.lastUsed < limit) {
+        this.#pools.delete(key)
+        void e.pool.close().catch(() => {})
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#sweeper)
+    const all = [...this.#pools.values()]
+    this.#pools.clear()
+    await Promise.all(all.map((e) => e.pool.destroy().catch(() => {})))
+  }
+}

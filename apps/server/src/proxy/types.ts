@@ -1,0 +1,59 @@
+/**
+ * What the proxy needs from its surroundings, stated structurally so the proxy compiles and is
+ * testable against any object with these members: the runtime's worker ctx, or a test's
+ * minimal ctx over a Checkups instance built on plain-SAB zones.
+ */
+import type { Server } from 'node:net'
+
+/** The part of @checkups/core's Checkups the data path calls (CONTRACT.md §3). */
+export interface ProxyCheckups {
+  readyOk<T>(
+    skey: string,
+    cb: (host: string, port: number, ctx?: unknown) => T | Promise<T>,
+    opts?: { request?: unknown },
+  ): Promise<T>
+  /** [connect, send, read] in seconds, or undefined for an unknown skey */
+  getUpsTimeout(skey: string): readonly [number, number, number] | undefined
+  feedbackStatus?(skey: string, host: string, port: number, failed: boolean): void
+}
+
+/** The pino-compatible subset of a logger that the proxy uses. */
+export interface ProxyLogger {
+  info(obj: object, msg?: string): void
+  warn(obj: object, msg?: string): void
+  debug?(obj: object, msg?: string): void
+}
+
+export interface ProxyContext {
+  readonly checkups: ProxyCheckups
+  readonly worker?: { readonly id: number } | undefined
+  readonly logger?: ProxyLogger | undefined
+  /** runtime: registers the server for readiness and graceful close */
+  serve?<S extends Server>(server: S): S
+  /** runtime: runs fn on graceful stop, after the servers closed */
+  onClose?(fn: () => void | Promise<void>): void
+  /** runtime: the config module's default export (the demo reads `server.demo` from it) */
+  readonly rawConfig?: Readonly<Record<string, unknown>> | undefined
+}
+
+/** One entry of `server.routes` (CONTRACT.md §4). */
+export interface RouteConfig {
+  /** Host header to match (port ignored, case-insensitive); `*.example.com` matches subdomains */
+  readonly host?: string | null | undefined
+  /** plain string prefix of the path, as an nginx prefix location; default `/` */
+  readonly path_prefix?: string | null | undefined
+  /** upstream key (skey) */
+  readonly upstream: string
+  /** remove path_prefix from the path before forwarding */
+  readonly strip_prefix?: boolean | null | undefined
+}
+
+/** The `server` section as far as the proxy reads it. */
+export interface ProxyServerConfig {
+  /** `host:port` (`[::1]:8080` for IPv6) or an already parsed address; default 127.0.0.1:8080 */
+  readonly listen?: string | { readonly host: string; readonly port: number } | undefined
+  /** validated here (compileRoutes); the app's config loader passes them through unchecked */
+  readonly routes?: readonly unknown[] | undefined
+  /** admin listener, only used to print the URLs to try with the demo */
+  readonly admin?: { readonly listen?: { readonly host: string; readonly port: number } | string } | undefined
+}

@@ -1,0 +1,104 @@
+/**
+ * 50 MB bodies both ways are streamed: the proxy (its own process, so its RSS is its own)
+ * grows by far less than the body size while relaying them. Samples are taken every ~20 ms
+ * during the transfer, each after a GC in the child (see fixtures/proxy-child.mjs).
+ */
+import { fork, type ChildProcess } from 'node:child_process'
+import { request } from 'node:http'
+import { Readable } from 'node:stream'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startBackend, type Backend } from './fixtures/backend.js'
+
+const SIZE = 50 * 1024 * 1024
+const MAX_GROWTH = 25 * 1024 * 1024
+
+let backend: Backend
+let child: ChildProcess
+let port = 0
+
+function rss(): Promise<number> {
+  return new Promise((resolve) => {
+    const on = (m: { rss?: number }): void => {
+      if (typeof m.rss !== 'number') return
+      child.off('message', on)
+      resolve(m.rss)
+    }
+    child.on('message', on)
+    child.send('rss')
+  })
+}
+
+/** Runs `transfer` while sampling the proxy's RSS; resolves to [result, peak RSS]. */
+async function measured<T>(transfer: Promise<T>): Promise<[T, number]> {
+  let peak = 0
+  let done = false
+  const sampler = (async () => {
+    while (!done) {
+      peak = Math.max(peak, await rss())
+      await new Promise((r) => setTimeout(r, 20))
+    }
+  })()
+  const out = await transfer.finally(() => (done = true))
+  await sampler
+  return [out, Math.max(peak, await rss())]
+}
+
+beforeAll(async () => {
+  backend = await startBackend('big')
+  const config = { global: { default_heartbeat_enable: false }, big: { cluster: [{ servers: [{ host: '127.0.0.1', port: backend.port }] }] } }
+  const script = fileURLToPath(new URL('./fixtures/proxy-child.mjs', import.meta.url))
+  child = fork(script, [JSON.stringify(config), JSON.stringify([{ upstream: 'big' }])], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: ['--expose-gc'],
+  })
+  port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)))
+})
+
+afterAll(async () => {
+  if (child.pid !== undefined && child.exitCode === null) {
+    const exited = new Promise((r) => child.once('exit', r))
+    process.kill(child.pid, 'SIGTERM')
+    await exited
+  }
+  await backend.close()
+})
+
+describe('proxy: streaming', () => {
+  it('a 50 MB response is streamed: proxy RSS grows < 25 MB', async () => {
+    const base = await rss()
+    const download = new Promise<number>((resolve, reject) => {
+      request({ port, path: `/big/${SIZE}` }, (res) => {
+        let n = 0
+        res.on('data', (c: Buffer) => (n += c.length))
+        res.on('end', () => resolve(n))
+        res.on('error', reject)
+      })
+        .on('error', reject)
+        .end()
+    })
+    const [bytes, peak] = await measured(download)
+    expect(bytes).toBe(SIZE)
+    expect(peak - base).toBeLessThan(MAX_GROWTH)
+  })
+
+  it('a 50 MB request body is streamed: proxy RSS grows < 25 MB', async () => {
+    const base = await rss()
+    const chunk = Buffer.alloc(64 * 1024, 'u')
+    const body = Readable.from((function* () {
+      for (let sent = 0; sent < SIZE; sent += chunk.length) yield chunk
+    })())
+    const upload = new Promise<{ received: number }>((resolve, reject) => {
+      const req = request({ port, path: '/echo-count', method: 'PUT', headers: { 'content-length': String(SIZE) } }, (res) => {
+        let text = ''
+        res.on('data', (c: Buffer) => (text += c))
+        res.on('end', () => resolve(JSON.parse(text) as { received: number }))
+      })
+      req.on('error', reject)
+      body.pipe(req)
+    })
+    const [reply, peak] = await measured(upload)
+    expect(reply.received).toBe(SIZE)
+    expect(peak - base).toBeLessThan(MAX_GROWTH)
+  })
+})

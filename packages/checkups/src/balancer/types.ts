@@ -1,0 +1,23 @@
+/**
+ * The balancer interface. A balancer owns the per-worker selection state of ONE level
+ * (cluster) of one upstream; it never reads shared memory: availability is handed in as a
+ * byte per peer (1 = may be picked), derived by the worker view from heartbeat + passive
+ * records and the per-call exclusions (CONVENTIONS.md §6).
+ */
+export interface BalancerPeer {
+  /** stable identity, `host:port` (the hash ring is built from it) */
+  readonly id: string
+  readonly weight: number
+}
+
+export interface Balancer {
+  /**
+   * The index of the chosen peer among those with `avail[i] !== 0`, or -1 when none is.
+   * `key` is used by hash balancers only.
+   */
+  pick(avail: Uint8Array, key: string): number
+  /** Feedback after an attempt on peer `index` (round-robin halves its effective weight). */
+  report(index: number, failed: boolean): void
+}
+
+export type BalancerFactory = (peers: readonly BalancerPeer[]) => Balancer

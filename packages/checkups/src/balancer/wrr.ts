@@ -1,0 +1,54 @@
+/**
+ * Smooth weighted round-robin, nginx's algorithm as the original implements it
+ * (BEHAVIOR.md §Smooth weighted round-robin).
+ *
+ * Invariants: for each available peer `cw += ew; total += ew; if (ew < weight) ew++`; the
+ * largest `cw` wins, the first listed wins ties (strict `>`); the winner gets `cw -= total`.
+ * Unavailable peers are untouched. A level of one server does no arithmetic. A failed
+ * attempt halves the effective weight (`ew = ceil(ew / 2)`). Reference cycles: weights
+ * A1 B4 C3 E6 → EBCEBEACEBECBE; A1 B2 C3 → CBACBC.
+ */
+import type { Balancer, BalancerPeer } from './types.js'
+
+export class RoundRobin implements Balancer {
+  private readonly n: number
+  private readonly weight: Float64Array
+  private readonly ew: Float64Array
+  private readonly cw: Float64Array
+
+  constructor(peers: readonly BalancerPeer[]) {
+    this.n = peers.length
+    this.weight = Float64Array.from(peers, (p) => p.weight)
+    this.ew = Float64Array.from(peers, (p) => p.weight)
+    this.cw = new Float64Array(peers.length)
+  }
+
+  pick(avail: Uint8Array, _key?: string): number {
+    const n = this.n
+    if (n === 1) return avail[0] === 1 ? 0 : -1
+    const { weight, ew, cw } = this
+    let best = -1
+    let max = 0
+    let total = 0
+    for (let i = 0; i < n; i++) {
+      if (avail[i] !== 1) continue
+      const e = ew[i]!
+      const c = cw[i]! + e
+      cw[i] = c
+      total += e
+      if (e < weight[i]!) ew[i] = e + 1
+      if (best === -1 || c > max) {
+        max = c
+        best = i
+      }
+    }
+    if (best !== -1) cw[best] = max - total
+    return best
+  }
+
+  report(index: number, failed: boolean): void {
+    if (failed && index >= 0 && index < this.n) this.ew[index] = Math.ceil(this.ew[index]! / 2)
+  }
+}
+
+export const createRoundRobin = (peers: readonly BalancerPeer[]): Balancer => new RoundRobin(peers)

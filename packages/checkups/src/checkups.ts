@@ -1,0 +1,268 @@
+/**
+ * The Checkups facade (CONTRACT.md §3): wires config store, worker view, try engine, passive
+ * accounting, status, dynamic upstreams, heartbeat and the sync backstop timer.
+ *
+ * Lifecycle: primary → `init(config)` (seeds the config zone), `onWorkerExit(pid)`;
+ * worker → `prepareChecker(config)`, `createChecker()`, then the request API; `stop()`.
+ * Invariants: every request-path call syncs the worker view first (three atomic loads);
+ * dynamic writes hold the `checkups:skeys` lock, persist under it, and refresh the calling
+ * worker's view before resolving.
+ */
+import { Lock, type SharedDict } from '@checkups/shdict'
+import { type Clock, systemClock } from './clock.js'
+import { isResolvedConfig, resolveConfig, resolveUpstream } from './config/resolve.js'
+import { ConfigStore, type LockFactory } from './config/store.js'
+import type { HeartbeatFn, ResolvedConfig, ResolvedUpstream } from './config/types.js'
+import { findServer } from './config/walk.js'
+import { buildUpstream, checkUpstreamInput } from './dynamic/build.js'
+import { CheckupsError } from './errors.js'
+import { KEY } from './keys.js'
+import { PassiveAccounting } from './passive/accounting.js'
+import type { Persistence, StateSnapshot } from './persist/index.js'
+import { type SharedZones, type Logger, type WorkerInfo, ZONE_NAMES, silentLogger } from './shared.js'
+import { type Status, buildStatus } from './status.js'
+import { localtime } from './time.js'
+import { type ReadyOkCallback, type ReadyOkOptions, readyOk } from './try/ready-ok.js'
+import { type SelectOptions, selectPeer } from './try/select.js'
+import type { PeerResult, UpstreamView } from './view/upstream-view.js'
+import { WorkerView } from './view/worker-view.js'
+import { type NginxPeers, NginxUpstreams } from './nginx/upstreams.js'
+import { SyncTimer } from './sync-timer.js'
+import { HeartbeatHost } from './heartbeat-host.js'
+
+export interface CheckupsOptions {
+  shared: SharedZones<SharedDict>
+  worker?: WorkerInfo
+  clock?: Clock
+  logger?: Logger
+  persistence?: Persistence
+  /** seconds to wait for the `checkups:skeys` lock (resty.lock timeout, default 5) */
+  lockTimeout?: number
+  /** directory a relative `global.nginx_conf` is resolved against (default: process.cwd()) */
+  configDir?: string
+}
+
+export interface InitOptions {
+  /** a persisted snapshot (persist/loadStateFile) to apply instead of the config's upstreams */
+  restore?: StateSnapshot | undefined
+}
+
+function toResolved(config: unknown): ResolvedConfig {
+  return isResolvedConfig(config) ? config : resolveConfig(config)
+}
+
+function customHeartbeats(cfg: ResolvedConfig): Map<string, HeartbeatFn> {
+  const m = new Map<string, HeartbeatFn>()
+  for (const [skey, ups] of Object.entries(cfg.upstreams)) if (ups.heartbeat) m.set(skey, ups.heartbeat)
+  return m
+}
+
+export class Checkups {
+  readonly zones: SharedZones<SharedDict>
+  readonly worker: WorkerInfo
+  private readonly clock: Clock
+  private readonly logger: Logger
+  private readonly store: ConfigStore
+  private readonly passive: PassiveAccounting
+  private readonly persistence: Persistence | undefined
+  private readonly nginx: NginxUpstreams
+  private local: ResolvedConfig | undefined
+  private heartbeats = new Map<string, HeartbeatFn>()
+  private view: WorkerView | undefined
+  private readonly syncTimer: SyncTimer
+  private readonly hb: HeartbeatHost
+
+  constructor(opts: CheckupsOptions) {
+    for (const z of ZONE_NAMES) {
+      if (!opts.shared?.[z]) throw new CheckupsError('CKP_ERR_SETUP', `shared zone "${z}" is missing`)
+    }
+    this.zones = opts.shared
+    this.worker = opts.worker ?? { id: 0, count: 1, pid: process.pid }
+    this.clock = opts.clock ?? systemClock
+    this.logger = opts.logger ?? silentLogger
+    this.persistence = opts.persistence
+    const timeout = opts.lockTimeout ?? 5
+    const newLock: LockFactory = (d) => new Lock(d as SharedDict, { timeout })
+    this.store = new ConfigStore(this.zones.config, this.zones.locks, newLock)
+    this.passive = new PassiveAccounting(this.zones.state, this.zones.locks, this.clock, this.logger)
+    this.nginx = new NginxUpstreams(opts.configDir ?? process.cwd())
+    this.syncTimer = new SyncTimer(this.zones.state, this.clock, this.worker.id, () => this.view?.sync())
+    this.hb = new HeartbeatHost(this.zones, this.clock, this.worker, this.logger, () => this.currentUpstreams(), () => this.heartbeats)
+  }
+
+  /** Primary (init_by_lua): validates `config` and seeds the config zone. */
+  init(config: unknown, opts: InitOptions = {}): ResolvedConfig {
+    const cfg = this.expand(toResolved(config))
+    const hbs = customHeartbeats(cfg)
+    let upstreams = cfg.upstreams
+    let version: number | undefined
+    if (opts.restore) {
+      const restored: Record<string, ResolvedUpstream> = {}
+      for (const [skey, raw] of Object.entries(opts.restore.upstreams)) {
+        restored[skey] = resolveUpstream(skey, { ...(raw as object), heartbeat: hbs.get(skey) ?? null })
+      }
+      upstreams = restored
+      version = opts.restore.version
+    }
+    this.store.init(upstreams, cfg.conf_hash, version)
+    this.zones.state.set(KEY.START_TIME, localtime(this.clock.now()))
+    return cfg
+  }
+
+  /** Worker (init_worker_by_lua): builds this worker's view from the config zone. */
+  prepareChecker(config: unknown): ResolvedConfig {
+    const cfg = this.expand(toResolved(config))
+    this.local = cfg
+    this.heartbeats = customHeartbeats(cfg)
+    this.store.seedIfEmpty(cfg.upstreams, cfg.conf_hash)
+    this.zones.state.add(KEY.START_TIME, localtime(this.clock.now()))
+    this.view = new WorkerView(this.zones, this.store, this.clock, cfg, this.heartbeats)
+    this.view.sync()
+    return cfg
+  }
+
+  /** Worker: starts the sync backstop timer and the heartbeat candidacy. */
+  createChecker(): void {
+    const cfg = this.requireLocal()
+    if (cfg.global.checkup_shd_sync_enable) {
+      this.syncTimer.start(cfg.global.shd_config_timer_interval, cfg.global.checkup_timer_overtime)
+    }
+    this.hb.start(cfg)
+  }
+
+  /** Clears timers and leaves the heartbeat (graceful stop / reload); a leader frees its lease. */
+  stop(): Promise<void> {
+    this.syncTimer.stop()
+    return this.hb.stop()
+  }
+
+  /** Primary: a worker died — drop the heartbeat lease it held so another takes over at once. */
+  onWorkerExit(pid: number): boolean {
+    return this.hb.releaseLease(pid)
+  }
+
+  /** True when this worker currently runs the heartbeat. */
+  isHeartbeatLeader(): boolean {
+    return this.hb.isLeader()
+  }
+
+  readyOk<T>(skey: string, cb: ReadyOkCallback<T>, opts?: ReadyOkOptions): Promise<T> {
+    let u: UpstreamView
+    try {
+      u = this.upstreamView(skey)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    const env = { clock: this.clock, passive: this.passive, sync: () => this.view?.sync() }
+    return readyOk(env, u, cb, opts)
+  }
+
+  selectPeer(skey: string, opts?: SelectOptions): PeerResult {
+    return selectPeer(this.clock, this.passive, this.upstreamView(skey), opts)
+  }
+
+  getStatus(): Status {
+    const view = this.requireView()
+    const cfg = this.requireLocal()
+    return buildStatus({
+      zones: this.zones, upstreams: view.upstreams(), defaultHeartbeat: cfg.global.default_heartbeat_enable,
+      confHash: this.store.readConfHash() ?? cfg.conf_hash, shdConfigVersion: view.shdConfigVersion,
+      workerCount: this.worker.count, now: this.clock.now(),
+    })
+  }
+
+  /** `[connect, send, read]` timeouts in seconds (the original's get_ups_timeout). */
+  getUpsTimeout(skey: string): [connect: number, send: number, read: number] | undefined {
+    const ups = this.requireView().get(skey)?.ups
+    if (!ups) return undefined
+    return [ups.timeout, ups.send_timeout ?? ups.timeout, ups.read_timeout ?? ups.timeout]
+  }
+
+  feedbackStatus(skey: string, host: string, port: number, failed: boolean): void {
+    const u = this.upstreamView(skey)
+    const srv = findServer(u.ups, host, Number(port))
+    if (srv === undefined) throw new CheckupsError('CKP_ERR_UNKNOWN_PEER', `unknown host:port${host}:${port}`)
+    this.passive.report(skey, u.ups, srv, failed)
+    this.view?.sync()
+  }
+
+  async updateUpstream(skey: string, upstream: unknown): Promise<number> {
+    checkUpstreamInput(upstream)
+    const view = this.requireView()
+    const version = await this.store.withLock(() => {
+      view.sync()
+      const stored = view.get(skey)?.ups
+      const ups = buildUpstream(skey, upstream, stored, this.heartbeats.get(skey) ?? null)
+      const v = this.store.writeUpstream(skey, ups)
+      this.persist(v)
+      return v
+    })
+    view.sync()
+    return version
+  }
+
+  async deleteUpstream(skey: string): Promise<number> {
+    const view = this.requireView()
+    const version = await this.store.withLock(() => {
+      const v = this.store.deleteUpstream(skey)
+      if (v === false) throw new CheckupsError('CKP_ERR_UPSTREAM_NOT_FOUND', `upstream ${skey} not found`)
+      this.persist(v)
+      return v
+    })
+    view.sync()
+    return version
+  }
+
+  getUpstream(): Record<string, ResolvedUpstream>
+  getUpstream(skey: string): ResolvedUpstream | undefined
+  getUpstream(skey?: string): ResolvedUpstream | Record<string, ResolvedUpstream> | undefined {
+    const view = this.requireView()
+    if (skey === undefined) return view.upstreams()
+    return view.get(skey)?.ups
+  }
+
+  /** Peers of an nginx `upstream NAME { ... }` block of `global.nginx_conf`, `down` kept in sync. */
+  getUpstreamPeers(name: string): NginxPeers | undefined {
+    const cfg = this.local
+    if (!cfg) return undefined
+    const sync = cfg.global.ups_status_sync_enable
+    return this.nginx.peers(cfg.global.nginx_conf, name, (n, host, port) => (sync ? this.hb.peerDown(n, host, port) : undefined))
+  }
+
+  /** The resolved config this worker was prepared with. */
+  get config(): ResolvedConfig | undefined {
+    return this.local
+  }
+
+  private persist(version: number): void {
+    if (!this.persistence) return
+    const upstreams: Record<string, unknown> = {}
+    for (const [skey, ups] of Object.entries(this.currentUpstreams())) upstreams[skey] = { ...ups, heartbeat: undefined }
+    const confHash = this.store.readConfHash() ?? this.local?.conf_hash ?? ''
+    this.persistence.save({ version, conf_hash: confHash, upstreams: JSON.parse(JSON.stringify(upstreams)) })
+  }
+
+  private currentUpstreams(): Record<string, ResolvedUpstream> {
+    return this.view?.upstreams() ?? {}
+  }
+
+  private expand(cfg: ResolvedConfig): ResolvedConfig {
+    return this.nginx.expand(cfg)
+  }
+
+  private upstreamView(skey: string): UpstreamView {
+    const u = this.requireView().get(skey)
+    if (!u) throw new CheckupsError('CKP_ERR_UNKNOWN_SKEY', `unknown skey ${skey}`)
+    return u
+  }
+
+  private requireView(): WorkerView {
+    if (!this.view) throw new CheckupsError('CKP_ERR_SETUP', 'prepareChecker(config) has not been called')
+    return this.view
+  }
+
+  private requireLocal(): ResolvedConfig {
+    if (!this.local) throw new CheckupsError('CKP_ERR_SETUP', 'prepareChecker(config) has not been called')
+    return this.local
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * The config boundary: `resolveConfig(raw)` validates the original's format once, fills the
+ * defaults, normalises (ports → numbers) and deep-freezes. Errors are CKP_ERR_INVALID_CONFIG
+ * with a dotted path: `ups1.cluster[0].servers[1].port: must be an integer 1-65535`.
+ *
+ * Invariants: the caller's object is never mutated (zod builds new objects and drops unknown
+ * keys); custom `heartbeat` functions are kept by reference; top-level keys whose value has a
+ * `cluster` are upstreams, `global` is global, anything else is ignored.
+ */
+import { createHash } from 'node:crypto'
+import type { z } from 'zod'
+import { CheckupsError } from '../errors.js'
+import { deepFreeze } from './freeze.js'
+import { globalSchema, levelSchema, upstreamSchema } from './schema.js'
+import type { ResolvedCluster, ResolvedConfig, ResolvedGlobal, ResolvedLevel, ResolvedUpstream } from './types.js'
+
+type Path = readonly (string | number)[]
+
+/** `['ups1', 'cluster', 0, 'servers', 1, 'port']` → `ups1.cluster[0].servers[1].port` */
+export function formatPath(path: Path): string {
+  let out = ''
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`
+    else out += out === '' ? seg : `.${seg}`
+  }
+  return out
+}
+
+function fail(code: 'CKP_ERR_INVALID_CONFIG' | 'CKP_ERR_INVALID_UPSTREAM', path: Path, msg: string): never {
+  throw new CheckupsError(code, path.length ? `${formatPath(path)}: ${msg}` : msg)
+}
+
+export type ConfigErrorCode = 'CKP_ERR_INVALID_CONFIG' | 'CKP_ERR_INVALID_UPSTREAM'
+
+function parse<T extends z.ZodType>(schema: T, raw: unknown, path: Path, code: ConfigErrorCode): z.output<T> {
+  const r = schema.safeParse(raw)
+  if (r.success) return r.data
+  const msgs = r.error.issues.map((i) => {
+    const p = formatPath([...path, ...(i.path as (string | number)[])])
+    return p ? `${p}: ${i.message}` : i.message
+  })
+  throw new CheckupsError(code, msgs.join('; '))
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v)
+
+export interface ResolveUpstreamOptions {
+  /** the error code to throw (config at start vs a dynamic update) */
+  code?: ConfigErrorCode
+}
+
+function resolveCluster(raw: unknown, path: Path, code: ConfigErrorCode): ResolvedCluster {
+  if (Array.isArray(raw)) {
+    if (raw.length === 0) fail(code, path, 'must not be empty')
+    return raw.map((lvl, i) => parse(levelSchema, lvl, [...path, i], code) as ResolvedLevel)
+  }
+  if (!isPlainObject(raw)) fail(code, path, 'must be an array of levels or an object of named clusters')
+  const names = Object.keys(raw)
+  if (names.length === 0) fail(code, path, 'must not be empty')
+  const out: Record<string, ResolvedLevel> = {}
+  for (const name of names) out[name] = parse(levelSchema, raw[name], [...path, name], code) as ResolvedLevel
+  return out
+}
+
+/** Validates one upstream (`raw` must have `cluster`); the result is deep-frozen. */
+export function resolveUpstream(skey: string, raw: unknown, opts: ResolveUpstreamOptions = {}): ResolvedUpstream {
+  const code = opts.code ?? 'CKP_ERR_INVALID_CONFIG'
+  if (!isPlainObject(raw)) fail(code, [skey], 'must be an object')
+  const base = parse(upstreamSchema, raw, [skey], code)
+  const cluster = resolveCluster(raw.cluster, [skey, 'cluster'], code)
+  return deepFreeze({ ...base, cluster } as ResolvedUpstream)
+}
+
+export function resolveGlobal(raw: unknown): ResolvedGlobal {
+  const g = parse(globalSchema, raw ?? {}, ['global'], 'CKP_ERR_INVALID_CONFIG')
+  return deepFreeze({
+    ...g,
+    shd_config_timer_interval: g.shd_config_timer_interval ?? g.checkup_timer_interval,
+  })
+}
+
+/** True for a top-level config value that declares an upstream. */
+export function isUpstreamEntry(key: string, value: unknown): boolean {
+  return key !== 'global' && isPlainObject(value) && value.cluster !== undefined
+}
+
+/** Stable JSON (sorted keys, functions by source) for hashing. */
+export function stableStringify(v: unknown): string {
+  if (typeof v === 'function') return JSON.stringify(`[function ${v.toString()}]`)
+  if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>
+    return `{${Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${stableStringify(o[k])}`).join(',')}}`
+  }
+  return JSON.stringify(v) ?? 'null'
+}
+
+/** A stable hash of the upstream configs: 16 hex chars of sha256. */
+export function hashUpstreams(upstreams: Readonly<Record<string, ResolvedUpstream>>): string {
+  return createHash('sha256').update(stableStringify(upstreams)).digest('hex').slice(0, 16)
+}
+
+const resolved = new WeakSet<object>()
+
+/** Brands a config built from resolved parts (so it is not validated twice). */
+export function markResolved(cfg: ResolvedConfig): ResolvedConfig {
+  resolved.add(cfg)
+  return cfg
+}
+
+/** True for the output of `resolveConfig` (or `markResolved`). */
+export function isResolvedConfig(v: unknown): v is ResolvedConfig {
+  return typeof v === 'object' && v !== null && resolved.has(v)
+}
+
+/**
+ * Validates a whole config module's default export.
+ * @example resolveConfig({ global: { checkup_timer_interval: 2 }, ups1: { cluster: [{ servers: [] }] } })
+ */
+export function resolveConfig(raw: unknown): ResolvedConfig {
+  if (isResolvedConfig(raw)) return raw
+  if (!isPlainObject(raw)) fail('CKP_ERR_INVALID_CONFIG', [], 'config must be an object')
+  const global = resolveGlobal(raw.global)
+  const upstreams: Record<string, ResolvedUpstream> = {}
+  for (const [key, value] of Object.entries(raw)) {
+    if (isUpstreamEntry(key, value)) upstreams[key] = resolveUpstream(key, value)
+  }
+  const conf_hash = global.conf_hash ?? hashUpstreams(upstreams)
+  return markResolved(deepFreeze({ global, upstreams, conf_hash }))
+}

@@ -1,0 +1,74 @@
+/**
+ * Resolved config types: what `resolveConfig` returns, deep-frozen, no optional fields
+ * (an absent optional value is `null`). Keys are the original's, snake_case (BEHAVIOR.md §Config).
+ */
+export type Mode = 'wrr' | 'hash' | 'url_hash' | 'ip_hash' | 'header_hash'
+export type UpstreamTyp = 'general' | 'redis' | 'mysql' | 'http'
+
+/** A custom heartbeat from the config module (CONTRACT.md §3). Functions never enter shm. */
+export type HeartbeatFn = (host: string, port: number, ups: ResolvedUpstream) => unknown
+
+export interface ResolvedServer {
+  readonly host: string
+  readonly port: number
+  readonly weight: number
+  readonly max_fails: number
+  readonly fail_timeout: number
+}
+
+export interface ResolvedLevel {
+  readonly servers: readonly ResolvedServer[]
+  /** name of an nginx `upstream` block feeding this level, or null */
+  readonly upstream: string | null
+  readonly upstream_only_backup: boolean
+  readonly upstream_skip_down: boolean
+}
+
+/** An array of levels (level n = index n-1) or named clusters in definition order. */
+export type ResolvedCluster = readonly ResolvedLevel[] | Readonly<Record<string, ResolvedLevel>>
+
+export interface ResolvedHttpOpts {
+  readonly query: string | null
+  readonly statuses: Readonly<Record<string, boolean>> | null
+}
+
+export interface ResolvedUpstream {
+  /** heartbeat enabled; null = follow global.default_heartbeat_enable */
+  readonly enable: boolean | null
+  readonly typ: UpstreamTyp
+  readonly timeout: number
+  readonly read_timeout: number | null
+  readonly send_timeout: number | null
+  readonly http_opts: ResolvedHttpOpts | null
+  readonly mode: Mode
+  readonly protected: boolean
+  readonly sensibility: number
+  readonly try: number | null
+  readonly try_timeout: number | null
+  readonly name: string | null
+  readonly user: string | null
+  readonly pass: string | null
+  readonly charset: string | null
+  readonly heartbeat: HeartbeatFn | null
+  readonly cluster: ResolvedCluster
+}
+
+export interface ResolvedGlobal {
+  readonly checkup_timer_interval: number
+  readonly checkup_timer_overtime: number
+  readonly default_heartbeat_enable: boolean
+  readonly checkup_shd_sync_enable: boolean
+  readonly shd_config_timer_interval: number
+  readonly ups_status_sync_enable: boolean
+  readonly ups_status_timer_interval: number
+  readonly conf_hash: string | null
+  /** path of an nginx.conf whose `upstream` blocks feed levels (absolute once resolved) */
+  readonly nginx_conf: string | null
+}
+
+export interface ResolvedConfig {
+  readonly global: ResolvedGlobal
+  readonly upstreams: Readonly<Record<string, ResolvedUpstream>>
+  /** global.conf_hash, or a stable hash of the upstream configs */
+  readonly conf_hash: string
+}

@@ -1,0 +1,28 @@
+/** Iteration helpers over a resolved upstream's clusters (levels in order, or names in order). */
+import type { ResolvedLevel, ResolvedServer, ResolvedUpstream } from './types.js'
+
+/** `[key, level]` pairs: level numbers 1..n for an array, names in definition order otherwise. */
+export function levelEntries(ups: Pick<ResolvedUpstream, 'cluster'>): [string | number, ResolvedLevel][] {
+  const c = ups.cluster
+  if (Array.isArray(c)) return (c as readonly ResolvedLevel[]).map((l, i) => [i + 1, l])
+  return Object.entries(c as Readonly<Record<string, ResolvedLevel>>)
+}
+
+/** The level a cluster_key entry names (a level number for arrays, a name otherwise). */
+export function levelByKey(ups: Pick<ResolvedUpstream, 'cluster'>, key: string | number): ResolvedLevel | undefined {
+  const c = ups.cluster
+  if (Array.isArray(c)) return typeof key === 'number' ? (c as readonly ResolvedLevel[])[key - 1] : undefined
+  return typeof key === 'string' && Object.hasOwn(c, key) ? (c as Readonly<Record<string, ResolvedLevel>>)[key] : undefined
+}
+
+export function forEachServer(ups: Pick<ResolvedUpstream, 'cluster'>, fn: (s: ResolvedServer, key: string | number) => void): void {
+  for (const [key, level] of levelEntries(ups)) for (const s of level.servers) fn(s, key)
+}
+
+/** The first server `host:port` of any cluster, or undefined. */
+export function findServer(ups: Pick<ResolvedUpstream, 'cluster'>, host: string, port: number): ResolvedServer | undefined {
+  for (const [, level] of levelEntries(ups)) {
+    for (const s of level.servers) if (s.host === host && s.port === port) return s
+  }
+  return undefined
+}

@@ -1,0 +1,65 @@
+/**
+ * Where core plugs in the heartbeat of `./heartbeat/index.ts` (another module, same package):
+ * it hands over the zones, clock, worker identity, a getter of the CURRENT upstreams
+ * (dynamic ones included, custom heartbeats attached) and the custom heartbeat functions.
+ */
+import type { Clock } from './clock.js'
+import type { ResolvedConfig, ResolvedUpstream } from './config/types.js'
+import type { HeartbeatFn } from './config/types.js'
+import { KEY } from './keys.js'
+import { type HeartbeatRecord, STATUS_ERR, decodeRecord } from './records.js'
+import { type Logger, type SharedZones, type WorkerInfo, asBytes } from './shared.js'
+import { type Heartbeat, createHeartbeat, releaseLease } from './heartbeat/index.js'
+
+export class HeartbeatHost {
+  private hb: Heartbeat | undefined
+
+  constructor(
+    private readonly zones: SharedZones,
+    private readonly clock: Clock,
+    private readonly worker: WorkerInfo,
+    private readonly logger: Logger,
+    private readonly getUpstreams: () => Record<string, ResolvedUpstream>,
+    private readonly customHeartbeats: () => ReadonlyMap<string, HeartbeatFn>,
+  ) {}
+
+  start(cfg: ResolvedConfig): void {
+    if (this.hb) return
+    this.hb = createHeartbeat({
+      shared: this.zones,
+      clock: this.clock,
+      worker: this.worker,
+      logger: this.logger,
+      getConfig: () => ({ global: cfg.global, upstreams: this.getUpstreams() }),
+      customHeartbeats: Object.fromEntries(this.customHeartbeats()),
+    })
+    this.hb.start()
+  }
+
+  /** Stops candidacy/rounds; a leader hands its lease back. */
+  async stop(): Promise<void> {
+    const hb = this.hb
+    this.hb = undefined
+    await hb?.stop()
+  }
+
+  isLeader(): boolean {
+    return this.hb?.isLeader() ?? false
+  }
+
+  /** Primary: removes the lease `pid` held (true when there was one). */
+  releaseLease(pid: number): boolean {
+    return releaseLease(this.zones.mutex, pid)
+  }
+
+  /** An nginx peer is `down` when some level fed by block `name` has its heartbeat status err. */
+  peerDown(name: string, host: string, port: number): boolean {
+    for (const [skey, ups] of Object.entries(this.getUpstreams())) {
+      const levels = Array.isArray(ups.cluster) ? ups.cluster : Object.values(ups.cluster)
+      if (!levels.some((l) => l.upstream === name)) continue
+      const rec = decodeRecord<HeartbeatRecord>(asBytes(this.zones.state.get(KEY.peerStatus(skey, host, port))))
+      if (rec?.status === STATUS_ERR) return true
+    }
+    return false
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Round planning: which upstreams are checked, each one's peers in server order over all
+ * levels, and the distinct probes to run (a peer shared by several clusters/upstreams with the
+ * same probe parameters is probed once per round — see probes/index.ts for the identity).
+ *
+ * - An upstream is skipped when `enable === false`, or `enable` is unset and
+ *   `default_heartbeat_enable` is false (the original's rule).
+ * - Levels: array order, or named clusters in definition order.
+ * - A host:port repeated within one upstream is listed once (its first position), so its
+ *   record sees one result per round.
+ * - Custom heartbeat: `ups.heartbeat`, else `customHeartbeats[skey]` (dynamic upstreams lose
+ *   functions when they pass through shared memory; the config module keeps them).
+ */
+import { KEY } from '../keys.js'
+import { probeId } from './probes/index.js'
+import type { HeartbeatFn, LevelLike, UpstreamLike } from './types.js'
+
+export interface PlannedPeer {
+  host: string
+  port: number
+  /** record key */
+  key: string
+  /** probe identity (key of RoundPlan.probes) */
+  probe: string
+}
+
+export interface PlannedUpstream {
+  skey: string
+  protected: boolean
+  sensibility: number
+  peers: PlannedPeer[]
+}
+
+export interface PlannedProbe {
+  host: string
+  port: number
+  skey: string
+  ups: UpstreamLike
+  custom: HeartbeatFn | undefined
+}
+
+export interface RoundPlan {
+  upstreams: PlannedUpstream[]
+  probes: Map<string, PlannedProbe>
+}
+
+export interface PlanOptions {
+  defaultEnable: boolean
+  customHeartbeats?: Readonly<Record<string, HeartbeatFn>> | undefined
+}
+
+export function heartbeatEnabled(ups: UpstreamLike, defaultEnable: boolean): boolean {
+  return !(ups.enable === false || (ups.enable == null && !defaultEnable))
+}
+
+export function levelsOf(ups: UpstreamLike): readonly LevelLike[] {
+  const c = ups.cluster
+  return Array.isArray(c) ? c : Object.values(c as Record<string, LevelLike>)
+}
+
+export function planRound(upstreams: Readonly<Record<string, UpstreamLike>>, opts: PlanOptions): RoundPlan {
+  const plan: RoundPlan = { upstreams: [], probes: new Map() }
+  for (const [skey, ups] of Object.entries(upstreams)) {
+    if (!ups || !heartbeatEnabled(ups, opts.defaultEnable)) continue
+    const custom = ups.heartbeat ?? opts.customHeartbeats?.[skey] ?? undefined
+    const planned: PlannedUpstream = {
+      skey,
+      protected: ups.protected !== false,
+      sensibility: typeof ups.sensibility === 'number' && ups.sensibility > 0 ? ups.sensibility : 1,
+      peers: [],
+    }
+    const seen = new Set<string>()
+    for (const level of levelsOf(ups)) {
+      for (const srv of level?.servers ?? []) {
+        const port = Number(srv.port)
+        const key = KEY.peerStatus(skey, srv.host, port)
+        if (seen.has(key)) continue
+        seen.add(key)
+        const probe = probeId(skey, ups, custom, srv.host, port)
+        if (!plan.probes.has(probe)) plan.probes.set(probe, { host: srv.host, port, skey, ups, custom })
+        planned.peers.push({ host: srv.host, port, key, probe })
+      }
+    }
+    if (planned.peers.length > 0) plan.upstreams.push(planned)
+  }
+  return plan
+}

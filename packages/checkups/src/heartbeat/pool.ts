@@ -1,0 +1,56 @@
+/**
+ * Optional piscina pool for large fleets (DESIGN.md §Heartbeat): the leader posts the round's
+ * upstreams (plain data) and the zones' SharedArrayBuffers; a thread probes and writes the
+ * records straight into `state` (thread.ts). Upstreams with a custom heartbeat function stay
+ * on the leader's thread (functions cannot cross threads).
+ *
+ * The pool is created lazily on the first pooled round and destroyed by `close()`.
+ */
+import { Piscina } from 'piscina'
+import type { Candidate } from './election.js'
+import type { ThreadResult, ThreadTask } from './thread.js'
+import type { DictLike, HeartbeatFn, UpstreamLike } from './types.js'
+
+export interface PoolOptions {
+  /** threads in the pool (default 1: one round at a time, probing is I/O bound) */
+  threads?: number
+}
+
+export interface HeartbeatPool {
+  run(task: Omit<ThreadTask, 'state' | 'mutex'>): Promise<ThreadResult>
+  close(): Promise<void>
+}
+
+export function createPool(state: DictLike, mutex: DictLike, opts: PoolOptions = {}): HeartbeatPool {
+  let piscina: Piscina | undefined
+  const threads = Math.max(1, opts.threads ?? 1)
+  return {
+    run(task) {
+      piscina ??= new Piscina({
+        filename: new URL('./thread.js', import.meta.url).href,
+        minThreads: 1, maxThreads: threads, idleTimeout: 60_000,
+      })
+      const full: ThreadTask = { ...task, state: state.buffer, mutex: mutex.buffer }
+      return piscina.run(full) as Promise<ThreadResult>
+    },
+    async close() {
+      const p = piscina
+      piscina = undefined
+      await p?.destroy()
+    },
+  }
+}
+
+/** Splits upstreams into those a thread can probe and those needing a function here. */
+export function splitForPool(upstreams: Readonly<Record<string, UpstreamLike>>,
+  custom: Readonly<Record<string, HeartbeatFn>> | undefined): { pooled: Record<string, UpstreamLike>; local: Record<string, UpstreamLike> } {
+  const pooled: Record<string, UpstreamLike> = {}
+  const local: Record<string, UpstreamLike> = {}
+  for (const [skey, ups] of Object.entries(upstreams)) {
+    if (ups.heartbeat || custom?.[skey]) local[skey] = ups
+    else pooled[skey] = ups.heartbeat === undefined ? ups : { ...ups, heartbeat: null }
+  }
+  return { pooled, local }
+}
+
+export type { Candidate }

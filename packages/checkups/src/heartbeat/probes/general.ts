@@ -1,0 +1,16 @@
+/**
+ * `general` probe: a TCP connect within `timeout` (BEHAVIOR.md §Heartbeat). The socket is
+ * closed at once; nothing is sent.
+ */
+import type { ProbeResult } from '../types.js'
+import { err, ok } from './result.js'
+import { exchange } from './socket.js'
+
+export async function probeGeneral(host: string, port: number, timeoutMs: number): Promise<ProbeResult> {
+  try {
+    await exchange(host, port, timeoutMs, null)
+    return ok()
+  } catch (e) {
+    return err((e as Error).message)
+  }
+}

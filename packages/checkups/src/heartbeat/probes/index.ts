@@ -1,0 +1,59 @@
+/**
+ * Probe dispatch: which probe an upstream's peers get, and the identity under which a probe
+ * is shared within a round (a peer listed in several clusters/upstreams with the same probe
+ * parameters is probed once).
+ *
+ * Identity: typ + host + port + timeout + every parameter the probe sends (http query and
+ * statuses; mysql name/user/pass/charset). A custom heartbeat receives the upstream itself,
+ * so its identity also includes the skey.
+ */
+import type { HeartbeatFn, ProbeResult, UpstreamLike } from '../types.js'
+import { probeCustom } from './custom.js'
+import { probeGeneral } from './general.js'
+import { probeHttp } from './http.js'
+import { probeMysql } from './mysql.js'
+import { probeRedis } from './redis.js'
+
+export { probeCustom, normaliseCustom } from './custom.js'
+export { probeGeneral } from './general.js'
+export { probeHttp, judgeStatusLine } from './http.js'
+export { probeMysql } from './mysql.js'
+export { probeRedis, parseInfo } from './redis.js'
+
+/** Default probe timeout, seconds (the original's heartbeat.lua: `ups.timeout or 5`). */
+export const DEFAULT_TIMEOUT_S = 5
+
+export type ProbeKind = 'general' | 'http' | 'redis' | 'mysql'
+
+export function probeKind(typ: string | null | undefined): ProbeKind {
+  return typ === 'http' || typ === 'redis' || typ === 'mysql' ? typ : 'general'
+}
+
+export function timeoutMs(ups: UpstreamLike): number {
+  const t = ups.timeout
+  return (typeof t === 'number' && t > 0 ? t : DEFAULT_TIMEOUT_S) * 1000
+}
+
+/** The dedupe identity of probing host:port for `ups` (see the header). */
+export function probeId(skey: string, ups: UpstreamLike, custom: HeartbeatFn | undefined, host: string, port: number): string {
+  const base = [host, port, timeoutMs(ups)]
+  if (custom) return JSON.stringify(['custom', skey, ...base])
+  const kind = probeKind(ups.typ)
+  switch (kind) {
+    case 'http': return JSON.stringify([kind, ...base, ups.http_opts?.query ?? null, ups.http_opts?.statuses ?? null])
+    case 'mysql': return JSON.stringify([kind, ...base, ups.name ?? null, ups.user ?? null, ups.pass ?? null, ups.charset ?? null])
+    default: return JSON.stringify([kind, ...base])
+  }
+}
+
+/** Runs the probe `ups` calls for (custom heartbeat first, else by `typ`). */
+export function runProbe(ups: UpstreamLike, custom: HeartbeatFn | undefined, host: string, port: number): Promise<ProbeResult> {
+  const ms = timeoutMs(ups)
+  if (custom) return probeCustom(custom, host, port, ups)
+  switch (probeKind(ups.typ)) {
+    case 'http': return probeHttp(host, port, ms, ups.http_opts)
+    case 'redis': return probeRedis(host, port, ms)
+    case 'mysql': return probeMysql(host, port, ms, ups)
+    default: return probeGeneral(host, port, ms)
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * One heartbeat round: plan → probe every distinct peer concurrently (bounded) → aggregate per
+ * upstream → write the records into `state` → finish (`last_check_time`, `checkup_timer_alive`
+ * with TTL overtime, STATE_HEARTBEAT_VERSION + 1 so every worker refreshes its view at once).
+ *
+ * Invariants
+ * - Records are written only after every probe of the round has settled, in one synchronous
+ *   pass, and only if `stillLeader()` holds right before it (a leader that lost its lease
+ *   while probing discards its results: never two writers).
+ * - Peers that failed last round are probed first (see probeAll).
+ * - Each probe is bounded by its upstream's `timeout`; a custom heartbeat that never settles
+ *   is cut off at timeout + PROBE_GRACE_MS with msg `timeout`.
+ * - `probeAndWrite` depends only on a DictLike, so a piscina thread runs it unchanged over the
+ *   zone's SharedArrayBuffer (thread.ts).
+ */
+import { KEY, SLOT } from '../keys.js'
+import { decodeRecord, encodeRecord, STATUS_OK, type HeartbeatRecord } from '../records.js'
+import { aggregateUpstream } from './aggregate.js'
+import { mapLimit } from './limit.js'
+import { planRound, type PlanOptions, type PlannedProbe, type RoundPlan } from './plan.js'
+import { runProbe, timeoutMs } from './probes/index.js'
+import { err } from './probes/result.js'
+import type { DictLike, Logger, ProbeResult, UpstreamLike } from './types.js'
+
+/** Extra time a custom heartbeat gets beyond `timeout` before it is cut off. */
+export const PROBE_GRACE_MS = 1000
+/** Default bound on probes in flight (file descriptors: one socket per probe). */
+export const DEFAULT_CONCURRENCY = 256
+
+export interface WriteResult {
+  upstreams: number
+  peers: number
+  probes: number
+  written: number
+  /** false when the round was discarded because leadership was lost */
+  committed: boolean
+}
+
+export interface ProbeWriteOptions extends PlanOptions {
+  state: DictLike
+  concurrency: number
+  /** seconds since the epoch for lastmodified (read once when results are aggregated) */
+  nowSeconds: () => number
+  stillLeader: () => boolean
+  logger: Logger
+}
+
+function guarded(p: PlannedProbe): Promise<ProbeResult> {
+  const probe = runProbe(p.ups, p.custom, p.host, p.port)
+  if (!p.custom) return probe
+  let timer: NodeJS.Timeout | undefined
+  const cut = new Promise<ProbeResult>((resolve) => {
+    timer = setTimeout(() => resolve(err('timeout')), timeoutMs(p.ups) + PROBE_GRACE_MS)
+  })
+  return Promise.race([probe, cut]).finally(() => clearTimeout(timer))
+}
+
+/**
+ * Probes every distinct peer of `plan` (bounded concurrency); probe id → result.
+ * `first` lists probe ids to start before the others: peers that failed last round are the
+ * ones likely to run into the timeout, and starting them first keeps a round close to one
+ * `timeout` long instead of timeout + the time it takes to reach them.
+ */
+export async function probeAll(plan: RoundPlan, concurrency: number, first: ReadonlySet<string> = new Set()): Promise<Map<string, ProbeResult>> {
+  const ids = [...first, ...[...plan.probes.keys()].filter((id) => !first.has(id))]
+  const results = await mapLimit(ids, concurrency, (id) => guarded(plan.probes.get(id) as PlannedProbe),
+    (_id, e) => err(e instanceof Error ? e.message : String(e)))
+  return new Map(ids.map((id, i) => [id, results[i] as ProbeResult]))
+}
+
+function readRecord(state: DictLike, key: string): HeartbeatRecord | undefined {
+  const v = state.get(key)
+  if (!(v instanceof Uint8Array)) return undefined
+  try {
+    return decodeRecord<HeartbeatRecord>(v)
+  } catch {
+    return undefined
+  }
+}
+
+/** Probe ids of peers whose stored record shows a failure (probed first, see probeAll). */
+export function suspects(plan: RoundPlan, state: DictLike): Set<string> {
+  const out = new Set<string>()
+  for (const u of plan.upstreams) {
+    for (const p of u.peers) {
+      const rec = readRecord(state, p.key)
+      if (rec && (rec.status !== STATUS_OK || rec.fail_num > 0)) out.add(p.probe)
+    }
+  }
+  return out
+}
+
+/** Aggregates and writes every planned upstream's records (synchronous, one pass). */
+export function writeRecords(plan: RoundPlan, results: Map<string, ProbeResult>, state: DictLike,
+  now: number, logger: Logger): number {
+  let written = 0
+  const previous = (key: string): HeartbeatRecord | undefined => readRecord(state, key)
+  for (const u of plan.upstreams) {
+    const outcomes = u.peers.map((p) => ({ key: p.key, result: results.get(p.probe) as ProbeResult }))
+    const records = aggregateUpstream(outcomes, previous, { protected: u.protected, sensibility: u.sensibility, now })
+    for (const [key, rec] of records) {
+      const r = state.set(key, encodeRecord(rec))
+      if (r.ok) written += 1
+      else logger.error('heartbeat: failed to set peer status', { key, err: r.err })
+    }
+  }
+  return written
+}
+
+/** Plans, probes and writes the records of `upstreams` (no finishing keys). */
+export async function probeAndWrite(upstreams: Readonly<Record<string, UpstreamLike>>, opts: ProbeWriteOptions): Promise<WriteResult> {
+  const plan = planRound(upstreams, opts)
+  const results = await probeAll(plan, opts.concurrency, suspects(plan, opts.state))
+  const peers = plan.upstreams.reduce((n, u) => n + u.peers.length, 0)
+  const base = { upstreams: plan.upstreams.length, peers, probes: plan.probes.size }
+  if (!opts.stillLeader()) return { ...base, written: 0, committed: false }
+  const written = writeRecords(plan, results, opts.state, opts.nowSeconds(), opts.logger)
+  return { ...base, written, committed: true }
+}
+
+/** `YYYY-MM-DD hh:mm:ss` in local time (ngx.localtime()). */
+export function localtime(ms: number): string {
+  const d = new Date(ms)
+  const p = (n: number): string => String(n).padStart(2, '0')
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`
+}
+
+/** The end of a committed round: liveness keys, then the version bump workers watch. */
+export function finishRound(state: DictLike, nowMs: number, overtimeS: number, logger: Logger): number {
+  const a = state.set(KEY.LAST_CHECK_TIME, localtime(nowMs))
+  const b = state.set(KEY.TIMER_ALIVE, true, overtimeS)
+  if (!a.ok || !b.ok) logger.error('heartbeat: failed to set round keys', { err: a.err ?? b.err })
+  return state.addSlot(SLOT.STATE_HEARTBEAT_VERSION, 1)
+}

@@ -1,0 +1,44 @@
+/**
+ * piscina task: one round's probing + aggregation + record writes, run in a worker thread over
+ * the zones' SharedArrayBuffers (SharedDict.attach). The leader's thread keeps only the
+ * finishing keys (round.ts finishRound), so probing never competes with request handling.
+ *
+ * Invariant: records are written only if the lease still names the leader that posted the task
+ * (checked in this thread right before the write pass, like the in-process round).
+ */
+import { SharedDict } from '@checkups/shdict'
+import { holdsLease, type Candidate } from './election.js'
+import { probeAndWrite, type WriteResult } from './round.js'
+import type { DictLike, Logger, UpstreamLike } from './types.js'
+
+export interface ThreadTask {
+  state: SharedArrayBuffer
+  mutex: SharedArrayBuffer
+  /** check the lease before writing (false for manual rounds) */
+  guard: boolean
+  me: Candidate
+  upstreams: Record<string, UpstreamLike>
+  defaultEnable: boolean
+  concurrency: number
+}
+
+export interface ThreadResult extends WriteResult {
+  errors: string[]
+}
+
+export default async function heartbeatTask(task: ThreadTask): Promise<ThreadResult> {
+  const state = SharedDict.attach(task.state) as unknown as DictLike
+  const mutex = SharedDict.attach(task.mutex) as unknown as DictLike
+  const errors: string[] = []
+  const logger: Logger = {
+    info() {},
+    warn() {},
+    error(msg, data) { errors.push(`${msg} ${JSON.stringify(data ?? {})}`) },
+  }
+  const res = await probeAndWrite(task.upstreams, {
+    state, concurrency: task.concurrency, defaultEnable: task.defaultEnable, logger,
+    nowSeconds: () => Date.now() / 1000,
+    stillLeader: () => !task.guard || holdsLease(mutex, task.me),
+  })
+  return { ...res, errors }
+}

@@ -1,0 +1,35 @@
+/**
+ * Persisted dynamic-upstream state (issue 6; docs/internals.md §Persistence).
+ *
+ * Invariants
+ * - A snapshot is data only: what `JSON.stringify` keeps. Custom `heartbeat` functions stay in
+ *   the config module and are re-attached by core when it restores an upstream of the same skey.
+ * - `conf_hash` is the boot config's hash (ResolvedConfig.conf_hash). A state file is only ever
+ *   applied to the config it was written for.
+ * - `version` is the `config_version` the snapshot was taken at; `upstreams` is the complete
+ *   set of stored upstreams at that version (static and dynamic), keyed by skey.
+ */
+
+/** What core hands to `Persistence.save` after each successful update/delete. */
+export interface StateSnapshot {
+  readonly version: number
+  readonly conf_hash: string
+  readonly upstreams: Readonly<Record<string, unknown>>
+}
+
+/** The file's content: a snapshot plus its format and when it was written. */
+export interface StateFileContent extends StateSnapshot {
+  readonly format: typeof STATE_FILE_FORMAT
+  /** milliseconds since the epoch */
+  readonly saved_at: number
+}
+
+/** Core calls `save` under the `checkups:skeys` lock, before the update call resolves. */
+export interface Persistence {
+  save(snapshot: StateSnapshot): void
+}
+
+export const STATE_FILE_FORMAT = 1
+
+/** The default state file name, placed next to the config file by apps/server. */
+export const DEFAULT_STATE_FILE_NAME = '.checkups-state.json'

@@ -1,0 +1,53 @@
+/**
+ * The zones checkups uses, typed structurally as the subset of @checkups/shdict's SharedDict
+ * (CONTRACT.md §2 + the counter slots of docs/internals.md) that core calls, so any
+ * SharedDict — in shared memory or a plain SharedArrayBuffer — fits.
+ */
+export type DictValue = string | number | boolean | Uint8Array
+
+export type SetResult = { ok: true; forcible: boolean } | { ok: false; err: string }
+export type IncrResult = { ok: true; value: number; forcible: boolean } | { ok: false; err: string }
+
+export interface Dict {
+  get(key: string): DictValue | undefined
+  set(key: string, value: DictValue, exptime?: number, flags?: number): SetResult
+  safeSet(key: string, value: DictValue, exptime?: number, flags?: number): SetResult
+  add(key: string, value: DictValue, exptime?: number, flags?: number): SetResult
+  safeAdd(key: string, value: DictValue, exptime?: number, flags?: number): SetResult
+  delete(key: string): void
+  incr(key: string, n: number, init?: number, initTtl?: number): IncrResult
+  ttl(key: string): number | undefined
+  getKeys(max?: number): string[]
+  loadSlot(i: number): number
+  addSlot(i: number, n: number): number
+  storeSlot(i: number, v: number): void
+  readonly buffer: SharedArrayBuffer
+}
+
+export interface SharedZones<D extends Dict = Dict> {
+  readonly state: D
+  readonly mutex: D
+  readonly locks: D
+  readonly config: D
+}
+
+export const ZONE_NAMES = ['state', 'mutex', 'locks', 'config'] as const
+
+export interface WorkerInfo {
+  readonly id: number
+  readonly count: number
+  readonly pid: number
+}
+
+/** Structured log sink; the default drops everything. */
+export interface Logger {
+  info(msg: string, fields?: Record<string, unknown>): void
+  warn(msg: string, fields?: Record<string, unknown>): void
+  error(msg: string, fields?: Record<string, unknown>): void
+}
+
+export const silentLogger: Logger = { info() {}, warn() {}, error() {} }
+
+export function asBytes(v: DictValue | undefined): Uint8Array | undefined {
+  return v instanceof Uint8Array ? v : undefined
+}

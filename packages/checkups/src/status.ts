@@ -1,0 +1,90 @@
+/**
+ * getStatus(): the original's status shape (CONTRACT.md §3) plus new fields: each peer's
+ * passive record (`passive: { status, count, since }`) and `heartbeat_leader`.
+ *
+ * Reads only: heartbeat records (state), passive records (state), LAST_CHECK_TIME,
+ * TIMER_ALIVE, START_TIME, the config_timer liveness keys of workers 0..count-1, and the
+ * heartbeat lease (mutex). A plain, JSON-serialisable object.
+ */
+import type { ResolvedServer, ResolvedUpstream } from './config/types.js'
+import { levelEntries } from './config/walk.js'
+import { KEY } from './keys.js'
+import { readPassive } from './passive/accounting.js'
+import { type HeartbeatRecord, STATUS_ERR, STATUS_NAMES, STATUS_OK, decodeRecord } from './records.js'
+import { type SharedZones, asBytes } from './shared.js'
+
+export type PeerStatusName = 'ok' | 'err' | 'unstable' | 'unchecked'
+
+export interface PeerStatus {
+  server: string
+  status: PeerStatusName
+  weight: number
+  max_fails: number
+  fail_timeout: number
+  fail_num?: number
+  lastmodified?: number
+  msg?: string | null
+  passive?: { status: 'ok' | 'err'; count: number; since: number }
+  [extra: string]: unknown
+}
+
+export interface Status {
+  [cls: `cls:${string}`]: PeerStatus[][] | Record<string, PeerStatus[]>
+  last_check_time: string | null
+  checkup_timer_alive: boolean
+  start_time: string | null
+  conf_hash: string | null
+  shd_config_version: number | null
+  config_timer: Record<string, 'alive' | 'dead'>
+  heartbeat_leader?: { worker: number; pid: number; since: number }
+}
+
+export interface StatusInput {
+  zones: SharedZones
+  upstreams: Readonly<Record<string, ResolvedUpstream>>
+  defaultHeartbeat: boolean
+  confHash: string | null
+  shdConfigVersion: number | null
+  workerCount: number
+  now: number
+}
+
+function peerStatus(inp: StatusInput, skey: string, s: ResolvedServer, hbOn: boolean): PeerStatus {
+  const rec = decodeRecord<HeartbeatRecord>(asBytes(inp.zones.state.get(KEY.peerStatus(skey, s.host, s.port))))
+  const out: PeerStatus = { ...(rec ?? {}), server: `${skey}:${s.host}:${s.port}`, status: 'ok',
+    weight: s.weight, max_fails: s.max_fails, fail_timeout: s.fail_timeout }
+  out.status = !hbOn ? 'unchecked' : STATUS_NAMES[rec?.status ?? STATUS_OK] ?? 'ok'
+  const p = readPassive(inp.zones.state, skey, s.host, s.port)
+  if (p !== undefined) {
+    const err = p.status === STATUS_ERR && p.since + s.fail_timeout * 1000 > inp.now
+    out.passive = { status: err ? 'err' : 'ok', count: p.count, since: p.since / 1000 }
+  }
+  return out
+}
+
+function upstreamStatus(inp: StatusInput, skey: string, ups: ResolvedUpstream): Status[`cls:${string}`] {
+  const hbOn = ups.enable ?? inp.defaultHeartbeat
+  const levels = levelEntries(ups).map(([key, l]) => [key, l.servers.map((s) => peerStatus(inp, skey, s, hbOn))] as const)
+  if (Array.isArray(ups.cluster)) return levels.map(([, peers]) => peers)
+  return Object.fromEntries(levels)
+}
+
+export function buildStatus(inp: StatusInput): Status {
+  const { state, mutex } = inp.zones
+  const out = {} as Status
+  for (const [skey, ups] of Object.entries(inp.upstreams)) out[`cls:${skey}`] = upstreamStatus(inp, skey, ups)
+  const lct = state.get(KEY.LAST_CHECK_TIME)
+  out.last_check_time = typeof lct === 'string' ? lct : null
+  out.checkup_timer_alive = state.get(KEY.TIMER_ALIVE) === true
+  const st = state.get(KEY.START_TIME)
+  out.start_time = typeof st === 'string' ? st : null
+  out.conf_hash = inp.confHash
+  out.shd_config_version = inp.shdConfigVersion
+  out.config_timer = {}
+  for (let i = 0; i < inp.workerCount; i++) {
+    out.config_timer[`worker-${i}`] = state.get(KEY.configTimer(i)) !== undefined ? 'alive' : 'dead'
+  }
+  const lease = decodeRecord<{ worker: number; pid: number; since: number }>(asBytes(mutex.get(KEY.HEARTBEAT_LEASE)))
+  if (lease !== undefined) out.heartbeat_leader = { worker: lease.worker, pid: lease.pid, since: lease.since }
+  return out
+}

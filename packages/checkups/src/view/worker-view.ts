@@ -1,0 +1,108 @@
+/**
+ * The worker view: every upstream's UpstreamView, kept current by version slots
+ * (DESIGN.md §Worker view, BEHAVIOR.md improvement 4).
+ *
+ * Invariants
+ * - `sync()` costs three Atomics loads when nothing changed: SLOT.CONFIG_VERSION (config
+ *   zone), STATE_HEARTBEAT_VERSION and STATE_PASSIVE_VERSION (state zone).
+ * - A config change rebuilds only the upstreams whose stored bytes differ (their balancer
+ *   state is reset); others keep their views. A heartbeat / passive change re-reads records
+ *   into the existing views (balancer state kept).
+ * - Slots are read BEFORE the data they guard, so a concurrent write is seen at the latest
+ *   on the next sync.
+ * - When the config zone was never seeded, the local config is the source.
+ */
+import type { Clock } from '../clock.js'
+import { ConfigStore, decodeUpstream, encodeUpstream } from '../config/store.js'
+import type { HeartbeatFn, ResolvedConfig, ResolvedUpstream } from '../config/types.js'
+import { SLOT } from '../keys.js'
+import type { SharedZones } from '../shared.js'
+import { UpstreamView, heartbeatEnabled } from './upstream-view.js'
+
+export class WorkerView {
+  private cfgSlot = Number.NaN
+  private hbSlot = Number.NaN
+  private passiveSlot = Number.NaN
+  private readonly views = new Map<string, UpstreamView>()
+  private readonly bytes = new Map<string, Uint8Array>()
+  /** `config_version` as of the last config refresh (status: shd_config_version) */
+  shdConfigVersion = 0
+
+  constructor(
+    private readonly zones: SharedZones,
+    private readonly store: ConfigStore,
+    private readonly clock: Clock,
+    private readonly local: ResolvedConfig,
+    private readonly heartbeats: ReadonlyMap<string, HeartbeatFn>,
+  ) {}
+
+  /** The current view of `skey` (after a sync), or undefined. */
+  get(skey: string): UpstreamView | undefined {
+    this.sync()
+    return this.views.get(skey)
+  }
+
+  /** All current upstreams, resolved (custom heartbeats attached). */
+  upstreams(): Record<string, ResolvedUpstream> {
+    this.sync()
+    const out: Record<string, ResolvedUpstream> = {}
+    for (const [skey, v] of this.views) out[skey] = v.ups
+    return out
+  }
+
+  sync(): void {
+    const c = this.zones.config.loadSlot(SLOT.CONFIG_VERSION)
+    const h = this.zones.state.loadSlot(SLOT.STATE_HEARTBEAT_VERSION)
+    const p = this.zones.state.loadSlot(SLOT.STATE_PASSIVE_VERSION)
+    if (c === this.cfgSlot && h === this.hbSlot && p === this.passiveSlot) return
+    const rebuilt = c !== this.cfgSlot ? this.refreshConfig() : []
+    const state = this.zones.state
+    const all = h !== this.hbSlot || p !== this.passiveSlot
+    for (const v of all ? this.views.values() : rebuilt) {
+      if (h !== this.hbSlot || rebuilt.includes(v)) v.refreshHeartbeat(state)
+      if (p !== this.passiveSlot || rebuilt.includes(v)) v.refreshPassive(state)
+      v.computeAvail(this.clock.now())
+    }
+    this.cfgSlot = c
+    this.hbSlot = h
+    this.passiveSlot = p
+  }
+
+  /** Forces a full re-read on the next sync (tests, the backstop timer). */
+  invalidate(): void {
+    this.cfgSlot = Number.NaN
+    this.hbSlot = Number.NaN
+    this.passiveSlot = Number.NaN
+  }
+
+  private refreshConfig(): UpstreamView[] {
+    const skeys = this.store.readSkeys()
+    const next = new Map<string, Uint8Array>()
+    if (skeys === undefined) {
+      for (const [skey, ups] of Object.entries(this.local.upstreams)) next.set(skey, encodeUpstream(ups))
+    } else {
+      for (const skey of skeys) {
+        const b = this.store.readBytes(skey)
+        if (b !== undefined) next.set(skey, b)
+      }
+    }
+    this.shdConfigVersion = this.store.version()
+    for (const skey of [...this.views.keys()]) {
+      if (!next.has(skey)) {
+        this.views.delete(skey)
+        this.bytes.delete(skey)
+      }
+    }
+    const rebuilt: UpstreamView[] = []
+    for (const [skey, b] of next) {
+      const old = this.bytes.get(skey)
+      if (old !== undefined && Buffer.compare(old, b) === 0) continue
+      const ups = decodeUpstream(skey, b, this.heartbeats.get(skey) ?? null)
+      const view = new UpstreamView(skey, ups, heartbeatEnabled(ups, this.local.global.default_heartbeat_enable))
+      this.views.set(skey, view)
+      this.bytes.set(skey, b)
+      rebuilt.push(view)
+    }
+    return rebuilt
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * The primary ⇄ worker protocol (over node:cluster's IPC channel).
+ *
+ * Every runtime message carries `rt`, so user messages on the same channel are left alone.
+ * Worker → primary: `ready` once initWorker resolved and its servers listen; `request`
+ * (answered by exactly one `reply` with the same `rid`).
+ * Primary → worker: `reply`; `shutdown` (graceful: close servers, finish in-flight, exit 0).
+ *
+ * Exit handshake of a graceful stop: the worker closes its servers (node:cluster tells the
+ * primary on this same channel), sends `closed`, and exits only after the primary's `bye`.
+ * The channel is ordered both ways, so by then the primary has taken the worker out of its
+ * round-robin handles, and every connection it handed over before that has been answered
+ * (refused and given to another worker) — none is lost with the exiting process.
+ */
+import type { WorkerInfo } from './types.js'
+
+export type RequestKind = 'workers' | 'config'
+
+export type WorkerMessage =
+  | { rt: 'ready' }
+  | { rt: 'closed' }
+  | { rt: 'request'; rid: number; what: RequestKind }
+
+export type PrimaryMessage =
+  | { rt: 'reply'; rid: number; ok: true; value: unknown }
+  | { rt: 'reply'; rid: number; ok: false; error: string }
+  | { rt: 'shutdown' }
+  | { rt: 'bye' }
+
+export interface ReplyValues {
+  workers: WorkerInfo[]
+  /** the object config as JSON, or null for a module config */
+  config: string | null
+}
+
+export function isRuntimeMessage<T extends { rt: string }>(msg: unknown): msg is T {
+  return typeof msg === 'object' && msg !== null && typeof (msg as { rt?: unknown }).rt === 'string'
+}
+
+/** Env names the primary sets for each fork. */
+export const ENV = {
+  WORKER_ID: 'CHECKUPS_WORKER_ID',
+  WORKER_COUNT: 'CHECKUPS_WORKER_COUNT',
+} as const

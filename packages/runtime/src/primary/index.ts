@@ -1,0 +1,103 @@
+/**
+ * The primary (nginx's master): loads and validates the config once, creates the zones,
+ * seeds checkups, runs `init(ctx)`, forks and supervises the workers, handles signals.
+ * It runs no request code.
+ *
+ * Lifecycle: booting → running → stopping → (process exits 0). A failure while booting
+ * rejects run() (nothing was forked yet); the caller decides the exit code.
+ */
+import { availableParallelism } from 'node:os'
+import type { Logger } from 'pino'
+import { configDir, configUrl, loadConfig, type LoadedConfig } from '../config.js'
+import { createCheckups, loadStateSnapshot, type CheckupsInstance } from '../deps.js'
+import { RuntimeError } from '../errors.js'
+import { createLogger, LOG } from '../logger.js'
+import type { PrimaryContext, PrimaryHandle, RunOptions } from '../types.js'
+import { createZones, zoneSizes } from '../zones.js'
+import { createReaper } from './reaper.js'
+import { Reloader } from './reload.js'
+import { installPrimarySignals } from './signals.js'
+import { Supervisor } from './supervisor.js'
+
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000
+const DEFAULT_READY_TIMEOUT_MS = 30_000
+
+export async function runPrimary(options: RunOptions): Promise<PrimaryHandle> {
+  const logger = createLogger('primary', options.logger)
+  const count = workerCount(options.workers)
+  const sizes = zoneSizes(options.shared_dicts)
+  const validate = options.validate?.bind(options)
+  let loaded = await loadConfig(options.config, undefined, validate)
+  const { zones, shared } = createZones(sizes)
+  const dir = configDir(options.config)
+  const checkups = createCheckups({ shared, logger, ...(options.state ? { stateFile: options.state } : {}), ...(dir ? { configDir: dir } : {}) })
+  // The state file's snapshot (dynamic upstreams) wins over the file's upstreams when it
+  // belongs to this config (same conf_hash), at start and on reload.
+  const seed = (config: LoadedConfig['config']): void => {
+    const restore = loadStateSnapshot(options.state, config, logger)
+    if (restore === undefined) checkups.init(config)
+    else checkups.init(config, { restore })
+  }
+  seed(loaded.config)
+
+  const ctx: { -readonly [K in keyof PrimaryContext]: PrimaryContext[K] } = {
+    role: 'primary', shared, config: loaded.config, rawConfig: loaded.raw,
+    checkups: checkups as CheckupsInstance, logger,
+  }
+  await options.init?.(ctx)
+
+  const isObjectConfig = options.config !== undefined && configUrl(options.config) === undefined
+  const supervisor = new Supervisor({
+    count, zones, logger,
+    reap: createReaper(shared, checkups, logger),
+    shutdownTimeout: options.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
+    configJson: () => (isObjectConfig ? JSON.stringify(loaded.raw) : null),
+  })
+  const reloader = new Reloader({
+    source: options.config, validate, supervisor, count, logger,
+    readyTimeout: options.readyTimeout ?? DEFAULT_READY_TIMEOUT_MS,
+    apply(next: LoadedConfig) {
+      // the state file holds the dynamic upstreams; it applies only if the config is the same
+      const restored = loadStateSnapshot(options.state, next.config, logger)
+      if (restored === undefined) checkups.init(next.config)
+      else checkups.init(next.config, { restore: restored })
+      loaded = next
+      ctx.config = next.config
+      ctx.rawConfig = next.raw
+    },
+  })
+  const stop = (graceful: boolean): Promise<void> => stopAndExit(supervisor, graceful, logger)
+  installPrimarySignals({ reload: () => void reloader.reload(), stop: (g) => void stop(g) }, logger)
+
+  logger.info({ workers: count, zones: Object.fromEntries(sizes), config: describeSource(options) }, LOG.PRIMARY_STARTED)
+  const t0 = Date.now()
+  const ready = supervisor.start().then(() => {
+    logger.info({ workers: count, ms: Date.now() - t0 }, LOG.WORKERS_READY)
+  })
+  return { role: 'primary', ctx, ready, reload: () => reloader.reload(), stop }
+}
+
+let exiting: Promise<void> | undefined
+
+function stopAndExit(supervisor: Supervisor, graceful: boolean, logger: Logger): Promise<void> {
+  logger.info({ graceful }, LOG.STOP_START)
+  const done = supervisor.stop(graceful)
+  exiting ??= done.then(() => {
+    logger.info({ code: 0 }, LOG.PRIMARY_EXIT)
+    process.exit(0)
+  })
+  return exiting
+}
+
+function workerCount(n: number | undefined): number {
+  if (n === undefined) return availableParallelism()
+  if (!Number.isInteger(n) || n < 1 || n > 1024) {
+    throw new RuntimeError('RT_ERR_INVALID_OPTION', `workers: expected an integer 1..1024, got ${JSON.stringify(n)}`)
+  }
+  return n
+}
+
+function describeSource(options: RunOptions): string {
+  const url = configUrl(options.config)
+  return url ? url.href : options.config === undefined ? '(none)' : '(object)'
+}

@@ -1,0 +1,22 @@
+import cluster from 'node:cluster'
+import { runPrimary } from './primary/index.js'
+import type { PrimaryHandle, RunHandle, RunOptions, WorkerHandle } from './types.js'
+import { runWorker } from './worker/index.js'
+
+/**
+ * Starts the nginx-style process model (CONTRACT.md §1). The same script runs in the primary
+ * and in every worker; run() calls the hooks that belong to the current process.
+ *
+ * ```ts
+ * await run({ config: new URL('./checkups.config.js', import.meta.url), workers: 4,
+ *   initWorker(ctx) { ctx.serve(http.createServer(handler)).listen(8080) } })
+ * ```
+ * Primary: resolves once the workers are forked (`handle.ready`: all ready).
+ * Worker: resolves after `initWorker`.
+ */
+export function run(options: RunOptions & { role?: never }): Promise<RunHandle>
+export function run(options: RunOptions): Promise<RunHandle> {
+  return cluster.isPrimary ? runPrimary(options) : runWorker(options)
+}
+
+export type { PrimaryHandle, WorkerHandle }

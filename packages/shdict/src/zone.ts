@@ -1,0 +1,127 @@
+/**
+ * Zone: the typed-array views over one SharedArrayBuffer plus the geometry read from its
+ * header. Formatting writes the header, the empty bucket array and the initial free blocks,
+ * and publishes MAGIC last. Views are created once per process and cached (the hot paths
+ * index them directly); a Buffer over the same memory decodes strings without copying.
+ */
+import { rebuildFree } from './alloc.js'
+import { SharedDictError } from './errors.js'
+import {
+  FORMAT_VERSION, H_BUCKETS, H_HEAP, H_HEAP_END, H_MAGIC, H_MAX_ORDER, H_NBUCKETS, H_SIZE,
+  H_FORMAT_ID, H_VERSION, HEADER_BYTES, MAGIC, MAX_ORDER_CAP, MIN_ORDER,
+} from './layout.js'
+
+/** the subset of Buffer's fast (undocumented but stable) codecs used on hot paths */
+export interface FastBuffer extends Buffer {
+  latin1Slice(start: number, end: number): string
+  utf8Slice(start: number, end: number): string
+}
+
+export const MIN_ZONE_BYTES = 1024
+
+export class Zone {
+  readonly sab: SharedArrayBuffer
+  readonly i32: Int32Array
+  readonly u16: Uint16Array
+  readonly u8: Uint8Array
+  readonly f64: Float64Array
+  readonly buf: FastBuffer
+  readonly size: number
+  readonly nbuckets: number
+  readonly bucketMask: number
+  /** int32 index of bucket 0 */
+  readonly bucketsWord: number
+  readonly heap: number
+  readonly heapEnd: number
+  readonly maxOrder: number
+
+  constructor(sab: SharedArrayBuffer) {
+    this.sab = sab
+    const len = sab.byteLength
+    this.i32 = new Int32Array(sab, 0, len >>> 2)
+    this.u16 = new Uint16Array(sab, 0, len >>> 1)
+    this.u8 = new Uint8Array(sab)
+    this.f64 = new Float64Array(sab, 0, len >>> 3)
+    this.buf = Buffer.from(sab) as FastBuffer
+    const i32 = this.i32
+    this.size = i32[H_SIZE]!
+    this.nbuckets = i32[H_NBUCKETS]!
+    this.bucketMask = this.nbuckets - 1
+    this.bucketsWord = i32[H_BUCKETS]! >>> 2
+    this.heap = i32[H_HEAP]!
+    this.heapEnd = i32[H_HEAP_END]!
+    this.maxOrder = i32[H_MAX_ORDER]!
+  }
+}
+
+/** Checks the header of `sab` (magic, version, geometry) without modifying it. */
+export function checkFormatted(sab: SharedArrayBuffer): void {
+  if (!(sab instanceof SharedArrayBuffer)) {
+    throw new SharedDictError('SHD_ERR_INVALID_ARG', 'attach() needs a SharedArrayBuffer')
+  }
+  if (sab.byteLength < MIN_ZONE_BYTES) {
+    throw new SharedDictError('SHD_ERR_NOT_FORMATTED', `buffer of ${sab.byteLength} bytes holds no shared dict zone`)
+  }
+  const i32 = new Int32Array(sab, 0, HEADER_BYTES >>> 2)
+  if (Atomics.load(i32, H_MAGIC) !== MAGIC) {
+    throw new SharedDictError('SHD_ERR_NOT_FORMATTED', 'buffer holds no shared dict zone (bad magic)')
+  }
+  if (i32[H_VERSION] !== FORMAT_VERSION) {
+    throw new SharedDictError('SHD_ERR_NOT_FORMATTED', `zone format version ${i32[H_VERSION]} is not supported (expected ${FORMAT_VERSION})`)
+  }
+  const size = i32[H_SIZE]!
+  const heap = i32[H_HEAP]!
+  const heapEnd = i32[H_HEAP_END]!
+  const nb = i32[H_NBUCKETS]!
+  if (size !== sab.byteLength || heapEnd > size || heap >= heapEnd || nb <= 0 || (nb & (nb - 1)) !== 0) {
+    throw new SharedDictError('SHD_ERR_NOT_FORMATTED', 'zone header is inconsistent with the buffer')
+  }
+}
+
+/** Number of hash buckets for a zone: one per ~256 bytes, a power of two. */
+function bucketCount(size: number): number {
+  let n = 16
+  while (n * 256 < size && n < 1 << 22) n <<= 1
+  return n
+}
+
+/** Formats `sab` as an empty zone: geometry, empty buckets, the heap as free blocks, MAGIC last. */
+export function formatZone(sab: SharedArrayBuffer): Zone {
+  writeGeometry(sab)
+  const z = new Zone(sab)
+  rebuildFree(z, [])
+  Atomics.store(z.i32, H_MAGIC, MAGIC)
+  return z
+}
+
+function writeGeometry(sab: SharedArrayBuffer): void {
+  const size = sab.byteLength
+  if (size < MIN_ZONE_BYTES) {
+    throw new SharedDictError('SHD_ERR_INVALID_ARG', `zone size must be at least ${MIN_ZONE_BYTES} bytes, got ${size}`)
+  }
+  if (size > 0x7fffffc0) {
+    throw new SharedDictError('SHD_ERR_INVALID_ARG', `zone size must be below 2 GiB, got ${size}`)
+  }
+  const u8 = new Uint8Array(sab)
+  const i32 = new Int32Array(sab, 0, size >>> 2)
+  Atomics.store(i32, H_MAGIC, 0)
+  const nb = bucketCount(size)
+  const buckets = HEADER_BYTES
+  const blk = 1 << MIN_ORDER
+  const heap = Math.ceil((buckets + nb * 4) / blk) * blk
+  const heapEnd = heap + Math.floor((size - heap) / blk) * blk
+  if (heapEnd - heap < 4 * blk) {
+    throw new SharedDictError('SHD_ERR_INVALID_ARG', `zone size ${size} leaves no room for entries`)
+  }
+  u8.fill(0, 0, heap)
+  let maxOrder = 31 - Math.clz32(heapEnd - heap)
+  if (maxOrder > MAX_ORDER_CAP) maxOrder = MAX_ORDER_CAP
+  i32[H_VERSION] = FORMAT_VERSION
+  i32[H_SIZE] = size
+  i32[H_NBUCKETS] = nb
+  i32[H_BUCKETS] = buckets
+  i32[H_HEAP] = heap
+  i32[H_HEAP_END] = heapEnd
+  i32[H_MAX_ORDER] = maxOrder
+  i32[H_FORMAT_ID] = (Math.random() * 0x7fffffff) | 1
+}

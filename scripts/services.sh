@@ -52,8 +52,9 @@ find_bin() { # first of the given program names found on PATH or in sbin dirs
 
 install_missing() {
   local need=()
-  find_bin redis-server >/dev/null || need+=(redis-server)
-  { find_bin mariadbd mysqld >/dev/null && find_bin mariadb-install-db mysql_install_db >/dev/null; } \
+  { find_bin redis-server >/dev/null && find_bin redis-cli >/dev/null; } || need+=(redis-server redis-tools)
+  { find_bin mariadbd mysqld >/dev/null && find_bin mariadb-install-db mysql_install_db >/dev/null \
+    && find_bin mariadb-admin mysqladmin >/dev/null && find_bin mariadb mysql >/dev/null; } \
     || need+=(mariadb-server mariadb-client)
   [ ${#need[@]} -eq 0 ] && return 0
   log "installing ${need[*]} (apt-get)"
@@ -84,7 +85,7 @@ wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
   die "$what did not answer within ${secs}s"
 }
 
-redis_ping() { [ "$(redis-cli -h 127.0.0.1 -p $REDIS_PORT ping 2>/dev/null)" = PONG ]; }
+redis_ping() { [ "$("$(find_bin redis-cli)" -h 127.0.0.1 -p $REDIS_PORT ping 2>/dev/null)" = PONG ]; }
 
 start_redis() {
   mkdir -p "$RDIR"

@@ -153,7 +153,7 @@ describe('admin API on every worker', () => {
     const got = await server.eachWorker('GET', '/upstreams/dyn')
     expect(portsOf(got.get(2)!.body)).toEqual([c, d])
     expect((await server.eachWorker('GET', '/upstreams/hashed')).get(2)!.status).toBe(404)
-  })
+  }, 120_000)
 
   it('kill -9 of the primary and its workers, restart: the dynamic upstream is still there', async () => {
     const [c, d] = backends.ports.slice(2)
@@ -173,5 +173,5 @@ describe('admin API on every worker', () => {
     }
     for (const r of (await server.eachWorker('GET', '/upstreams/hashed')).values()) expect(r.status).toBe(404)
     expect((await server.get('/upstreams')).body).toEqual(before)
-  })
+  }, 180_000)
 })

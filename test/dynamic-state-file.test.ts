@@ -47,7 +47,7 @@ describe('state file', () => {
     for (const r of (await s.eachWorker('GET', '/upstreams')).values()) {
       expect(Object.keys(r.body as object)).toEqual(['api'])
     }
-  })
+  }, 180_000)
 
   it('a state file of another config is refused after the config changed', async () => {
     const s = newServer()
@@ -65,7 +65,7 @@ describe('state file', () => {
     expect(aside).toHaveLength(1)
     expect(readFileSync(join(s.dir, aside[0]!)).equals(written)).toBe(true)
     for (const r of (await s.eachWorker('GET', '/upstreams/dyn')).values()) expect(r.status).toBe(404)
-  })
+  }, 180_000)
 
   it('--state FILE moves the state file; a planned restart restores from it', async () => {
     const s = newServer()
@@ -81,7 +81,7 @@ describe('state file', () => {
     for (const r of (await s.eachWorker('GET', '/upstreams/dyn')).values()) {
       expect(portsOf(r.body)).toEqual([backends.ports[1]])
     }
-  })
+  }, 180_000)
 
   it('a reload (SIGHUP) with the same config keeps the dynamic upstreams and deletions', async () => {
     const s = newServer()
@@ -93,5 +93,5 @@ describe('state file', () => {
     await s.waitOutput('reload done')
     await s.waitReady()
     for (const r of (await s.eachWorker('GET', '/upstreams')).values()) expect(r.body).toEqual(before)
-  })
+  }, 180_000)
 })

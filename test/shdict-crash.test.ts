@@ -4,10 +4,11 @@
 // (2) Random: writers SIGKILLed at random points of a busy write loop while a survivor
 // keeps writing; every readable value is one that was fully written, and freeSpace()
 // comes back after all keys are deleted.
+import { fork } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SharedDict } from '@checkups/shdict'
-import { closeZoneFd, createZone, type Zone } from '@checkups/shm'
+import { closeZoneFd, createZone, zoneStdio, type Zone } from '@checkups/shm'
 import { fixture, forkChild, nextMessage, runToExit, type Child } from '../packages/shdict/test/support/children.js'
 // @ts-expect-error plain .mjs fixture without types
 import { checkValue, makeValue } from './fixtures/shdict-values.mjs'
@@ -65,6 +66,34 @@ describe('shdict crash safety: half-done writes', () => {
       })
     }
   }
+})
+
+describe('shdict zone lock: live vs dead holders', () => {
+  it('a live holder makes waiters fail with SHD_ERR_LOCK_BUSY; once it dies they steal the lock', async () => {
+    const zone = createZone('dict', 64 * 1024)
+    const dict = SharedDict.create(zone.buffer, { lockStealAfterMs: 20, lockTimeoutMs: 300 })
+    dict.set('k', 'v')
+    const { stdio, env } = zoneStdio([zone])
+    const holder = fork(fixture('shdict-halfwrite.mjs'), ['hold'], { stdio: ['inherit', 'inherit', 'inherit', 'ipc', ...stdio], env: { ...process.env, ...env } })
+    closeZoneFd(zone)
+    const exited = new Promise((resolve) => holder.on('exit', resolve))
+    try {
+      const deadline = Date.now() + 30_000
+      while (dict.lockOwner() !== holder.pid) {
+        if (Date.now() > deadline) throw new Error('holder never took the lock')
+        await sleep(5)
+      }
+      expect(() => dict.get('k')).toThrow(expect.objectContaining({ code: 'SHD_ERR_LOCK_BUSY' }))
+      expect(dict.lockOwner()).toBe(holder.pid)
+    } finally {
+      process.kill(holder.pid!, 'SIGKILL')
+      await exited
+    }
+    expect(dict.get('k')).toBe('v') // dead owner: stolen, no recovery needed (not dirty)
+    expect(dict.lockOwner()).toBe(0)
+    expect(dict.stats().recoveries).toBe(0)
+    expect(dict.verify()).toEqual([])
+  })
 })
 
 /** Reads every key (lists: pops each item and pushes it back) and checks each value. */

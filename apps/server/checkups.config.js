@@ -25,5 +25,8 @@ export default {
     listen: '127.0.0.1:8080',
     admin: { listen: '127.0.0.1:9080' },
     routes: [{ path_prefix: '/', upstream: 'demo' }],
+    // two demo backends on loopback (apps/server/src/demo), served by the workers themselves,
+    // so the proxy has something to balance on a fresh machine; remove with your own upstreams
+    demo: { backends: ['127.0.0.1:8081', '127.0.0.1:8082'] },
   },
 }

@@ -2,12 +2,12 @@
 // Heartbeat benchmark (issue 5): one round over 2 000 loopback HTTP peers, 10 % of which hang
 // until the probe timeout (1 s), next to the original's approach measured in the same run.
 //
-//   node scripts/bench/heartbeat.mjs [--peers 2000] [--upstreams 20] [--concurrency 256]
+//   node scripts/bench/heartbeat.mjs [--peers 2000] [--upstreams 20] [--concurrency 256] [--max-sockets 1024]
 //
 // - Peers: a child process listens on 127.0.0.1..127.0.0.<upstreams>, <peers/upstreams> ports
 //   each (one address = one upstream); every 10th peer accepts the request and never answers.
 //   The child raises its soft fd limit (ulimit -n) to what it needs; the leader keeps at most
-//   `concurrency` sockets open.
+//   `max-sockets` probe sockets open (the defaults of createHeartbeat; peak fds are printed).
 // - "round": createHeartbeat().runRound() — all peers concurrently (bounded), records written
 //   into a SharedDict; run in-process and on the piscina pool, with the leader's event-loop
 //   delay measured during each (perf_hooks.monitorEventLoopDelay, 1 ms resolution).
@@ -26,6 +26,7 @@ const args = Object.fromEntries(process.argv.slice(2).flatMap((a, i, all) => a.s
 const PEERS = Number(args.peers ?? 2000)
 const UPSTREAMS = Number(args.upstreams ?? 20)
 const CONCURRENCY = Number(args.concurrency ?? 256)
+const MAX_SOCKETS = Number(args['max-sockets'] ?? 1024)
 const HANG_EVERY = 10
 const TIMEOUT_S = 1
 const QUERY = 'GET /health HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n'
@@ -73,16 +74,21 @@ async function measuredRound(hb, label) {
   const h = monitorEventLoopDelay({ resolution: 1 })
   h.enable()
   let fds = 0
-  const sampler = setInterval(() => { fds = Math.max(fds, readdirSync('/proc/self/fd').length) }, 20)
+  const sampler = setInterval(() => { fds = Math.max(fds, readdirSync('/proc/self/fd').length) }, 50)
   const t0 = performance.now()
+  const elu0 = performance.eventLoopUtilization()
+  const cpu0 = process.cpuUsage()
   const rep = await hb.runRound()
+  const elu = performance.eventLoopUtilization(elu0)
+  const cpu = process.cpuUsage(cpu0)
   const ms = performance.now() - t0
   clearInterval(sampler)
   h.disable()
   const lag = { p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6 }
   console.log(`${label.padEnd(24)} ${(ms / 1000).toFixed(3)} s  (peers ${rep.peers}, written ${rep.written})` +
-    `  leader loop delay p50 ${lag.p50.toFixed(1)} / p99 ${lag.p99.toFixed(1)} / max ${lag.max.toFixed(1)} ms, peak fds ${fds}`)
-  return { ms, rep, lag }
+    `  leader loop delay p50 ${lag.p50.toFixed(1)} / p99 ${lag.p99.toFixed(1)} / max ${lag.max.toFixed(1)} ms,` +
+    ` main-thread busy ${(elu.active).toFixed(0)} ms (ELU ${(elu.utilization * 100).toFixed(0)} %), process CPU ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms, peak fds ${fds}`)
+  return { ms, rep, lag, elu }
 }
 
 async function main() {
@@ -108,12 +114,12 @@ async function main() {
     upstreams[skey].cluster[0].servers.push({ host: p.host, port: p.port })
   }
   console.log(`heartbeat bench: ${peers.length} HTTP peers in ${Object.keys(upstreams).length} upstreams, ` +
-    `${peers.filter((p) => p.hang).length} hang past timeout = ${TIMEOUT_S} s; concurrency ${CONCURRENCY}; ` +
+    `${peers.filter((p) => p.hang).length} hang past timeout = ${TIMEOUT_S} s; concurrency ${CONCURRENCY}, max sockets ${MAX_SOCKETS}; ` +
     `fd limit leader ${fdLimit()}, peer server ${childFds}; node ${process.version}, ${(await import('node:os')).availableParallelism()} cores`)
 
   const zones = () => ({ state: SharedDict.create(16 << 20), mutex: SharedDict.create(1 << 16) })
   const mk = (shared, pool) => createHeartbeat({ shared, worker: { id: 0, count: 1, pid: process.pid },
-    concurrency: CONCURRENCY, pool, getUpstreams: () => upstreams })
+    concurrency: CONCURRENCY, maxSockets: MAX_SOCKETS, pool, getUpstreams: () => upstreams })
 
   // JIT warm-up on a throwaway zone, then a first round with no history (nobody known to be
   // slow yet), then a steady-state round (last round's failures are probed first)

@@ -7,12 +7,14 @@
 //
 //   node scripts/bench/shdict.mjs           (run from the repo; packages built)
 import { fork } from 'node:child_process'
+import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { SharedDict } from '@checkups/shdict'
 import { attachInheritedZones, closeZoneFd, createZone, zoneStdio } from '@checkups/shm'
 
 const SELF = fileURLToPath(import.meta.url)
 const MS = Number(process.env.BENCH_MS ?? 1000) // duration of each measurement
+const WARM = Number(process.env.BENCH_WARM_MS ?? 300)
 const KEYS = 1000
 const keys = Array.from({ length: KEYS }, (_, i) => `upstream:peer:${i}`)
 
@@ -20,18 +22,24 @@ function populate(dict) {
   for (let i = 0; i < KEYS; i++) dict.set(keys[i], `value-of-${i}-`.padEnd(48, 'x'))
 }
 
-/** runs fn(i) in batches for ~ms; returns ops/s */
+/** runs fn(i) in batches: ~WARM ms of warm-up (JIT tiers up), then ~ms measured; returns ops/s */
 function measure(fn, ms = MS) {
-  for (let i = 0; i < 20_000; i++) fn(i) // warm up
-  let n = 0
-  const start = performance.now()
-  let now = start
-  while (now - start < ms) {
-    for (let i = 0; i < 10_000; i++) fn(n + i)
-    n += 10_000
-    now = performance.now()
+  let misses = 0 // consumes every result, so no call can be optimised away
+  const run = (budget) => {
+    let n = 0
+    const start = performance.now()
+    let now = start
+    while (now - start < budget) {
+      for (let i = 0; i < 10_000; i++) if (fn(n + i) === undefined) misses++
+      n += 10_000
+      now = performance.now()
+    }
+    return (n / (now - start)) * 1000
   }
-  return (n / (now - start)) * 1000
+  run(WARM)
+  const rate = run(ms)
+  if (misses < 0) console.log(misses)
+  return rate
 }
 
 const ops = {
@@ -71,7 +79,8 @@ const ratio = (a, b) => `${(a / b).toFixed(1)}x`.padStart(8)
 
 async function main() {
   const t0 = performance.now()
-  console.log(`@checkups/shdict benchmark (node ${process.version}, ${MS} ms per figure, ${KEYS} keys)\n`)
+  console.log(`@checkups/shdict benchmark (node ${process.version}, ${MS} ms per figure after ${WARM} ms warm-up, ${KEYS} keys,` +
+    ` load average ${loadavg()[0].toFixed(2)})\n`)
 
   // baselines
   const map = new Map(keys.map((k, i) => [k, `value-of-${i}-`.padEnd(48, 'x')]))

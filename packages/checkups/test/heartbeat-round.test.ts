@@ -135,11 +135,30 @@ describe('custom heartbeats and concurrency', () => {
       return 0
     }
     const servers = Array.from({ length: 40 }, (_, i) => ({ host: H, port: 1000 + i }))
-    await hb(zones(), { x: { cluster: [{ servers }], heartbeat } }, { concurrency: 7 }).runRound()
+    await hb(zones(), { x: { cluster: [{ servers }], heartbeat } }, { concurrency: 7, maxSockets: 7 }).runRound()
     expect(max).toBe(7)
     max = 0
     await hb(zones(), { x: { cluster: [{ servers }], heartbeat } }).runRound()
     expect(max).toBe(40)
+  })
+
+  it('peers hanging until their timeout do not hold back the others (sockets still bounded)', async () => {
+    const done: string[] = []
+    let inFlight = 0, max = 0
+    const heartbeat = async (_h: string, port: number) => {
+      max = Math.max(max, ++inFlight)
+      const hang = port < 1004
+      await new Promise((r) => setTimeout(r, hang ? 1500 : 5))
+      inFlight -= 1
+      done.push(hang ? 'hang' : 'fast')
+      return 0
+    }
+    // the 4 hangers come first and fill both work slots; the 30 fast probes run once the
+    // hangers count as slow (after 100 ms), while the socket bound (6) is never passed
+    const servers = Array.from({ length: 34 }, (_, i) => ({ host: H, port: 1000 + i }))
+    await hb(zones(), { x: { cluster: [{ servers }], heartbeat } }, { concurrency: 2, maxSockets: 6 }).runRound()
+    expect(done.slice(0, 30)).toEqual(Array(30).fill('fast'))
+    expect(max).toBe(6)
   })
 })
 

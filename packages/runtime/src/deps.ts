@@ -83,10 +83,7 @@ export interface CheckupsDeps {
 /** Builds the Checkups instance of this process. */
 export function createCheckups(deps: CheckupsDeps): CheckupsLike {
   const Ctor = coreExports['Checkups'] as CheckupsCtor | undefined
-  if (!Ctor) {
-    deps.logger.warn(LOG.CORE_MISSING)
-    return { init() {}, prepareChecker() {}, createChecker() {}, stop() {}, onWorkerExit() {} }
-  }
+  if (!Ctor) throw new Error('@checkups/core does not export Checkups')
   const opts: Record<string, unknown> = { shared: deps.shared, logger: coreLogger(deps.logger.child({ component: 'checkups' })) }
   if (deps.worker) opts['worker'] = deps.worker
   if (deps.configDir) opts['configDir'] = deps.configDir

@@ -22,6 +22,7 @@ export const LOG = {
   WORKER_UNCAUGHT: 'worker uncaught exception',
   ZONE_UNLOCKED: 'zone lock released from dead worker',
   LEASE_RELEASED: 'heartbeat lease released from dead worker',
+  HANDOFFS_CLOSED: 'closed connections handed to a dead worker',
   UNLOCK_FAILED: 'unlocking after worker exit failed',
   SIGNAL: 'signal received',
   RELOAD_START: 'reload started',
@@ -37,7 +38,6 @@ export const LOG = {
   CHECKUPS_STOP_FAILED: 'checkups stop failed',
   STATE_RESTORED: 'dynamic upstreams restored from state file',
   STATE_REFUSED: 'state file refused, starting from the config',
-  CORE_MISSING: '@checkups/core has no Checkups class yet; running without it',
 } as const
 
 export interface LoggerOptions {

@@ -14,7 +14,6 @@ import { runWorker } from './worker/index.js'
  * Primary: resolves once the workers are forked (`handle.ready`: all ready).
  * Worker: resolves after `initWorker`.
  */
-export function run(options: RunOptions & { role?: never }): Promise<RunHandle>
 export function run(options: RunOptions): Promise<RunHandle> {
   return cluster.isPrimary ? runPrimary(options) : runWorker(options)
 }

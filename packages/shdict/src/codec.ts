@@ -28,7 +28,7 @@ export function encode(v: unknown, out: Encoded): boolean {
   out.bin = null
   switch (typeof v) {
     case 'string': {
-      const len = Buffer.byteLength(v, 'utf8')
+      const len = Buffer.byteLength(v, 'utf8') // measured: faster than a JS scan even for short strings
       out.type = len === v.length ? T_ASCII : T_UTF8
       out.len = len
       out.str = v
@@ -59,10 +59,10 @@ export function encode(v: unknown, out: Encoded): boolean {
 export function writeValue(z: Zone, off: number, v: Encoded): void {
   switch (v.type) {
     case T_ASCII:
-      if (v.len > 0) z.buf.write(v.str, off, v.len, 'latin1')
+      z.buf.latin1Write(v.str, off, v.len)
       break
     case T_UTF8:
-      z.buf.write(v.str, off, v.len, 'utf8')
+      z.buf.utf8Write(v.str, off, v.len)
       break
     case T_NUMBER:
       z.f64[off >> 3] = v.num

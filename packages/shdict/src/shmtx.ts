@@ -14,6 +14,11 @@ import { SharedDictError } from './errors.js'
 import { H_DIRTY, H_LOCK } from './layout.js'
 
 export const PID = process.pid
+/** polls of the lock word between sleeps: a critical section lasts well under a microsecond */
+const SPINS = 256
+/** sleeps double from MIN to MAX (ms); kept short so a freed lock is noticed quickly */
+const SLEEP_MIN_MS = 0.01
+const SLEEP_MAX_MS = 0.25
 const sleeper = new Int32Array(new SharedArrayBuffer(4))
 
 export interface LockTiming {
@@ -43,17 +48,17 @@ export function lockSlow(i32: Int32Array, timing: LockTiming): boolean {
   let start = 0
   let nextCheck = 0
   let spins = 0
-  let sleepMs = 0.005
+  let sleepMs = SLEEP_MIN_MS
   for (;;) {
     const owner = Atomics.load(i32, H_LOCK)
     if (owner === 0) {
       if (Atomics.compareExchange(i32, H_LOCK, 0, PID) === 0) return false
       continue
     }
-    if (++spins < 64) continue
+    if (++spins < SPINS) continue
     spins = 0
     Atomics.wait(sleeper, 0, 0, sleepMs)
-    if (sleepMs < 1) sleepMs *= 2
+    if (sleepMs < SLEEP_MAX_MS) sleepMs *= 2
     const now = Date.now()
     if (start === 0) {
       start = now

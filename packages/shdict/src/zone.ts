@@ -15,6 +15,8 @@ import {
 export interface FastBuffer extends Buffer {
   latin1Slice(start: number, end: number): string
   utf8Slice(start: number, end: number): string
+  latin1Write(s: string, offset: number, length: number): number
+  utf8Write(s: string, offset: number, length: number): number
 }
 
 export const MIN_ZONE_BYTES = 1024

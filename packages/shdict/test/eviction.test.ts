@@ -23,7 +23,7 @@ describe('shdict eviction', () => {
     clock = T0
     dict = SharedDict.create(16 * 1024, { now: () => clock })
     cap = 0
-    while (dict.set(key(cap), val(cap)).forcible === false) cap++
+    for (let r = dict.set(key(cap), val(cap)); r.ok && !r.forcible; r = dict.set(key(cap), val(cap))) cap++
     expect(cap).toBeGreaterThan(50)
     dict = SharedDict.create(16 * 1024, { now: () => clock })
   })

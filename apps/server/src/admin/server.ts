@@ -29,7 +29,7 @@ export interface AdminServerOptions {
 
 export function createAdminServer(ctx: AdminContext, opts: AdminServerOptions): Server {
   const router = opts.router ?? registerAll(new Router())
-  const metrics = adminMetrics({ worker: ctx.worker, getStatus: () => (ctx.checkups as { getStatus(): unknown }).getStatus() })
+  const metrics = adminMetrics({ worker: ctx.worker, getStatus: () => ctx.checkups.getStatus() })
   return createServer((req, res) => {
     res.setHeader(WORKER_HEADER, String(ctx.worker.id))
     const route = { pattern: 'unmatched' }

@@ -17,12 +17,12 @@ import { systemClock, type Clock } from '../clock.js'
 import { SLOT } from '../keys.js'
 import { holdsLease, readLease, releaseLease, renewLease, tryAcquire, type Candidate, type Lease } from './election.js'
 import { createPool, splitForPool, type HeartbeatPool, type PoolOptions } from './pool.js'
-import { DEFAULT_CONCURRENCY, finishRound, probeAndWrite, type WriteResult } from './round.js'
+import { bounds, finishRound, probeAndWrite, type WriteResult } from './round.js'
 import { silentLogger, type DictLike, type HeartbeatFn, type HeartbeatGlobals, type Logger, type UpstreamLike } from './types.js'
 
 export { releaseLease, readLease, type Lease } from './election.js'
 export { aggregateUpstream, updatePeer, type PeerOutcome, type AggregateOptions } from './aggregate.js'
-export { localtime, DEFAULT_CONCURRENCY } from './round.js'
+export { localtime, DEFAULT_CONCURRENCY, DEFAULT_MAX_SOCKETS } from './round.js'
 export type * from './types.js'
 
 /** Candidate poll period, ms: a dead leader's lease (removed by the primary) is retaken within it. */
@@ -45,8 +45,10 @@ export interface HeartbeatOptions {
   globals?: Partial<HeartbeatGlobals>
   /** skey → custom heartbeat, for upstreams whose `heartbeat` function was lost to shm */
   customHeartbeats?: Readonly<Record<string, HeartbeatFn>>
-  /** probes in flight at most (default 256) */
+  /** probes doing work at once (default 256; a probe pending > 100 ms frees its slot) */
   concurrency?: number
+  /** probes in flight at all, hanging ones included = sockets held (default 1024) */
+  maxSockets?: number
   pollMs?: number
   /** run probing on a piscina thread (true = one thread) */
   pool?: boolean | PoolOptions
@@ -83,7 +85,7 @@ export function createHeartbeat(opts: HeartbeatOptions): Heartbeat {
   const logger = opts.logger ?? silentLogger
   const me: Candidate = { worker: opts.worker.id, pid: opts.worker.pid }
   const pollMs = opts.pollMs ?? DEFAULT_POLL_MS
-  const concurrency = Math.max(1, opts.concurrency ?? DEFAULT_CONCURRENCY)
+  const limits = bounds(opts.concurrency, opts.maxSockets)
   const pool: HeartbeatPool | undefined = opts.pool
     ? createPool(state, mutex, opts.pool === true ? {} : opts.pool) : undefined
   let phase: HeartbeatPhase = 'idle'
@@ -159,7 +161,7 @@ export function createHeartbeat(opts: HeartbeatOptions): Heartbeat {
 
   async function probe(upstreams: Readonly<Record<string, UpstreamLike>>, guard: boolean,
     stillLeader: () => boolean): Promise<WriteResult> {
-    const common = { defaultEnable: globals.default_heartbeat_enable, concurrency }
+    const common = { defaultEnable: globals.default_heartbeat_enable, limits }
     const local = { ...common, state, logger, customHeartbeats: opts.customHeartbeats, stillLeader,
       nowSeconds: () => clock.now() / 1000 }
     if (!pool) return probeAndWrite(upstreams, local)

@@ -8,6 +8,8 @@
  *   pass, and only if `stillLeader()` holds right before it (a leader that lost its lease
  *   while probing discards its results: never two writers).
  * - Peers that failed last round are probed first (see probeAll).
+ * - Probes run under limit.ts's two bounds (work slots, sockets): peers hanging until their
+ *   timeout do not hold back the others.
  * - Each probe is bounded by its upstream's `timeout`; a custom heartbeat that never settles
  *   is cut off at timeout + PROBE_GRACE_MS with msg `timeout`.
  * - `probeAndWrite` depends only on a DictLike, so a piscina thread runs it unchanged over the
@@ -16,7 +18,7 @@
 import { KEY, SLOT } from '../keys.js'
 import { decodeRecord, encodeRecord, STATUS_OK, type HeartbeatRecord } from '../records.js'
 import { aggregateUpstream } from './aggregate.js'
-import { mapLimit } from './limit.js'
+import { mapBounded, type Bounds } from './limit.js'
 import { planRound, type PlanOptions, type PlannedProbe, type RoundPlan } from './plan.js'
 import { runProbe, timeoutMs } from './probes/index.js'
 import { err } from './probes/result.js'
@@ -24,8 +26,17 @@ import type { DictLike, Logger, ProbeResult, UpstreamLike } from './types.js'
 
 /** Extra time a custom heartbeat gets beyond `timeout` before it is cut off. */
 export const PROBE_GRACE_MS = 1000
-/** Default bound on probes in flight (file descriptors: one socket per probe). */
+/** Default bound on probes doing work at once (limit.ts `active`). */
 export const DEFAULT_CONCURRENCY = 256
+/** Default bound on probes in flight, hanging ones included (= sockets held; limit.ts `total`). */
+export const DEFAULT_MAX_SOCKETS = 1024
+/** A probe still pending after this long is waiting on a slow peer and frees its work slot. */
+export const SLOW_AFTER_MS = 100
+
+export function bounds(concurrency?: number, maxSockets?: number): Bounds {
+  const active = Math.max(1, concurrency ?? DEFAULT_CONCURRENCY)
+  return { active, total: Math.max(active, maxSockets ?? Math.max(DEFAULT_MAX_SOCKETS, active)), slowAfterMs: SLOW_AFTER_MS }
+}
 
 export interface WriteResult {
   upstreams: number
@@ -38,7 +49,7 @@ export interface WriteResult {
 
 export interface ProbeWriteOptions extends PlanOptions {
   state: DictLike
-  concurrency: number
+  limits: Bounds
   /** seconds since the epoch for lastmodified (read once when results are aggregated) */
   nowSeconds: () => number
   stillLeader: () => boolean
@@ -61,9 +72,9 @@ function guarded(p: PlannedProbe): Promise<ProbeResult> {
  * ones likely to run into the timeout, and starting them first keeps a round close to one
  * `timeout` long instead of timeout + the time it takes to reach them.
  */
-export async function probeAll(plan: RoundPlan, concurrency: number, first: ReadonlySet<string> = new Set()): Promise<Map<string, ProbeResult>> {
+export async function probeAll(plan: RoundPlan, limits: Bounds, first: ReadonlySet<string> = new Set()): Promise<Map<string, ProbeResult>> {
   const ids = [...first, ...[...plan.probes.keys()].filter((id) => !first.has(id))]
-  const results = await mapLimit(ids, concurrency, (id) => guarded(plan.probes.get(id) as PlannedProbe),
+  const results = await mapBounded(ids, limits, (id) => guarded(plan.probes.get(id) as PlannedProbe),
     (_id, e) => err(e instanceof Error ? e.message : String(e)))
   return new Map(ids.map((id, i) => [id, results[i] as ProbeResult]))
 }
@@ -110,7 +121,7 @@ export function writeRecords(plan: RoundPlan, results: Map<string, ProbeResult>,
 /** Plans, probes and writes the records of `upstreams` (no finishing keys). */
 export async function probeAndWrite(upstreams: Readonly<Record<string, UpstreamLike>>, opts: ProbeWriteOptions): Promise<WriteResult> {
   const plan = planRound(upstreams, opts)
-  const results = await probeAll(plan, opts.concurrency, suspects(plan, opts.state))
+  const results = await probeAll(plan, opts.limits, suspects(plan, opts.state))
   const peers = plan.upstreams.reduce((n, u) => n + u.peers.length, 0)
   const base = { upstreams: plan.upstreams.length, peers, probes: plan.probes.size }
   if (!opts.stillLeader()) return { ...base, written: 0, committed: false }

@@ -9,6 +9,7 @@
 import { SharedDict } from '@checkups/shdict'
 import { holdsLease, type Candidate } from './election.js'
 import { probeAndWrite, type WriteResult } from './round.js'
+import type { Bounds } from './limit.js'
 import type { DictLike, Logger, UpstreamLike } from './types.js'
 
 export interface ThreadTask {
@@ -19,7 +20,7 @@ export interface ThreadTask {
   me: Candidate
   upstreams: Record<string, UpstreamLike>
   defaultEnable: boolean
-  concurrency: number
+  limits: Bounds
 }
 
 export interface ThreadResult extends WriteResult {
@@ -36,7 +37,7 @@ export default async function heartbeatTask(task: ThreadTask): Promise<ThreadRes
     error(msg, data) { errors.push(`${msg} ${JSON.stringify(data ?? {})}`) },
   }
   const res = await probeAndWrite(task.upstreams, {
-    state, concurrency: task.concurrency, defaultEnable: task.defaultEnable, logger,
+    state, limits: task.limits, defaultEnable: task.defaultEnable, logger,
     nowSeconds: () => Date.now() / 1000,
     stillLeader: () => !task.guard || holdsLease(mutex, task.me),
   })

@@ -169,6 +169,8 @@ export class Supervisor {
     this.#live.delete(wp)
     const info = wp.markExited(code, signal)
     this.opts.reap(wp.id, wp.pid)
+    const lost = wp.handoffs.closePending()
+    if (lost > 0) this.opts.logger.warn({ id: wp.id, deadPid: wp.pid, connections: lost }, LOG.HANDOFFS_CLOSED)
     this.#logExit(wp, info)
     if (this.#state !== 'running') return this.#checkStopped()
     const slot = this.#slots[wp.id]

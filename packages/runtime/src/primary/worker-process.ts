@@ -8,6 +8,7 @@
  */
 import type { Worker } from 'node:cluster'
 import type { WorkerState } from '../types.js'
+import { guardHandoffs, type HandoffGuard } from './handoff-guard.js'
 
 export interface ExitInfo {
   readonly code: number | null
@@ -24,6 +25,7 @@ export class WorkerProcess {
   readonly started = Date.now()
   readonly ready: Promise<void>
   readonly exited: Promise<ExitInfo>
+  readonly handoffs: HandoffGuard
   #state: WorkerState = 'starting'
   #killTimer: NodeJS.Timeout | undefined
   #resolveReady!: () => void
@@ -33,6 +35,7 @@ export class WorkerProcess {
   constructor(id: number, readonly handle: Worker) {
     this.id = id
     this.pid = handle.process.pid ?? -1
+    this.handoffs = guardHandoffs(handle)
     this.ready = new Promise<void>((res, rej) => {
       this.#resolveReady = res
       this.#rejectReady = rej

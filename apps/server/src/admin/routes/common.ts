@@ -1,30 +1,15 @@
 /**
  * Shared pieces of the dynamic-upstream route modules (upstreams, peer, feedback, timeout,
- * metrics): the slice of the admin router and Checkups they use, and boundary checks.
+ * metrics): boundary checks and small answer helpers.
  *
  * Invariants: handlers validate everything they read from the request before calling core,
  * and call core at most once — a refused request changes nothing. Errors are thrown as
- * CheckupsError (core's codes) or AdminError; admin/errors.ts maps codes to HTTP statuses and the `{ error }` shape.
+ * CheckupsError (core's codes) or AdminError; admin/errors.ts maps both to an HTTP status
+ * and the `{ error: { code, message } }` shape.
  */
 import { CheckupsError } from '@checkups/core'
 import { AdminError } from '../errors.js'
 import type { AdminContext, AdminRequest, AdminResponse } from '../router.js'
-
-/** The part of Checkups (CONTRACT.md §3) the admin routes call. */
-export interface CheckupsApi {
-  selectPeer(skey: string, opts?: Record<string, unknown>): { host: string; port: number }
-  getStatus(): unknown
-  getUpsTimeout(skey: string): readonly [number, number, number] | undefined
-  feedbackStatus(skey: string, host: string, port: number, failed: boolean): void
-  updateUpstream(skey: string, upstream: unknown): Promise<unknown>
-  deleteUpstream(skey: string): Promise<unknown>
-  getUpstream(skey?: string): unknown
-}
-
-/** ctx.checkups seen through the methods above (the runtime types it structurally). */
-export function api(ctx: AdminContext): CheckupsApi {
-  return ctx.checkups as unknown as CheckupsApi
-}
 
 /** An skey a PUT may create: what is safe in shared-dict keys, URLs and metric labels. */
 const SKEY_RE = /^[A-Za-z0-9_.~-]{1,128}$/
@@ -49,18 +34,11 @@ export function writableSkey(req: AdminRequest): string {
 
 /** The stored upstream of `skey`, or CKP_ERR_UPSTREAM_NOT_FOUND (404). */
 export function storedUpstream(ctx: AdminContext, skey: string): unknown {
-  const ups = api(ctx).getUpstream(skey)
+  const ups = ctx.checkups.getUpstream(skey)
   if (ups === undefined || ups === null) {
     throw new CheckupsError('CKP_ERR_UPSTREAM_NOT_FOUND', `upstream ${skey} not found`)
   }
   return ups
-}
-
-/** The shared config version after a write: core's return value, else the status's. */
-export function versionAfter(ctx: AdminContext, returned: unknown): number {
-  if (typeof returned === 'number') return returned
-  const v = (api(ctx).getStatus() as { shd_config_version?: unknown } | undefined)?.shd_config_version
-  return typeof v === 'number' ? v : 0
 }
 
 export function ok(body: unknown, status = 200): AdminResponse {

@@ -5,7 +5,7 @@
  * accepted like in the config) plus `failed: boolean`; unknown skey/peer → 404.
  */
 import { z } from 'zod'
-import { api, ok, skeyParam } from './common.js'
+import { ok, skeyParam } from './common.js'
 import { AdminError } from '../errors.js'
 import type { Router } from '../router.js'
 
@@ -32,7 +32,7 @@ export function register(router: Router): void {
         .join('; ')
       throw new AdminError('ADM_ERR_BAD_REQUEST', 400, msg)
     }
-    api(ctx).feedbackStatus(skey, r.data.host, r.data.port, r.data.failed)
+    ctx.checkups.feedbackStatus(skey, r.data.host, r.data.port, r.data.failed)
     return ok({ ok: true })
   })
 }

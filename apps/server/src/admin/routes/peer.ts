@@ -3,7 +3,8 @@
  * one selection as readyOk would make it (unknown skey 404, no servers 503).
  * `cluster_key` is a comma list of cluster names or level numbers (BEHAVIOR.md readyOk 5).
  */
-import { api, ok, skeyParam } from './common.js'
+import type { SelectOptions } from '@checkups/core'
+import { ok, skeyParam } from './common.js'
 import { AdminError } from '../errors.js'
 import type { Router } from '../router.js'
 
@@ -29,12 +30,12 @@ export function parseClusterKey(v: string): Array<string | number> {
 export function register(router: Router): void {
   router.add('GET', '/upstreams/:skey/peer', (req, ctx) => {
     const skey = skeyParam(req)
-    const opts: Record<string, unknown> = {}
+    const opts: SelectOptions = {}
     const hashKey = queryValue(req.query, 'hash_key')
-    if (hashKey !== undefined) opts['hash_key'] = hashKey
+    if (hashKey !== undefined) opts.hash_key = hashKey
     const clusterKey = queryValue(req.query, 'cluster_key')
-    if (clusterKey !== undefined) opts['cluster_key'] = parseClusterKey(clusterKey)
-    const peer = api(ctx).selectPeer(skey, opts)
+    if (clusterKey !== undefined) opts.cluster_key = parseClusterKey(clusterKey)
+    const peer = ctx.checkups.selectPeer(skey, opts)
     return ok({ host: peer.host, port: peer.port })
   })
 }

@@ -7,11 +7,11 @@
  * the answer comes after all of that, so an acknowledged change is durable and visible.
  */
 import { CheckupsError } from '@checkups/core'
-import { api, ok, skeyParam, storedUpstream, versionAfter, writableSkey } from './common.js'
+import { ok, skeyParam, storedUpstream, writableSkey } from './common.js'
 import type { Router } from '../router.js'
 
 export function register(router: Router): void {
-  router.add('GET', '/upstreams', (_req, ctx) => ok(api(ctx).getUpstream() ?? {}))
+  router.add('GET', '/upstreams', (_req, ctx) => ok(ctx.checkups.getUpstream() ?? {}))
 
   router.add('GET', '/upstreams/:skey', (req, ctx) => ok(storedUpstream(ctx, skeyParam(req))))
 
@@ -24,12 +24,12 @@ export function register(router: Router): void {
     if (typeof body !== 'object') {
       throw new CheckupsError('CKP_ERR_INVALID_UPSTREAM', `${skey}: must be an object (an upstream or a cluster)`)
     }
-    const returned = await api(ctx).updateUpstream(skey, body)
-    return ok({ ok: true, version: versionAfter(ctx, returned) })
+    const version = await ctx.checkups.updateUpstream(skey, body)
+    return ok({ ok: true, version })
   })
 
   router.add('DELETE', '/upstreams/:skey', async (req, ctx) => {
-    const returned = await api(ctx).deleteUpstream(skeyParam(req))
-    return ok({ ok: true, version: versionAfter(ctx, returned) })
+    const version = await ctx.checkups.deleteUpstream(skeyParam(req))
+    return ok({ ok: true, version })
   })
 }

@@ -12,8 +12,9 @@
 //   worker aborts the run rather than mis-attributing a sample).
 // - Update i replaces upstream `bench` with one server on port 20000 + i (heartbeat disabled),
 //   written through worker i % N; the others poll GET /upstreams/bench back to back on their
-//   own connection until the port matches. A sample includes one full request round trip, so
-//   the same-run baseline (the same concurrent GETs with no change made) is printed too.
+//   own connection until the port matches. A sample includes one full request round trip, so a
+//   baseline (the same concurrent GETs with nothing changed, interleaved with the updates so
+//   both see the same machine load) is printed too: it is the floor of this measurement.
 // - The original (lua-resty-checkups): each worker copies shm config into its Lua tables from a
 //   timer every shd_config_timer_interval (0.5 s here); with timer phases uniform over the
 //   period the delay is U(0, 500 ms): mean 250 ms, p50 250 ms, p99 495 ms.
@@ -21,7 +22,7 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import net from 'node:net'
-import { tmpdir } from 'node:os'
+import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -104,46 +105,38 @@ async function checked(c, method, path, body) {
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
 const fmt = (ms) => `${ms.toFixed(2)} ms`
 
+/** One round: each non-writer polls until `done(text)`; returns [ms after t0, polls] per worker. */
+function pollRound(conns, writer, t0, done, what) {
+  return Promise.all(
+    conns.filter((c) => c !== writer).map(async (c) => {
+      for (let polls = 1; ; polls++) {
+        const r = await checked(c, 'GET', '/upstreams/bench')
+        if (r.status === 200 && done(r.text)) return { ms: performance.now() - t0, polls }
+        if (performance.now() - t0 > 5000) throw new Error(`worker ${c.worker} never saw ${what}`)
+      }
+    }),
+  )
+}
+
+/**
+ * Interleaved, so both see the same machine load: a baseline round (the same concurrent GETs,
+ * nothing changed) then an update round (PUT through the writer, then poll the others).
+ */
 async function run(conns) {
   const samples = []
+  const baseline = []
   for (let i = 0; i < UPDATES; i++) {
     const port = 20000 + i
     const writer = conns[i % conns.length]
+    baseline.push(...(await pollRound(conns, writer, performance.now(), () => true, 'baseline')))
     const body = JSON.stringify({ enable: false, cluster: [{ servers: [{ host: '127.0.0.1', port }] }] })
     const put = await checked(writer, 'PUT', '/upstreams/bench', body)
     const t0 = performance.now()
     if (put.status !== 200) throw new Error(`PUT ${put.status} ${put.text}`)
     const needle = `"port":${port},`
-    await Promise.all(
-      conns.filter((c) => c !== writer).map(async (c) => {
-        for (let polls = 0; ; polls++) {
-          const r = await checked(c, 'GET', '/upstreams/bench')
-          if (r.status === 200 && r.text.includes(needle)) {
-            samples.push({ ms: performance.now() - t0, polls: polls + 1 })
-            return
-          }
-          if (performance.now() - t0 > 5000) throw new Error(`worker ${c.worker} never saw update ${i}`)
-        }
-      }),
-    )
+    samples.push(...(await pollRound(conns, writer, t0, (text) => text.includes(needle), `update ${i}`)))
   }
-  return samples
-}
-
-/** The same polling pattern (N-1 concurrent GETs, one per other worker) with no change made. */
-async function baselineRtt(conns) {
-  const times = []
-  for (let i = 0; i < UPDATES; i++) {
-    const writer = conns[i % conns.length]
-    const t0 = performance.now()
-    await Promise.all(
-      conns.filter((c) => c !== writer).map(async (c) => {
-        await checked(c, 'GET', '/upstreams/bench')
-        times.push(performance.now() - t0)
-      }),
-    )
-  }
-  return times.sort((a, b) => a - b)
+  return { samples, baseline: baseline.map((b) => b.ms).sort((a, b) => a - b) }
 }
 
 async function main() {
@@ -157,15 +150,16 @@ async function main() {
     // warm-up: the first update compiles the paths involved in every worker
     await checked(conns[0], 'PUT', '/upstreams/bench', JSON.stringify({ enable: false, cluster: [{ servers: [{ host: '127.0.0.1', port: 19999 }] }] }))
     for (const c of conns) await checked(c, 'GET', '/upstreams/bench')
-    const rtt = await baselineRtt(conns)
-    const samples = await run(conns)
+    const { samples, baseline: rtt } = await run(conns)
     const ms = samples.map((s) => s.ms).sort((a, b) => a - b)
     const mean = ms.reduce((a, b) => a + b, 0) / ms.length
     const p50 = pct(ms, 50)
     const p99 = pct(ms, 99)
     const firstPoll = samples.filter((s) => s.polls === 1).length
     const orig = { mean: ORIGINAL_INTERVAL_MS / 2, p50: ORIGINAL_INTERVAL_MS / 2, p99: ORIGINAL_INTERVAL_MS * 0.99 }
+    const load = loadavg().map((l) => l.toFixed(1)).join(' ')
     console.log(`propagation: ${WORKERS} workers, ${UPDATES} updates, ${ms.length} samples (PUT response → other worker answers with the new config)`)
+    console.log(`  machine  : ${availableParallelism()} cores, load average ${load}`)
     console.log(`  baseline : p50 ${fmt(pct(rtt, 50))}  p99 ${fmt(pct(rtt, 99))}  (same ${WORKERS - 1} concurrent GETs, nothing changed: the floor of this measurement)`)
     console.log(`  checkups : mean ${fmt(mean)}  p50 ${fmt(p50)}  p99 ${fmt(p99)}  max ${fmt(ms[ms.length - 1])}  (${firstPoll}/${ms.length} seen on the first poll)`)
     console.log(`  original : mean ${fmt(orig.mean)}  p50 ${fmt(orig.p50)}  p99 ${fmt(orig.p99)}  (shd_config_timer_interval ${ORIGINAL_INTERVAL_MS / 1000} s polling, U(0, ${ORIGINAL_INTERVAL_MS} ms))`)

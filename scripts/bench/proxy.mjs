@@ -2,23 +2,27 @@
 //   checkups    `node apps/server` (2 workers, undici keep-alive pool per peer, readyOk path)
 //   nginx       proxy_pass with a keep-alive upstream (2 workers)          — the reference
 //   http-proxy-3 the maintained Node proxy library behind node:cluster (2 workers)
-// all in front of the same backend (nginx `return 200`, 1 worker), one after another in one
-// run, printed with ratios. Targets: checkups >= 0.5x nginx, and ahead of the Node peer.
+// all in front of the same backend (nginx `return 200`, 1 worker), in one run: the three run
+// side by side (idle when not measured) and are measured in turn for BENCH_ROUNDS rounds, so
+// a noisy machine hits all of them alike; medians are printed with ratios.
+// Targets: checkups >= 0.5x nginx, and ahead of the Node peer.
 // Installs Debian's wrk and nginx when missing (apt-get). Every process started here is
-// stopped here, by pid. Bounded: ~3 x (warm-up + BENCH_SECONDS) s, default ~40 s.
+// stopped here, by pid. Bounded: rounds x 3 x (1 s warm-up + BENCH_SECONDS), default ~55 s.
 //
-// env: BENCH_SECONDS (8), BENCH_CONNECTIONS (64), BENCH_WORKERS (2)
+// env: BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (64), BENCH_WORKERS (2)
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 8)
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64)
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 2)
-const WARMUP = 2
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+const WARMUP = 1
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100
 const here = (p) => fileURLToPath(new URL(p, import.meta.url))
 const serverEntry = here('../../apps/server/index.js')
 
@@ -97,58 +101,109 @@ function wrk(port, seconds) {
   return { rps, p99ms, non2xx, sock }
 }
 
-async function measure(name, port) {
+/** Descendants of `pid` (itself included), from /proc. */
+function tree(pid) {
+  const out = [pid]
+  for (let i = 0; i < out.length; i++) {
+    try {
+      for (const t of readdirSync(`/proc/${out[i]}/task`)) {
+        const kids = readFileSync(`/proc/${out[i]}/task/${t}/children`, 'utf8').trim()
+        if (kids) out.push(...kids.split(/\s+/).map(Number))
+      }
+    } catch {}
+  }
+  return out
+}
+
+/** CPU seconds (user + system) used so far by `pid` and its descendants. */
+function cpuSeconds(pid) {
+  let ticks = 0
+  for (const p of tree(pid)) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8')
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      ticks += Number(f[11]) + Number(f[12])
+    } catch {}
+  }
+  return ticks / CLK_TCK
+}
+
+// The proxy's CPU time per request is printed beside the rates: on a busy machine it is
+// the steadier measure of the proxy's own cost (rates also depend on what else runs).
+async function measure(name, port, pid) {
   await waitHttp(port, name)
   wrk(port, WARMUP)
+  const c0 = cpuSeconds(pid)
   const r = wrk(port, SECONDS)
-  console.log(`${name.padEnd(13)} ${r.rps.toFixed(0).padStart(8)} req/s   p99 ${r.p99ms.toFixed(2).padStart(7)} ms${r.non2xx ? `   non-2xx ${r.non2xx}` : ''}${r.sock ? `   ${r.sock}` : ''}`)
+  r.cpuUs = ((cpuSeconds(pid) - c0) * 1e6) / (r.rps * SECONDS)
+  console.log(`${name.padEnd(13)} ${r.rps.toFixed(0).padStart(8)} req/s   p99 ${r.p99ms.toFixed(2).padStart(7)} ms   proxy cpu ${r.cpuUs.toFixed(1).padStart(6)} us/req${r.non2xx ? `   non-2xx ${r.non2xx}` : ''}${r.sock ? `   ${r.sock}` : ''}`)
   return r
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.floor(s.length / 2)]
+}
+
+/** Starts the three proxies in front of `backendPort`; resolves to [{ name, port, pid }]. */
+async function startProxies(dir, backendPort) {
+  const [cp, ca, np, hp] = [await freePort(), await freePort(), await freePort(), await freePort()]
+  const cfg = join(dir, 'checkups.config.mjs')
+  writeFileSync(cfg, `export default ${JSON.stringify({
+    global: { checkup_timer_interval: 5 },
+    bench: { typ: 'http', timeout: 5, cluster: [{ servers: [{ host: '127.0.0.1', port: backendPort, max_fails: 3 }] }] },
+    server: { listen: `127.0.0.1:${cp}`, admin: { listen: `127.0.0.1:${ca}` }, routes: [{ upstream: 'bench' }] },
+  })}\n`)
+  const ck = start(process.execPath, [serverEntry, '--config', cfg, '--workers', String(WORKERS)], 'checkups')
+  const ng = start(nginxBin(), ['-e', 'stderr', '-p', dir, '-c', nginxConf(dir, 'nginx-proxy.conf', { port: np, backend: backendPort, workers: WORKERS })], 'nginx')
+  const peer = start(process.execPath, [here('./proxy/http-proxy-3.mjs'), String(hp), String(backendPort), String(WORKERS)], 'http-proxy-3')
+  const list = [
+    { name: 'checkups', port: cp, pid: ck.pid },
+    { name: 'nginx', port: np, pid: ng.pid },
+    { name: 'http-proxy-3', port: hp, pid: peer.pid },
+  ]
+  for (const p of list) await waitHttp(p.port, p.name)
+  return list
 }
 
 async function main() {
   ensureTools()
   const dir = mkdtempSync(join(tmpdir(), 'checkups-bench-proxy-'))
   for (const d of ['b_body', 'p_body']) mkdirSync(join(dir, d))
-  const results = {}
+  const runs = {}
   try {
     const backendPort = await freePort()
-    const backend = start(nginxBin(), ['-e', 'stderr', '-p', dir, '-c', nginxConf(dir, 'nginx-backend.conf', { port: backendPort })], 'backend')
+    start(nginxBin(), ['-e', 'stderr', '-p', dir, '-c', nginxConf(dir, 'nginx-backend.conf', { port: backendPort })], 'backend')
     await waitHttp(backendPort, 'backend')
-    console.log(`backend: nginx return 200 on :${backendPort}; wrk -t2 -c${CONNECTIONS} -d${SECONDS}s; ${WORKERS} proxy workers each\n`)
-
-    // checkups
-    const [cp, ca] = [await freePort(), await freePort()]
-    const cfg = join(dir, 'checkups.config.mjs')
-    writeFileSync(cfg, `export default ${JSON.stringify({
-      global: { checkup_timer_interval: 5 },
-      bench: { typ: 'http', timeout: 5, cluster: [{ servers: [{ host: '127.0.0.1', port: backendPort, max_fails: 3 }] }] },
-      server: { listen: `127.0.0.1:${cp}`, admin: { listen: `127.0.0.1:${ca}` }, routes: [{ upstream: 'bench' }] },
-    })}\n`)
-    const ck = start(process.execPath, [serverEntry, '--config', cfg, '--workers', String(WORKERS)], 'checkups')
-    results.checkups = await measure('checkups', cp)
-    await stop(ck)
-
-    // nginx proxy_pass
-    const np = await freePort()
-    const ng = start(nginxBin(), ['-e', 'stderr', '-p', dir, '-c', nginxConf(dir, 'nginx-proxy.conf', { port: np, backend: backendPort, workers: WORKERS })], 'nginx')
-    results.nginx = await measure('nginx', np)
-    await stop(ng)
-
-    // http-proxy-3
-    const hp = await freePort()
-    const peer = start(process.execPath, [here('./proxy/http-proxy-3.mjs'), String(hp), String(backendPort), String(WORKERS)], 'http-proxy-3')
-    results['http-proxy-3'] = await measure('http-proxy-3', hp)
-    await stop(peer)
-
-    await stop(backend)
+    console.log(
+      `backend: nginx return 200 on :${backendPort}; wrk -t2 -c${CONNECTIONS} -d${SECONDS}s x ${ROUNDS} rounds (contenders interleaved); ` +
+        `${WORKERS} proxy workers each; ${cpus().length} CPUs, load ${loadavg()[0].toFixed(1)}\n`,
+    )
+    const proxies = await startProxies(dir, backendPort)
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const p of proxies) (runs[p.name] ??= []).push(await measure(`${p.name} #${round}`, p.port, p.pid))
+    }
   } finally {
     for (const c of started) await stop(c).catch(() => {})
     rmSync(dir, { recursive: true, force: true })
   }
+  const results = {}
+  console.log('\nmedian of rounds:')
+  for (const [name, rs] of Object.entries(runs)) {
+    results[name] = { rps: median(rs.map((r) => r.rps)), p99ms: median(rs.map((r) => r.p99ms)), cpuUs: median(rs.map((r) => r.cpuUs)) }
+    const r = results[name]
+    console.log(`${name.padEnd(13)} ${r.rps.toFixed(0).padStart(8)} req/s   p99 ${r.p99ms.toFixed(2).padStart(7)} ms   proxy cpu ${r.cpuUs.toFixed(1).padStart(6)} us/req`)
+  }
   const c = results.checkups
   const ratio = (a, b) => (a / b).toFixed(2)
-  console.log(`\ncheckups / nginx         throughput ${ratio(c.rps, results.nginx.rps)}x   p99 ${ratio(c.p99ms, results.nginx.p99ms)}x   (target >= 0.5x throughput)`)
-  console.log(`checkups / http-proxy-3  throughput ${ratio(c.rps, results['http-proxy-3'].rps)}x   p99 ${ratio(c.p99ms, results['http-proxy-3'].p99ms)}x   (target > 1x throughput)`)
+  console.log('')
+  for (const [peer, target] of [['nginx', '>= 0.5x'], ['http-proxy-3', '> 1x']]) {
+    const o = results[peer]
+    console.log(
+      `checkups / ${peer.padEnd(13)} throughput ${ratio(c.rps, o.rps)}x (target ${target})   p99 ${ratio(c.p99ms, o.p99ms)}x   ` +
+        `cpu per request ${ratio(c.cpuUs, o.cpuUs)}x`,
+    )
+  }
 }
 
 await main()

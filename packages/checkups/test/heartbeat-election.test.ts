@@ -31,6 +31,8 @@ describe('election in one process (shared dicts, distinct pids)', () => {
     await waitFor('a leader', () => a.isLeader() || b.isLeader())
     const [leader, other] = a.isLeader() ? [a, b] : [b, a]
     expect(other.isLeader()).toBe(false)
+    expect(shared.mutex.ttl(KEY.HEARTBEAT_LEASE)).toBeGreaterThan(50) // TTL = checkup_timer_overtime (60)
+    expect(readLease(shared.mutex)).toMatchObject({ pid: leader === a ? 1 : 2 })
     expect(releaseLease(shared.mutex, 999)).toBe(false)
     await leader.stop()
     await waitFor('takeover', () => other.isLeader())

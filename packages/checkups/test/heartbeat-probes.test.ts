@@ -3,6 +3,10 @@
 // TCP connect. Started by test/setup/global.ts (scripts/services.sh) or by this file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { probeGeneral, probeHttp, probeMysql, probeRedis, probeCustom } from '../dist/heartbeat/probes/index.js'
+import { SharedDict } from '@checkups/shdict'
+import { KEY } from '@checkups/core'
+import { createHeartbeat } from '../dist/heartbeat/index.js'
+import { decodeRecord, type HeartbeatRecord } from '../dist/records.js'
 import { deadPort, httpPeer, SERVICES, startRedis, type HttpPeer, type RedisProc } from './fixtures/heartbeat-servers.js'
 
 const OK = 0, UNSTABLE = 1, ERR = 2
@@ -33,6 +37,26 @@ describe('redis probe (real redis-server)', () => {
     expect(r.msg).toBe('master link status: down')
     expect(r.extras.replication).toMatchObject({ role: 'slave', master_link_status: 'down', master_host: '127.0.0.1' })
     expect(r.extras.redis_version).toBeTypeOf('string')
+  })
+
+  it('through a round: a lone replica stays unstable; beside an ok master it becomes err', async () => {
+    const shared = { state: SharedDict.create(1 << 20), mutex: SharedDict.create(1 << 16) }
+    const srv = (port: number) => ({ host: '127.0.0.1', port })
+    await createHeartbeat({
+      shared, worker: { id: 0, count: 1, pid: 1 },
+      getUpstreams: () => ({
+        lone: { typ: 'redis', timeout: 2, cluster: [{ servers: [srv(replica.port)] }] },
+        pair: { typ: 'redis', timeout: 2, cluster: [{ servers: [srv(replica.port), srv(SERVICES.redis.port)] }] },
+        db: { typ: 'mysql', timeout: 5, name: SERVICES.mysql.database, user: SERVICES.mysql.user, pass: SERVICES.mysql.password,
+          cluster: [{ servers: [srv(SERVICES.mysql.port)] }] },
+      }),
+    }).runRound()
+    const rec = (skey: string, port: number) =>
+      decodeRecord<HeartbeatRecord>(shared.state.get(KEY.peerStatus(skey, '127.0.0.1', port)) as Uint8Array)
+    expect(rec('lone', replica.port)).toMatchObject({ status: UNSTABLE, msg: 'master link status: down', replication: { role: 'slave' } })
+    expect(rec('pair', replica.port)).toMatchObject({ status: ERR, msg: 'master link status: down' })
+    expect(rec('pair', SERVICES.redis.port)).toMatchObject({ status: OK, msg: null, replication: { role: 'master' } })
+    expect(rec('db', SERVICES.mysql.port)).toMatchObject({ status: OK, msg: null, fail_num: 0 })
   })
 
   it('a stopped redis is err with replication: null', async () => {

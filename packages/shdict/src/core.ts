@@ -24,11 +24,13 @@ import type { Zone } from './zone.js'
 /** how many LRU-tail entries an allocation failure scans for expired ones before evicting */
 const EXPIRED_SCAN = 64
 /**
- * Strings up to this many bytes are kept decoded per process, keyed by (block, stamp):
- * a hit skips the decode (the dominant cost of get). Bounds the cache to one short string
- * per 64-byte block of the zone.
+ * Strings up to this many bytes are kept decoded per process in a direct-mapped cache
+ * indexed by block and validated by the entry's stamp (unique per write, so a hit is the
+ * very bytes that were decoded): a hit skips the decode, the dominant cost of get.
  */
 const CACHE_MAX_BYTES = 256
+/** at most this many cached strings per dict per process (a power of two) */
+const CACHE_SLOTS_MAX = 1 << 16
 
 export class Core implements Cursor {
   readonly z: Zone
@@ -116,7 +118,7 @@ export class Core implements Cursor {
     const i32 = this.i32
     let stamps = this.#stamps
     if (stamps === null || i32[H_FORMAT_ID] !== this.#formatId) stamps = this.#resetCache()
-    const slot = (e - this.z.heap) >> MIN_ORDER
+    const slot = ((e - this.z.heap) >> MIN_ORDER) & (stamps.length - 1)
     const stamp = i32[(e + E_STAMP) >> 2]!
     if (stamps[slot] === stamp) return this.#strings[slot]!
     const s = readValue(this.z, type, at, len) as string
@@ -126,7 +128,8 @@ export class Core implements Cursor {
   }
 
   #resetCache(): Int32Array {
-    const slots = (this.z.heapEnd - this.z.heap) >> MIN_ORDER
+    let slots = 1
+    while (slots < CACHE_SLOTS_MAX && slots << MIN_ORDER < this.z.heapEnd - this.z.heap) slots <<= 1
     this.#formatId = this.i32[H_FORMAT_ID]!
     this.#stamps = new Int32Array(slots)
     this.#strings = new Array<string>(slots).fill('')

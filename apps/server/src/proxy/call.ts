@@ -150,6 +150,6 @@ export class ProxyCall {
         }
       }
     }
-    resp.commit(this.#res, clientResponseHeaders(resp.headers, this.#deps.workerId))
+    resp.commit(this.#res, clientResponseHeaders(resp.rawHeaders, this.#deps.workerId))
   }
 }

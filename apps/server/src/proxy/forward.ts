@@ -17,7 +17,6 @@
 import type { ServerResponse } from 'node:http'
 import type { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
-import type { ResponseHeaders } from './headers.js'
 
 /** Above this many bytes a discarded body is not drained but its connection dropped. */
 const DISCARD_DRAIN_LIMIT = 256 * 1024
@@ -35,20 +34,27 @@ export interface ForwardRequest {
 
 type Mode = 'waiting' | 'held' | 'committed' | 'discarding' | 'done'
 
-export class UpstreamResponse implements Dispatcher.DispatchHandler {
+/**
+ * The exchange with one peer, as an undici dispatch handler. It implements undici's
+ * callback-style handler (onConnect/onHeaders/onData/onComplete/onError), the one undici
+ * drives natively: raw header buffers, no per-response header object, no wrapper.
+ */
+export class UpstreamResponse {
   status = 0
-  headers: ResponseHeaders = {}
+  /** the peer's raw response headers, [name, value, ...] */
+  rawHeaders: Buffer[] = []
   /** called when a committed body fails mid-stream (not on a client abort) */
   onBodyError: ((err: Error) => void) | undefined
   #mode: Mode = 'waiting'
-  #controller: Dispatcher.DispatchController | undefined
+  #abortFn: ((err: Error) => void) | undefined
+  #resume: (() => void) | undefined
+  #paused = false
   #res: ServerResponse | undefined
-  #ended = false
   #drained = 0
-  #pendingAbort: Error | undefined
+  #aborted: Error | undefined
   #resolve: ((r: UpstreamResponse) => void) | undefined
   #reject: ((err: Error) => void) | undefined
-  readonly #onDrain = (): void => this.#controller?.resume()
+  readonly #onDrain = (): void => this.#unpause()
 
   /** @internal */
   start(dispatcher: Dispatcher, req: ForwardRequest): Promise<UpstreamResponse> {
@@ -64,74 +70,75 @@ export class UpstreamResponse implements Dispatcher.DispatchHandler {
           headersTimeout: req.headersTimeout,
           bodyTimeout: req.bodyTimeout,
         },
-        this,
+        this as unknown as Dispatcher.DispatchHandler,
       )
     })
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.#controller = controller
-    if (this.#pendingAbort) controller.abort(this.#pendingAbort)
+  onConnect(abort: (err?: Error) => void): void {
+    this.#abortFn = abort
+    if (this.#aborted) abort(this.#aborted)
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: ResponseHeaders): void {
-    if (statusCode < 200 || this.#mode !== 'waiting') return
-    this.#controller = controller
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    if (statusCode < 200 || this.#mode !== 'waiting') return true
     this.status = statusCode
-    this.headers = headers
+    this.rawHeaders = rawHeaders
+    this.#resume = resume
     this.#mode = 'held'
-    controller.pause()
+    this.#paused = true
     this.#resolve?.(this)
+    return false
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  onData(chunk: Buffer): boolean {
     if (this.#mode === 'committed') {
       const res = this.#res as ServerResponse
       if (!res.write(chunk)) {
-        controller.pause()
+        this.#paused = true
         res.once('drain', this.#onDrain)
+        return false
       }
     } else if (this.#mode === 'discarding') {
       this.#drained += chunk.length
       if (this.#drained > DISCARD_DRAIN_LIMIT) this.#abort(new Error('discarded response body too large'))
     }
+    return true
   }
 
-  onResponseEnd(): void {
-    this.#ended = true
+  onComplete(): void {
     if (this.#mode === 'committed') this.#res?.end()
     this.#mode = 'done'
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+  onError(err: Error): void {
     const mode = this.#mode
     this.#mode = 'done'
     if (mode === 'waiting') this.#reject?.(err)
-    else if (mode === 'committed' && !this.#ended) {
-      if (!this.#pendingAbort) this.onBodyError?.(err)
+    else if (mode === 'committed') {
+      if (!this.#aborted) this.onBodyError?.(err)
       this.#res?.destroy(err)
     }
   }
 
-  /** Sends status, `headers` and the streamed body to the client. */
-  commit(res: ServerResponse, headers: ResponseHeaders): void {
+  /** Sends status, `headers` (flat [name, value, ...]) and the streamed body to the client. */
+  commit(res: ServerResponse, headers: string[]): void {
     if (this.#mode !== 'held') return
     this.#mode = 'committed'
     this.#res = res
-    res.writeHead(this.status, headers as Record<string, string | string[]>)
-    this.#controller?.resume()
+    res.writeHead(this.status, headers)
+    this.#unpause()
   }
 
   /** Drops the held response (a judged-bad or superseded attempt). */
   discard(): void {
     if (this.#mode !== 'held') return
-    const cl = Number(this.headers['content-length'] ?? NaN)
-    if (cl > DISCARD_DRAIN_LIMIT) {
+    if (contentLength(this.rawHeaders) > DISCARD_DRAIN_LIMIT) {
       this.#abort(new Error('discarded response'))
       return
     }
     this.#mode = 'discarding'
-    this.#controller?.resume()
+    this.#unpause()
   }
 
   /** Cuts the exchange at any stage (client went away). */
@@ -139,11 +146,25 @@ export class UpstreamResponse implements Dispatcher.DispatchHandler {
     this.#abort(err)
   }
 
-  #abort(err: Error): void {
-    if (this.#mode === 'done') return
-    this.#pendingAbort = err
-    if (this.#controller && !this.#controller.aborted) this.#controller.abort(err)
+  #unpause(): void {
+    if (!this.#paused) return
+    this.#paused = false
+    this.#resume?.()
   }
+
+  #abort(err: Error): void {
+    if (this.#mode === 'done' || this.#aborted) return
+    this.#aborted = err
+    this.#abortFn?.(err)
+  }
+}
+
+function contentLength(raw: Buffer[]): number {
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as Buffer
+    if (name.length === 14 && name.toString('latin1').toLowerCase() === 'content-length') return Number((raw[i + 1] as Buffer).toString('latin1'))
+  }
+  return NaN
 }
 
 /** Dispatches `req` to `dispatcher` (a peer's pool); see the module invariants. */

@@ -27,9 +27,9 @@ function isHopByHop(lower: string): boolean {
 }
 
 /** Lowercased header names listed in Connection values (`close` and `keep-alive` included, harmless). */
-function connectionTokens(value: string | string[] | undefined): Set<string> | undefined {
-  if (value === undefined) return undefined
-  const tokens = new Set<string>()
+function connectionTokens(value: string | string[] | undefined, into?: Set<string>): Set<string> | undefined {
+  if (value === undefined) return into
+  const tokens = into ?? new Set<string>()
   for (const v of Array.isArray(value) ? value : [value]) {
     for (const t of v.split(',')) {
       const name = t.trim().toLowerCase()
@@ -69,17 +69,34 @@ export function upstreamRequestHeaders(req: IncomingMessage, proto: string): str
   return out
 }
 
-export type ResponseHeaders = Record<string, string | string[] | undefined>
-
 /**
- * Headers for the client, from a peer's parsed (lowercased) response headers. Mutates and
- * returns `headers` (the parsed object belongs to this response alone).
+ * Headers for the client from a peer's raw response headers ([name, value, ...] buffers), as
+ * a flat list for `res.writeHead` (case, order and repeats kept; values as latin1 so bytes
+ * pass unchanged).
  */
-export function clientResponseHeaders(headers: ResponseHeaders, workerId: string): ResponseHeaders {
-  const named = connectionTokens(headers['connection'])
-  for (const name of Object.keys(headers)) {
-    if (isHopByHop(name) || named?.has(name)) delete headers[name]
+export function clientResponseHeaders(raw: readonly Buffer[], workerId: string): string[] {
+  const out: string[] = []
+  let named: Set<string> | undefined
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = (raw[i] as Buffer).toString('latin1')
+    const lower = name.toLowerCase()
+    const value = (raw[i + 1] as Buffer).toString('latin1')
+    if (lower === 'connection') {
+      named = connectionTokens(value, named)
+      continue
+    }
+    if (isHopByHop(lower)) continue
+    out.push(name, value)
   }
-  headers['x-checkups-worker'] = workerId
-  return headers
+  if (named) {
+    let w = 0
+    for (let i = 0; i < out.length; i += 2) {
+      if (named.has((out[i] as string).toLowerCase())) continue
+      out[w++] = out[i] as string
+      out[w++] = out[i + 1] as string
+    }
+    out.length = w
+  }
+  out.push('x-checkups-worker', workerId)
+  return out
 }

@@ -10,7 +10,7 @@ import { SharedDict } from '@checkups/shdict'
 import { holdsLease, type Candidate } from './election.js'
 import { probeAndWrite, type WriteResult } from './round.js'
 import type { Bounds } from './limit.js'
-import type { DictLike, Logger, UpstreamLike } from './types.js'
+import type { Logger, UpstreamLike } from './types.js'
 
 export interface ThreadTask {
   state: SharedArrayBuffer
@@ -28,8 +28,8 @@ export interface ThreadResult extends WriteResult {
 }
 
 export default async function heartbeatTask(task: ThreadTask): Promise<ThreadResult> {
-  const state = SharedDict.attach(task.state) as unknown as DictLike
-  const mutex = SharedDict.attach(task.mutex) as unknown as DictLike
+  const state = SharedDict.attach(task.state)
+  const mutex = SharedDict.attach(task.mutex)
   const errors: string[] = []
   const logger: Logger = {
     info() {},

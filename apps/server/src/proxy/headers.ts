@@ -26,14 +26,19 @@ function isHopByHop(lower: string): boolean {
   return HOP_BY_HOP.has(lower) || lower.startsWith('proxy-')
 }
 
-/** Lowercased header names listed in Connection values (`close` and `keep-alive` included, harmless). */
+/**
+ * Lowercased header names listed in Connection values, beyond the hop-by-hop ones already
+ * dropped (`keep-alive`, `close` — by far the common values — add nothing, so no set is made).
+ */
 function connectionTokens(value: string | string[] | undefined, into?: Set<string>): Set<string> | undefined {
   if (value === undefined) return into
-  const tokens = into ?? new Set<string>()
+  let tokens = into
   for (const v of Array.isArray(value) ? value : [value]) {
-    for (const t of v.split(',')) {
-      const name = t.trim().toLowerCase()
-      if (name) tokens.add(name)
+    const lv = v.toLowerCase()
+    if (lv === 'keep-alive' || lv === 'close') continue
+    for (const t of lv.split(',')) {
+      const name = t.trim()
+      if (name && !isHopByHop(name)) (tokens ??= new Set()).add(name)
     }
   }
   return tokens

@@ -6,7 +6,7 @@
  *
  * The pool is created lazily on the first pooled round and destroyed by `close()`.
  */
-import { Piscina } from 'piscina'
+import type { Piscina } from 'piscina'
 import type { Candidate } from './election.js'
 import type { ThreadResult, ThreadTask } from './thread.js'
 import type { DictLike, HeartbeatFn, UpstreamLike } from './types.js'
@@ -25,11 +25,15 @@ export function createPool(state: DictLike, mutex: DictLike, opts: PoolOptions =
   let piscina: Piscina | undefined
   const threads = Math.max(1, opts.threads ?? 1)
   return {
-    run(task) {
-      piscina ??= new Piscina({
-        filename: new URL('./thread.js', import.meta.url).href,
-        minThreads: 1, maxThreads: threads, idleTimeout: 60_000,
-      })
+    async run(task) {
+      // piscina is loaded on first use: the pool is opt-in (large fleets)
+      if (piscina === undefined) {
+        const { Piscina: Pool } = await import('piscina')
+        piscina ??= new Pool({
+          filename: new URL('./thread.js', import.meta.url).href,
+          minThreads: 1, maxThreads: threads, idleTimeout: 60_000,
+        })
+      }
       const full: ThreadTask = { ...task, state: state.buffer, mutex: mutex.buffer }
       return piscina.run(full) as Promise<ThreadResult>
     },

@@ -3,13 +3,18 @@
  * connect with database `name`, user `user`, password `pass`, `charset`; ok if the handshake
  * (authentication included) succeeds; err with the server's message otherwise
  * (e.g. `Access denied for user ...`). The connection is closed at once.
+ * mysql2 is loaded on first use: most fleets never probe MySQL, and worker start-up pays for
+ * every import.
  */
-import mysql from 'mysql2'
+import type mysql from 'mysql2'
 import type { ProbeResult, UpstreamLike } from '../types.js'
 import { errFrom, ok } from './result.js'
 import { ProbeTimeout } from './socket.js'
 
-export function probeMysql(host: string, port: number, timeoutMs: number, ups: UpstreamLike): Promise<ProbeResult> {
+let driver: Promise<typeof mysql> | undefined
+
+export async function probeMysql(host: string, port: number, timeoutMs: number, ups: UpstreamLike): Promise<ProbeResult> {
+  const lib = await (driver ??= import('mysql2').then((m) => m.default))
   return new Promise((resolve) => {
     let settled = false
     let conn: mysql.Connection | undefined
@@ -22,7 +27,7 @@ export function probeMysql(host: string, port: number, timeoutMs: number, ups: U
     }
     const timer = setTimeout(() => finish(errFrom(new ProbeTimeout())), timeoutMs)
     try {
-      conn = mysql.createConnection({
+      conn = lib.createConnection({
         host, port, connectTimeout: timeoutMs,
         ...(ups.name ? { database: ups.name } : {}),
         ...(ups.user != null ? { user: ups.user } : {}),

@@ -7,9 +7,9 @@
  * msg `master link status: down`. When INFO fails the probe stays ok with `replication.err`.
  *
  * One short-lived connection per probe: no retries, no offline queue, every step bounded by
- * what is left of `timeout`.
+ * what is left of `timeout`. ioredis is loaded on first use (worker start-up pays for imports).
  */
-import { Redis } from 'ioredis'
+import type { Redis as RedisClient } from 'ioredis'
 import { STATUS_OK, STATUS_UNSTABLE } from '../../records.js'
 import type { ProbeResult } from '../types.js'
 import { errFrom } from './result.js'
@@ -45,8 +45,11 @@ function within<T>(p: Promise<T>, deadline: number): Promise<T> {
   return Promise.race([p, t]).finally(() => clearTimeout(timer))
 }
 
+let driver: Promise<typeof RedisClient> | undefined
+
 export async function probeRedis(host: string, port: number, timeoutMs: number): Promise<ProbeResult> {
   const deadline = Date.now() + timeoutMs
+  const Redis = await (driver ??= import('ioredis').then((m) => m.Redis))
   const client = new Redis({
     host, port, lazyConnect: true, connectTimeout: timeoutMs, commandTimeout: timeoutMs,
     maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false,
@@ -68,7 +71,7 @@ export async function probeRedis(host: string, port: number, timeoutMs: number):
   }
 }
 
-async function readInfo(client: Redis, deadline: number): Promise<ProbeResult> {
+async function readInfo(client: RedisClient, deadline: number): Promise<ProbeResult> {
   let text: string
   try {
     text = await within(client.info('replication'), deadline)

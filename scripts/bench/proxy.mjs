@@ -7,7 +7,8 @@
 // a noisy machine hits all of them alike; medians are printed with ratios.
 // Targets: checkups >= 0.5x nginx, and ahead of the Node peer.
 // Installs Debian's wrk and nginx when missing (apt-get). Every process started here is
-// stopped here, by pid. Bounded: rounds x 3 x (1 s warm-up + BENCH_SECONDS), default ~55 s.
+// stopped here, by pid. Bounded: rounds x 3 x (1 s warm-up, 3 s in round 1, + BENCH_SECONDS),
+// default ~60 s.
 //
 // env: BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (64), BENCH_WORKERS (2)
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
@@ -130,9 +131,9 @@ function cpuSeconds(pid) {
 
 // The proxy's CPU time per request is printed beside the rates: on a busy machine it is
 // the steadier measure of the proxy's own cost (rates also depend on what else runs).
-async function measure(name, port, pid) {
+async function measure(name, port, pid, warmup = WARMUP) {
   await waitHttp(port, name)
-  wrk(port, WARMUP)
+  wrk(port, warmup)
   const c0 = cpuSeconds(pid)
   const r = wrk(port, SECONDS)
   r.cpuUs = ((cpuSeconds(pid) - c0) * 1e6) / (r.rps * SECONDS)
@@ -181,7 +182,7 @@ async function main() {
     )
     const proxies = await startProxies(dir, backendPort)
     for (let round = 1; round <= ROUNDS; round++) {
-      for (const p of proxies) (runs[p.name] ??= []).push(await measure(`${p.name} #${round}`, p.port, p.pid))
+      for (const p of proxies) (runs[p.name] ??= []).push(await measure(`${p.name} #${round}`, p.port, p.pid, round === 1 ? 3 : WARMUP))
     }
   } finally {
     for (const c of started) await stop(c).catch(() => {})

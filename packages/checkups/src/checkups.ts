@@ -193,9 +193,9 @@ export class Checkups {
       view.sync()
       const stored = view.get(skey)?.ups
       const ups = buildUpstream(skey, upstream, stored, this.heartbeats.get(skey) ?? null)
-      const v = this.store.writeUpstream(skey, ups)
-      this.persist(v)
-      return v
+      // durable first: a change the state file cannot hold is refused before any worker sees it
+      this.persist(this.store.version() + 1, { ...this.currentUpstreams(), [skey]: ups })
+      return this.store.writeUpstream(skey, ups)
     })
     view.sync()
     return version
@@ -204,9 +204,13 @@ export class Checkups {
   async deleteUpstream(skey: string): Promise<number> {
     const view = this.requireView()
     const version = await this.store.withLock(() => {
+      if (!this.store.has(skey)) throw new CheckupsError('CKP_ERR_UPSTREAM_NOT_FOUND', `upstream ${skey} not found`)
+      view.sync()
+      const rest = { ...this.currentUpstreams() }
+      delete rest[skey]
+      this.persist(this.store.version() + 1, rest)
       const v = this.store.deleteUpstream(skey)
       if (v === false) throw new CheckupsError('CKP_ERR_UPSTREAM_NOT_FOUND', `upstream ${skey} not found`)
-      this.persist(v)
       return v
     })
     view.sync()
@@ -234,10 +238,15 @@ export class Checkups {
     return this.local
   }
 
-  private persist(version: number): void {
+  /**
+   * Saves the snapshot the next version will publish. Runs under the `checkups:skeys` lock and
+   * BEFORE the zone write, so an acknowledged change is always on disk and a failed save
+   * (disk full) leaves every worker on the old config.
+   */
+  private persist(version: number, next: Record<string, ResolvedUpstream>): void {
     if (!this.persistence) return
     const upstreams: Record<string, unknown> = {}
-    for (const [skey, ups] of Object.entries(this.currentUpstreams())) upstreams[skey] = { ...ups, heartbeat: undefined }
+    for (const [skey, ups] of Object.entries(next)) upstreams[skey] = { ...ups, heartbeat: undefined }
     const confHash = this.store.readConfHash() ?? this.local?.conf_hash ?? ''
     this.persistence.save({ version, conf_hash: confHash, upstreams: JSON.parse(JSON.stringify(upstreams)) })
   }

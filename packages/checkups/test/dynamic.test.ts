@@ -136,6 +136,27 @@ describe('persistence and locking', () => {
     expect(w.getStatus().shd_config_version).toBe(1)
   })
 
+  it('a failed save publishes nothing: every worker keeps the old config and version', async () => {
+    const zones = makeZones()
+    new Checkups({ shared: zones }).init(base)
+    let fail = true
+    const writer = new Checkups({ shared: zones, persistence: { save: () => { if (fail) throw new Error('ENOSPC: no space left on device') } } })
+    writer.prepareChecker(base)
+    const other = new Checkups({ shared: zones })
+    other.prepareChecker(base)
+    await expect(writer.updateUpstream('ups1', [{ servers: [srv(1002)] }])).rejects.toThrow('ENOSPC')
+    await expect(writer.updateUpstream('ups9', [{ servers: [srv(1009)] }])).rejects.toThrow('ENOSPC')
+    await expect(writer.deleteUpstream('ups1')).rejects.toThrow('ENOSPC')
+    for (const w of [writer, other]) {
+      expect(w.selectPeer('ups1')).toEqual({ host: H, port: 1001 })
+      expect(w.getUpstream('ups9')).toBeUndefined()
+      expect(w.getStatus().shd_config_version).toBe(0)
+    }
+    fail = false
+    expect(await writer.deleteUpstream('ups1')).toBe(1)
+    expect(other.getUpstream('ups1')).toBeUndefined()
+  })
+
   it('a held checkups:skeys lock → CKP_ERR_LOCK_TIMEOUT "timeout"', async () => {
     const zones = makeZones()
     new Checkups({ shared: zones }).init(base)

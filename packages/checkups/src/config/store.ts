@@ -109,6 +109,11 @@ export class ConfigStore {
     return this.publish(this.version() + 1)
   }
 
+  /** Whether an upstream is stored under `skey`. */
+  has(skey: string): boolean {
+    return this.readBytes(skey) !== undefined
+  }
+
   /** Under the lock: removes one upstream; false when it is not stored. */
   deleteUpstream(skey: string): number | false {
     if (this.readBytes(skey) === undefined) return false

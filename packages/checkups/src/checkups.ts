@@ -166,7 +166,7 @@ export class Checkups {
     const cfg = this.requireLocal()
     return buildStatus({
       zones: this.zones, upstreams: view.upstreams(), defaultHeartbeat: cfg.global.default_heartbeat_enable,
-      confHash: this.store.readConfHash() ?? cfg.conf_hash, shdConfigVersion: view.shdConfigVersion,
+      confHash: cfg.global.conf_hash, shdConfigVersion: view.shdConfigVersion,
       workerCount: this.worker.count, now: this.clock.now(),
     })
   }

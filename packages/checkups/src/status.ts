@@ -12,6 +12,7 @@ import { KEY } from './keys.js'
 import { readPassive } from './passive/accounting.js'
 import { type HeartbeatRecord, STATUS_ERR, STATUS_NAMES, STATUS_OK, decodeRecord } from './records.js'
 import { type SharedZones, asBytes } from './shared.js'
+import { localtime } from './time.js'
 
 export type PeerStatusName = 'ok' | 'err' | 'unstable' | 'unchecked'
 
@@ -22,7 +23,8 @@ export interface PeerStatus {
   max_fails: number
   fail_timeout: number
   fail_num?: number
-  lastmodified?: number
+  /** local time `YYYY-MM-DD hh:mm:ss` of the last flip, as the original shows it */
+  lastmodified?: string
   msg?: string | null
   passive?: { status: 'ok' | 'err'; count: number; since: number }
   [extra: string]: unknown
@@ -51,9 +53,11 @@ export interface StatusInput {
 
 function peerStatus(inp: StatusInput, skey: string, s: ResolvedServer, hbOn: boolean): PeerStatus {
   const rec = decodeRecord<HeartbeatRecord>(asBytes(inp.zones.state.get(KEY.peerStatus(skey, s.host, s.port))))
-  const out: PeerStatus = { ...(rec ?? {}), server: `${skey}:${s.host}:${s.port}`, status: 'ok',
+  const { lastmodified: _lm, ...hb } = rec ?? ({} as Partial<HeartbeatRecord>)
+  const out: PeerStatus = { ...hb, server: `${skey}:${s.host}:${s.port}`, status: 'ok',
     weight: s.weight, max_fails: s.max_fails, fail_timeout: s.fail_timeout }
   out.status = !hbOn ? 'unchecked' : STATUS_NAMES[rec?.status ?? STATUS_OK] ?? 'ok'
+  if (typeof rec?.lastmodified === 'number') out.lastmodified = localtime(rec.lastmodified * 1000)
   const p = readPassive(inp.zones.state, skey, s.host, s.port)
   if (p !== undefined) {
     const err = p.status === STATUS_ERR && p.since + s.fail_timeout * 1000 > inp.now

@@ -23,6 +23,7 @@ describe('updateUpstream validation (the original\'s strings)', () => {
     ['an empty cluster', { cluster: [] }, 'CKP_ERR_INVALID_UPSTREAM: can not update empty level'],
     ['empty servers', [{ servers: [] }], 'CKP_ERR_INVALID_UPSTREAM: servers invalid'],
     ['servers not an array', [{ servers: { a: 1 } }], 'CKP_ERR_INVALID_UPSTREAM: servers invalid'],
+    ['a server that is not a table', [{ servers: ['127.0.0.1:80'] }], 'CKP_ERR_INVALID_UPSTREAM: server must be a table'],
     ['a server without port', [{ servers: [{ host: H }] }], 'CKP_ERR_INVALID_UPSTREAM: no server.host nor server.port found'],
     ['a server without host', { dc1: { servers: [{ port: 1 }] } }, 'CKP_ERR_INVALID_UPSTREAM: no server.host nor server.port found'],
     ['schema: bad port', [{ servers: [{ host: H, port: 'x' }] }], 'CKP_ERR_INVALID_UPSTREAM: ups1.cluster[0].servers[0].port: must be an integer 1-65535'],

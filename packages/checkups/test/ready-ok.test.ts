@@ -81,6 +81,17 @@ describe('rule 1: success is Lua truthiness; statuses only under typ "http"', ()
   })
 })
 
+describe('rule 1: status codes as strings count, as the original\'s tostring(res.status)', () => {
+  it.each<[unknown, boolean]>([
+    [{ status: '502' }, true], [{ status: 502 }, true], [{ statusCode: '502' }, true],
+    [{ status: '200' }, false], [{ status: 'bad' }, false], [{ status: '5020' }, false],
+  ])('%j fails: %s', async (result, fails) => {
+    const c = prepared({ ups: { typ: 'http', try: 1, http_opts: { statuses: { 502: false } }, cluster: levels('A') } })
+    const outcome = await c.readyOk('ups', () => result).then(() => false, () => true)
+    expect(outcome).toBe(fails)
+  })
+})
+
 describe('rule 2: try limit = opts.try ?? ups.try ?? server entries, across levels, with ??', () => {
   it.each<[string, unknown, Record<string, unknown>, string]>([
     ['default: all entries', { cluster: levels('ABC') }, {}, 'ABC → CKP_ERR_TRY_LIMIT: try limit reached'],

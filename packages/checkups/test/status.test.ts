@@ -1,7 +1,7 @@
 /** getStatus() shape (CONTRACT.md §3), getUpsTimeout, the sync timer, nginx upstream blocks. */
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { Checkups, KEY, SLOT, STATUS_ERR, STATUS_UNSTABLE, encodeRecord } from '@checkups/core'
+import { Checkups, KEY, SLOT, STATUS_ERR, STATUS_UNSTABLE, encodeRecord, localtime } from '@checkups/core'
 import { fakeClock, makeZones, prepared } from './helpers.js'
 
 const H = '127.0.0.1'
@@ -32,11 +32,11 @@ describe('getStatus', () => {
         [
           { server: `ups:${H}:1001`, status: 'ok', weight: 3, max_fails: 1, fail_timeout: 10,
             passive: { status: 'err', count: 1, since: clock.now() / 1000 } },
-          { server: `ups:${H}:1002`, status: 'err', weight: 1, max_fails: 0, fail_timeout: 10, fail_num: 2, lastmodified: 1.5, msg: 'connection refused' },
+          { server: `ups:${H}:1002`, status: 'err', weight: 1, max_fails: 0, fail_timeout: 10, fail_num: 2, lastmodified: localtime(1.5 * 1000), msg: 'connection refused' },
         ],
-        [{ server: `ups:${H}:1003`, status: 'unstable', weight: 1, max_fails: 0, fail_timeout: 10, fail_num: 0, lastmodified: 2, msg: null, redis_version: '7' }],
+        [{ server: `ups:${H}:1003`, status: 'unstable', weight: 1, max_fails: 0, fail_timeout: 10, fail_num: 0, lastmodified: localtime(2 * 1000), msg: null, redis_version: '7' }],
       ],
-      'cls:named': { dc1: [{ server: `named:${H}:2001`, status: 'unchecked', weight: 1, max_fails: 0, fail_timeout: 10, fail_num: 1, lastmodified: 3, msg: 'x' }] },
+      'cls:named': { dc1: [{ server: `named:${H}:2001`, status: 'unchecked', weight: 1, max_fails: 0, fail_timeout: 10, fail_num: 1, lastmodified: localtime(3 * 1000), msg: 'x' }] },
       last_check_time: '2024-01-01 00:00:00',
       checkup_timer_alive: true,
       start_time: expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/),

@@ -1,13 +1,16 @@
 /**
  * SharedDict: ngx.shared.DICT over a SharedArrayBuffer (CONTRACT.md §2), synchronous.
  *
- * Every operation, reads included, runs under the zone lock (as in nginx: get also moves
- * the entry to the LRU head). Arguments are checked before the lock is taken, so bad input
- * throws a SharedDictError and leaves the zone untouched. The layout and crash-safety
+ * Writes run under the zone lock. Reads (get, getWithFlags, getStale) first try the
+ * lock-free seqlock path (Core.optRead) a bounded number of times and fall back to the
+ * lock; instead of moving the entry to the LRU head they set its reference byte, and
+ * eviction gives referenced entries a second chance (core.ts). Arguments are checked
+ * before the lock is taken, so bad input throws a SharedDictError and leaves the zone
+ * untouched. The layout and crash-safety
  * rules live in layout.ts / table.ts / recover.ts; this file only maps the public API.
  */
 import { encode, newEncoded, type Value } from './codec.js'
-import { Core } from './core.js'
+import { Core, OPT_HIT, OPT_LIST, OPT_MISS, OPT_RETRY } from './core.js'
 import { SharedDictError } from './errors.js'
 import { H_COUNT, H_LOCK, H_RECOVERIES, H_SLOTS, H_USED, SLOT_COUNT } from './layout.js'
 import { llen, pop, push, type PushResult } from './list.js'
@@ -30,6 +33,18 @@ export interface SharedDictOptions {
   lockStealAfterMs?: number
   /** give up on a zone lock held by a live process after this long (ms, default 5000) */
   lockTimeoutMs?: number
+}
+
+/**
+ * Lock-free attempts per read before falling back to the lock. An attempt that finds SEQ
+ * odd (a writer inside) costs a few ns, a torn one a lookup: this bounds the wait for a
+ * writer to roughly a critical section; a writer that died keeps SEQ odd and sends every
+ * read to the locked path, which steals its lock and recovers (as before).
+ */
+const OPT_TRIES = 256
+
+function isAList(): SharedDictError {
+  return new SharedDictError('SHD_ERR_IS_A_LIST', 'value is a list')
 }
 
 export interface ValueWithFlags { value: Value; flags: number }
@@ -71,16 +86,33 @@ export class SharedDict {
     return this.#c.z.sab
   }
 
+  /** Lock-free read attempts; OPT_RETRY when the locked path must be taken. */
+  #opt(key: string, h: number, stale: boolean): number {
+    const c = this.#c
+    for (let i = 0; i < OPT_TRIES; i++) {
+      const r = c.optRead(key, h, stale)
+      if (r !== OPT_RETRY) {
+        if (r === OPT_LIST && !stale) throw isAList()
+        return r
+      }
+    }
+    return OPT_RETRY
+  }
+
   get(key: string): Value | undefined {
     checkKey(key)
     const c = this.#c
     const h = hashKey(key)
+    const r = this.#opt(key, h, false)
+    if (r === OPT_HIT) return c.optValue
+    if (r === OPT_MISS) return undefined
     c.lock()
     try {
       const e = find(c.z, c, key, h)
       if (e === 0 || c.expired(e)) return undefined
-      c.touch(e)
-      return c.readEntry(e)
+      const v = c.readEntry(e)
+      c.markRef(e)
+      return v
     } finally {
       c.unlock()
     }
@@ -90,12 +122,16 @@ export class SharedDict {
     checkKey(key)
     const c = this.#c
     const h = hashKey(key)
+    const r = this.#opt(key, h, false)
+    if (r === OPT_HIT) return { value: c.optValue, flags: c.optFlags }
+    if (r === OPT_MISS) return undefined
     c.lock()
     try {
       const e = find(c.z, c, key, h)
       if (e === 0 || c.expired(e)) return undefined
-      c.touch(e)
-      return { value: c.readEntry(e), flags: c.flagsOf(e) }
+      const v = { value: c.readEntry(e), flags: c.flagsOf(e) }
+      c.markRef(e)
+      return v
     } finally {
       c.unlock()
     }
@@ -105,13 +141,18 @@ export class SharedDict {
     checkKey(key)
     const c = this.#c
     const h = hashKey(key)
+    const r = this.#opt(key, h, true)
+    if (r === OPT_HIT) return { value: c.optValue, flags: c.optFlags, stale: c.optStale }
+    if (r === OPT_MISS) return undefined
+    if (r === OPT_LIST) throw isAList()
     c.lock()
     try {
       const e = find(c.z, c, key, h)
       if (e === 0) return undefined
       const stale = c.expired(e)
-      if (!stale) c.touch(e)
-      return { value: c.readEntry(e), flags: c.flagsOf(e), stale }
+      const v = { value: c.readEntry(e), flags: c.flagsOf(e), stale }
+      if (!stale) c.markRef(e)
+      return v
     } finally {
       c.unlock()
     }

@@ -3,7 +3,7 @@
  * SharedArrayBuffer, and a pointer value of 0 means "none" (offset 0 is the header).
  *
  * ```
- * [ header 512 B ][ buckets: nbuckets × int32 ][ pad to 64 ][ heap: buddy blocks … ]
+ * [ header 512 B ][ buckets: nbuckets × int32 ][ refs: 1 byte per 64-byte heap unit ][ pad to 64 ][ heap … ]
  * ```
  *
  * Header words (int32 index):
@@ -16,6 +16,13 @@
  *   are the source of truth: they only ever change by ONE Atomics.store of a pointer to a
  *   fully written block (publish) or past a block (unlink).
  * - SLOTS: 16 int32 counters outside the key space, only touched with Atomics (no lock).
+ * - SEQ: seqlock word for lock-free readers (see core.ts): odd while the zone lock is held
+ *   (set right after taking it, made even right before releasing it), so every change to
+ *   anything a reader looks at happens while SEQ is odd, and every lock hold changes it.
+ * - REFS: byte offset of the reference-bit array (one byte per 64-byte heap unit, indexed by
+ *   (block - heap) >> 6): a reader sets a block's byte when it reads that entry; eviction
+ *   gives a referenced LRU-tail entry a second chance (moves it to the head, clears the
+ *   byte). Advisory only: a stale set on a reused block merely grants a spurious chance.
  * - STAMP/FORMAT_ID: every entry write takes a fresh stamp; an entry's bytes never change
  *   under the same stamp (except a number's float64, which readers never cache), so a
  *   process may keep decoded strings keyed by (block, stamp) — see core.ts.
@@ -25,7 +32,7 @@
  * (doubly linked per order). Entry and list-node layouts are below.
  */
 export const MAGIC = 0x31444853 // 'SHD1'
-export const FORMAT_VERSION = 1
+export const FORMAT_VERSION = 2
 
 // header word indexes
 export const H_MAGIC = 0
@@ -52,6 +59,10 @@ export const SLOT_COUNT = 16
 export const H_STAMP = 64
 /** random id written by each format, so per-process caches notice a re-format */
 export const H_FORMAT_ID = 65
+/** seqlock word: odd while the zone lock is held (core.ts) */
+export const H_SEQ = 66
+/** byte offset of the reference-bit array */
+export const H_REFS = 67
 export const HEADER_BYTES = 512
 
 export const MIN_ORDER = 6 // 64-byte blocks: the smallest that holds an entry header + short key

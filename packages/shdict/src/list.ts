@@ -16,7 +16,7 @@ import {
   N_VLEN, orderFor, T_LIST, TAG_NODE, valueOffset,
 } from './layout.js'
 import { entryOrder, MODE_SET, NO_MEMORY, storeLocked } from './store.js'
-import { find, removeEntry } from './table.js'
+import { beginWrite, find, removeEntry } from './table.js'
 
 export type PushResult =
   | { readonly ok: true; readonly length: number }
@@ -69,6 +69,7 @@ function pushLocked(c: Core, key: string, h: number, v: Encoded, left: boolean, 
     const lh = e + valueOffset(meta & 0xffff)
     const head = i32[(lh + L_HEAD) >> 2]!
     const tail = i32[(lh + L_TAIL) >> 2]!
+    beginWrite(c.z) // the list's HEAD/NEXT words and count change in place
     if (left) {
       writeNode(c, n, v, head, 0)
       Atomics.store(i32, (lh + L_HEAD) >> 2, n)
@@ -117,6 +118,7 @@ function popLocked(c: Core, key: string, h: number, left: boolean): Value | unde
   const n = left ? head : tail
   const value = readValue(c.z, i32[(n + N_TYPE) >> 2]!, n + N_VALUE, i32[(n + N_VLEN) >> 2]!)
   i32[H_DIRTY] = 1
+  beginWrite(c.z)
   if (head === tail) {
     removeEntry(c.z, c.prevWord, e)
     return value

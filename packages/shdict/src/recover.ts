@@ -15,6 +15,7 @@ import {
   E_LNEXT, E_LPREV, E_META, E_NEXT, E_VLEN, H_COUNT, H_DIRTY, H_LRU_HEAD, H_LRU_TAIL,
   H_RECOVERIES, L_HEAD, L_TAIL, N_NEXT, N_PREV, T_LIST, valueOffset,
 } from './layout.js'
+import { beginWrite } from './table.js'
 import type { Zone } from './zone.js'
 
 /** Collects reachable entries (in chain order) and all reachable blocks. */
@@ -79,6 +80,7 @@ function rebuildLru(z: Zone, entries: number[]): void {
 export function recover(z: Zone): void {
   const i32 = z.i32
   i32[H_DIRTY] = 1
+  beginWrite(z) // rewrites words of reachable entries (list counts)
   const entries: number[] = []
   const blocks: number[] = []
   collect(z, entries, blocks)

@@ -6,7 +6,7 @@
  */
 import type { Core } from './core.js'
 import { E_EXP, E_KEY, E_LPREV, E_META, E_NEXT, H_DIRTY, H_LRU_TAIL } from './layout.js'
-import { chainWordOf, find, removeEntry } from './table.js'
+import { beginWrite, chainWordOf, find, removeEntry } from './table.js'
 
 export function ttl(c: Core, key: string, h: number): number | undefined {
   c.lock()
@@ -27,6 +27,7 @@ export function expire(c: Core, key: string, h: number, ttlMs: number): boolean 
   try {
     const e = find(c.z, c, key, h)
     if (e === 0 || c.expired(e)) return false
+    beginWrite(c.z)
     c.f64[(e + E_EXP) >> 3] = c.expiryAt(ttlMs)
     return true
   } finally {
@@ -51,6 +52,7 @@ export function flushAll(c: Core): void {
   c.lock()
   try {
     forEachEntry(c, (e) => {
+      beginWrite(c.z)
       c.f64[(e + E_EXP) >> 3] = -Infinity
     })
   } finally {

@@ -15,7 +15,7 @@ import {
   E_META, H_COUNT, H_DIRTY, orderFor, T_NUMBER, TAG_ENTRY, valueOffset,
 } from './layout.js'
 import {
-  bucketWord, find, freeEntry, lruPushHead, lruRemove, publishFront, publishReplace, removeEntry,
+  beginWrite, bucketWord, find, freeEntry, lruPushHead, lruRemove, publishFront, publishReplace, removeEntry,
 } from './table.js'
 
 export type SetResult =
@@ -132,6 +132,7 @@ export function incr(
       if (meta >>> 16 !== T_NUMBER) return NOT_A_NUMBER
       const at = (e + valueOffset(meta & 0xffff)) >> 3
       const value = c.f64[at]! + n
+      beginWrite(c.z)
       c.f64[at] = value
       c.touch(e)
       return { ok: true, value, forcible: false }

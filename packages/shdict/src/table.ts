@@ -13,9 +13,23 @@
 import { free } from './alloc.js'
 import {
   E_HASH, E_KEY, E_LNEXT, E_LPREV, E_META, E_NEXT, E_STAMP, H_COUNT, H_LRU_HEAD, H_LRU_TAIL,
-  L_HEAD, N_NEXT, T_LIST, valueOffset,
+  H_SEQ, L_HEAD, N_NEXT, T_LIST, valueOffset,
 } from './layout.js'
 import type { Zone } from './zone.js'
+
+/**
+ * Seqlock, writer side: called by the lock holder right before any store that a lock-free
+ * reader could observe (a chain word, or bytes of a reachable entry — or of one unlinked in
+ * this critical section, which a reader may still be inside). Makes SEQ odd (a no-op when
+ * it already is); `Core.unlock` makes it even again. Critical sections that change nothing
+ * readers look at (a failed safeSet, llen, ttl…) leave SEQ, and every byte, untouched.
+ * Blocks nobody can reach (a fresh allocation being filled, free-list links) need no call:
+ * a reader can only be inside a block unlinked in a critical section its snapshot spans.
+ */
+export function beginWrite(z: Zone): void {
+  const s = z.i32[H_SEQ]!
+  if ((s & 1) === 0) Atomics.store(z.i32, H_SEQ, (s + 1) | 0)
+}
 
 /** FNV-1a over the UTF-16 code units of `key` (no encoding step on the hot path). */
 export function hashKey(key: string): number {
@@ -58,12 +72,14 @@ export function bucketWord(z: Zone, h: number): number {
 /** Publishes entry `e` (fully written) at chain word `pw`, keeping what `pw` pointed at. */
 export function publishFront(z: Zone, pw: number, e: number): void {
   z.i32[(e + E_NEXT) >> 2] = z.i32[pw]!
+  beginWrite(z)
   Atomics.store(z.i32, pw, e)
 }
 
 /** Replaces entry `old` (pointed at by chain word `pw`) by the fully written entry `e`. */
 export function publishReplace(z: Zone, pw: number, old: number, e: number): void {
   z.i32[(e + E_NEXT) >> 2] = z.i32[(old + E_NEXT) >> 2]!
+  beginWrite(z)
   Atomics.store(z.i32, pw, e)
 }
 
@@ -108,6 +124,7 @@ export function freeEntry(z: Zone, e: number): void {
  * state, then the memory. The caller holds the lock and has set DIRTY.
  */
 export function removeEntry(z: Zone, pw: number, e: number): void {
+  beginWrite(z)
   Atomics.store(z.i32, pw, z.i32[(e + E_NEXT) >> 2]!)
   lruRemove(z, e)
   z.i32[H_COUNT] = z.i32[H_COUNT]! - 1

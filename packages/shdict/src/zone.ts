@@ -8,7 +8,7 @@ import { rebuildFree } from './alloc.js'
 import { SharedDictError } from './errors.js'
 import {
   FORMAT_VERSION, H_BUCKETS, H_HEAP, H_HEAP_END, H_MAGIC, H_MAX_ORDER, H_NBUCKETS, H_SIZE,
-  H_FORMAT_ID, H_VERSION, HEADER_BYTES, MAGIC, MAX_ORDER_CAP, MIN_ORDER,
+  H_FORMAT_ID, H_REFS, H_VERSION, HEADER_BYTES, MAGIC, MAX_ORDER_CAP, MIN_ORDER,
 } from './layout.js'
 
 /** the subset of Buffer's fast (undocumented but stable) codecs used on hot paths */
@@ -36,6 +36,8 @@ export class Zone {
   readonly heap: number
   readonly heapEnd: number
   readonly maxOrder: number
+  /** byte offset of the reference-bit array (one byte per 64-byte heap unit) */
+  readonly refs: number
 
   constructor(sab: SharedArrayBuffer) {
     this.sab = sab
@@ -53,6 +55,7 @@ export class Zone {
     this.heap = i32[H_HEAP]!
     this.heapEnd = i32[H_HEAP_END]!
     this.maxOrder = i32[H_MAX_ORDER]!
+    this.refs = i32[H_REFS]!
   }
 }
 
@@ -75,7 +78,9 @@ export function checkFormatted(sab: SharedArrayBuffer): void {
   const heap = i32[H_HEAP]!
   const heapEnd = i32[H_HEAP_END]!
   const nb = i32[H_NBUCKETS]!
-  if (size !== sab.byteLength || heapEnd > size || heap >= heapEnd || nb <= 0 || (nb & (nb - 1)) !== 0) {
+  const refs = i32[H_REFS]!
+  if (size !== sab.byteLength || heapEnd > size || heap >= heapEnd || nb <= 0 || (nb & (nb - 1)) !== 0 ||
+    refs < HEADER_BYTES + 4 * nb || refs + ((heapEnd - heap) >> MIN_ORDER) > heap || (heap & ((1 << MIN_ORDER) - 1)) !== 0) {
     throw new SharedDictError('SHD_ERR_NOT_FORMATTED', 'zone header is inconsistent with the buffer')
   }
 }
@@ -110,7 +115,11 @@ function writeGeometry(sab: SharedArrayBuffer): void {
   const nb = bucketCount(size)
   const buckets = HEADER_BYTES
   const blk = 1 << MIN_ORDER
-  const heap = Math.ceil((buckets + nb * 4) / blk) * blk
+  const refs = buckets + nb * 4
+  // the reference array needs one byte per heap unit: size it for the heap it would leave
+  // without itself (an upper bound), then place the heap after it
+  const units = Math.floor((size - Math.ceil(refs / blk) * blk) / blk)
+  const heap = Math.ceil((refs + units) / blk) * blk
   const heapEnd = heap + Math.floor((size - heap) / blk) * blk
   if (heapEnd - heap < 4 * blk) {
     throw new SharedDictError('SHD_ERR_INVALID_ARG', `zone size ${size} leaves no room for entries`)
@@ -125,5 +134,6 @@ function writeGeometry(sab: SharedArrayBuffer): void {
   i32[H_HEAP] = heap
   i32[H_HEAP_END] = heapEnd
   i32[H_MAX_ORDER] = maxOrder
+  i32[H_REFS] = refs
   i32[H_FORMAT_ID] = (Math.random() * 0x7fffffff) | 1
 }

@@ -38,6 +38,8 @@ export const CHECKUPS_STATUS: Readonly<Record<string, number>> = {
   CKP_ERR_TRY_TIMEOUT: 504,
   CKP_ERR_TRY_LIMIT: 502,
   CKP_ERR_STATE_FILE: 500,
+  CKP_ERR_NO_MEMORY: 507,
+  CKP_ERR_SETUP: 500,
 }
 
 export interface ErrorBody { error: { code: string; message: string } }

@@ -12,6 +12,7 @@
  */
 import type { IncomingMessage } from 'node:http'
 import { Readable } from 'node:stream'
+import { ProxyError } from './errors.js'
 
 export class RequestBody extends Readable {
   readonly #req: IncomingMessage
@@ -23,7 +24,7 @@ export class RequestBody extends Readable {
     this.push(null)
   }
   readonly #onAborted = (): void => {
-    this.destroy(Object.assign(new Error('client aborted the request body'), { code: 'PRX_CLIENT_ABORTED' }))
+    this.destroy(new ProxyError('PRX_ERR_CLIENT_ABORTED', 'client aborted the request body'))
   }
 
   constructor(req: IncomingMessage) {

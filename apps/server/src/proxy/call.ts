@@ -63,7 +63,7 @@ export class ProxyCall {
     res.on('close', () => {
       if (res.writableFinished) return
       this.#clientGone = true
-      this.#current?.abort(Object.assign(new Error('client closed the connection'), { code: 'PRX_CLIENT_ABORTED' }))
+      this.#current?.abort(new ProxyError('PRX_ERR_CLIENT_ABORTED', 'client closed the connection'))
     })
   }
 
@@ -108,7 +108,11 @@ export class ProxyCall {
       this.#peer = { host, port }
       return resp
     } catch (err) {
-      if (this.#clientGone) return STOP
+      // the client leaving (its socket, or its upload) is not the peer's failure
+      if (this.#clientGone || codeOf(err) === 'PRX_ERR_CLIENT_ABORTED') {
+        this.#clientGone = true
+        return STOP
+      }
       this.#lastError = err
       this.#sent = maybeSent({ error: err, responded: false })
       throw err
@@ -121,7 +125,7 @@ export class ProxyCall {
 
   #finish(accepted: UpstreamResponse | undefined, err: unknown): void {
     if (this.#clientGone) {
-      this.#held?.abort(new Error('client gone'))
+      this.#held?.abort(new ProxyError('PRX_ERR_CLIENT_ABORTED', 'client closed the connection'))
       return
     }
     const relay = accepted ?? this.#held

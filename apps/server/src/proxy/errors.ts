@@ -11,8 +11,8 @@ export const ProxyErrorCodes = {
   PRX_ERR_NO_ROUTE: 'PRX_ERR_NO_ROUTE',
   /** the peer failed and the request cannot be replayed (body already streamed, or a non-idempotent request was sent) */
   PRX_ERR_UNSAFE_RETRY: 'PRX_ERR_UNSAFE_RETRY',
-  /** the route names an upstream key that is not configured (503) */
-  PRX_ERR_UNKNOWN_UPSTREAM: 'PRX_ERR_UNKNOWN_UPSTREAM',
+  /** the client closed its connection before the answer was complete; the peer exchange is cut (never reported against the peer) */
+  PRX_ERR_CLIENT_ABORTED: 'PRX_ERR_CLIENT_ABORTED',
   /** invalid `server` section (listen/routes) */
   PRX_ERR_INVALID_CONFIG: 'PRX_ERR_INVALID_CONFIG',
 } as const

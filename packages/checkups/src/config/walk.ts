@@ -21,8 +21,10 @@ export function forEachServer(ups: Pick<ResolvedUpstream, 'cluster'>, fn: (s: Re
 
 /** The first server `host:port` of any cluster, or undefined. */
 export function findServer(ups: Pick<ResolvedUpstream, 'cluster'>, host: string, port: number): ResolvedServer | undefined {
+  // the original's feedback loop keeps the LAST matching entry (its `break` leaves only the inner loop)
+  let found: ResolvedServer | undefined
   for (const [, level] of levelEntries(ups)) {
-    for (const s of level.servers) if (s.host === host && s.port === port) return s
+    for (const s of level.servers) if (s.host === host && s.port === port) found = s
   }
-  return undefined
+  return found
 }

@@ -49,7 +49,8 @@ function checkLevels(cluster: unknown): void {
     const servers = (cls as Record<string, unknown>).servers
     if (!Array.isArray(servers) || servers.length === 0) throw invalid('servers invalid')
     for (const s of servers) {
-      if (!isObj(s) || s.host === undefined || s.host === null || s.port === undefined || s.port === null) {
+      if (!isObj(s)) throw invalid('server must be a table')
+      if (s.host === undefined || s.host === null || s.port === undefined || s.port === null) {
         throw invalid('no server.host nor server.port found')
       }
     }

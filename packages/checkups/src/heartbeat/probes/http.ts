@@ -21,7 +21,7 @@ export function judgeStatusLine(line: string, statuses: HttpOptsLike['statuses']
 
 export async function probeHttp(host: string, port: number, timeoutMs: number, opts: HttpOptsLike | null | undefined): Promise<ProbeResult> {
   try {
-    const line = await exchange(host, port, timeoutMs, opts?.query || null)
+    const line = await exchange(host, port, timeoutMs, opts?.query ?? null)
     return line === null ? ok() : judgeStatusLine(line, opts?.statuses)
   } catch (e) {
     return err((e as Error).message)

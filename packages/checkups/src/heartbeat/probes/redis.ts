@@ -79,7 +79,12 @@ async function readInfo(client: RedisClient, deadline: number): Promise<ProbeRes
       text += await within(client.info('server'), deadline)
     } catch { /* the original keeps what INFO replication gave */ }
   } catch (e) {
-    return { status: STATUS_OK, msg: null, extras: { replication: { err: errFrom(e).msg } } }
+    // the original retries a plain INFO before recording the error
+    try {
+      text = await within(client.info(), deadline)
+    } catch {
+      return { status: STATUS_OK, msg: null, extras: { replication: { err: errFrom(e).msg } } }
+    }
   }
   const info = parseInfo(text)
   const extras: Record<string, unknown> = { ...info }

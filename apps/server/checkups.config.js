@@ -9,8 +9,10 @@ export default {
   },
 
   demo: {
-    typ: 'general',
+    // HTTP heartbeats: the raw request below, the status line judged by `statuses`
+    typ: 'http',
     timeout: 2,
+    http_opts: { query: 'GET /health HTTP/1.0\r\nHost: demo\r\n\r\n', statuses: { 500: false, 502: false, 503: false, 504: false } },
     cluster: [
       {
         servers: [

@@ -186,6 +186,15 @@ export class Checkups {
     this.view?.sync()
   }
 
+  /**
+   * Runs a heartbeat round now if this worker holds the heartbeat lease (resolves true once it
+   * is written), else does nothing (false). For backends that come up with the workers
+   * themselves, e.g. apps/server's demo: `await ctx.checkups.checkNow()` once they listen.
+   */
+  async checkNow(): Promise<boolean> {
+    return this.hb.checkNow()
+  }
+
   async updateUpstream(skey: string, upstream: unknown): Promise<number> {
     checkUpstreamInput(upstream)
     const view = this.requireView()

@@ -47,6 +47,14 @@ export class HeartbeatHost {
     return this.hb?.isLeader() ?? false
   }
 
+  /** On the leader: a fresh round now (after any round in flight). Elsewhere: nothing. */
+  async checkNow(): Promise<boolean> {
+    const hb = this.hb
+    if (!hb?.isLeader()) return false
+    await hb.runRound({ fresh: true })
+    return true
+  }
+
   /** Primary: removes the lease `pid` held (true when there was one). */
   releaseLease(pid: number): boolean {
     return releaseLease(this.zones.mutex, pid)

@@ -53,6 +53,10 @@ export interface StaleValue { value: Value; flags: number; stale: boolean }
 export class SharedDict {
   readonly #c: Core
   readonly #enc = newEncoded()
+  /** per-handle read diagnostics (readStats) */
+  #lockFree = 0
+  #retries = 0
+  #lockedReads = 0
 
   private constructor(z: Zone, opts: SharedDictOptions | undefined) {
     const now = opts?.now ?? Date.now
@@ -92,10 +96,13 @@ export class SharedDict {
     for (let i = 0; i < OPT_TRIES; i++) {
       const r = c.optRead(key, h, stale)
       if (r !== OPT_RETRY) {
+        this.#lockFree++
         if (r === OPT_LIST && !stale) throw isAList()
         return r
       }
+      this.#retries++
     }
+    this.#lockedReads++
     return OPT_RETRY
   }
 
@@ -318,6 +325,14 @@ export class SharedDict {
   stats(): { entries: number; usedBytes: number; recoveries: number } {
     const c = this.#c
     return c.locked(() => ({ entries: c.i32[H_COUNT]!, usedBytes: c.i32[H_USED]!, recoveries: c.i32[H_RECOVERIES]! }))
+  }
+
+  /**
+   * Diagnostics of this handle's reads (get/getWithFlags/getStale): answered lock-free,
+   * lock-free attempts discarded (a writer was active), and reads that took the lock.
+   */
+  readStats(): { lockFree: number; retries: number; locked: number } {
+    return { lockFree: this.#lockFree, retries: this.#retries, locked: this.#lockedReads }
   }
 
   /** Diagnostics: the current lock owner pid (0 = free). */

@@ -16,6 +16,8 @@ interface DemoCtx {
   readonly rawConfig?: Readonly<Record<string, unknown>> | undefined
   readonly logger?: { warn(obj: object, msg?: string): void } | undefined
   onClose?(fn: () => void | Promise<void>): void
+  /** the heartbeat leader re-checks once the demo backends listen (they start with the workers) */
+  readonly checkups?: { checkNow?(): Promise<boolean> } | undefined
 }
 
 interface DemoServerConfig {
@@ -52,6 +54,11 @@ export function startDemoIfConfigured(ctx: DemoCtx, server: DemoServerConfig, pr
   ctx.onClose?.(() => {
     for (const s of servers) s.close()
   })
+  // The first heartbeat round ran when the workers started, before these listened: without a
+  // fresh round the demo peers would show `err` for a whole checkup_timer_interval.
+  void Promise.all(servers.map((s) => new Promise((resolve) => { s.once('listening', resolve); s.once('error', resolve) })))
+    .then(() => ctx.checkups?.checkNow?.())
+    .catch(() => undefined)
   if ((ctx.worker?.id ?? 0) === 0) {
     const admin = fmt(server.admin?.listen, '127.0.0.1:9080')
     const p = `${proxy.host}:${proxy.port}`

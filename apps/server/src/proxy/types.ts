@@ -15,6 +15,8 @@ export interface ProxyCheckups {
   /** [connect, send, read] in seconds, or undefined for an unknown skey */
   getUpsTimeout(skey: string): readonly [number, number, number] | undefined
   feedbackStatus?(skey: string, host: string, port: number, failed: boolean): void
+  /** a fresh heartbeat round on the leader (the demo backends call it once they listen) */
+  checkNow?(): Promise<boolean>
 }
 
 /** The pino-compatible subset of a logger that the proxy uses. */

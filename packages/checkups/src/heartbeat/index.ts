@@ -66,8 +66,11 @@ export interface Heartbeat {
   stop(): Promise<void>
   isLeader(): boolean
   phase(): HeartbeatPhase
-  /** runs one round now, leader or not (tests, tools); joins a round already in flight */
-  runRound(): Promise<RoundReport>
+  /**
+   * runs one round now, leader or not (tests, tools); joins a round already in flight, or with
+   * `fresh` waits for it and starts a new one (so the probes see the world as of this call)
+   */
+  runRound(opts?: { fresh?: boolean }): Promise<RoundReport>
   /** rounds this instance committed */
   rounds(): number
   lease(): Lease | undefined

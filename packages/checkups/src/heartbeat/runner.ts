@@ -72,7 +72,10 @@ export class HeartbeatRunner implements Heartbeat {
 
   isLeader(): boolean { return this.current === 'leader' }
   phase(): HeartbeatPhase { return this.current }
-  runRound(): Promise<RoundReport> { return this.round(false) }
+  async runRound(opts: { fresh?: boolean } = {}): Promise<RoundReport> {
+    if (opts.fresh) await this.inFlight?.catch(() => undefined)
+    return this.round(false)
+  }
   rounds(): number { return this.committed }
   lease(): Lease | undefined { return readLease(this.mutex) }
 

@@ -1,0 +1,153 @@
+#!/usr/bin/env node
+// Benchmark of @checkups/shdict (issue 2): get / set / incr ops/s in one process and in
+// 2 processes on one shared-memory zone, next to baselines measured in the same run:
+// a plain JS Map get, and a child_process IPC round trip to the parent (what cluster
+// workers would pay to ask the primary). Targets: get >= 2 000 000/s per process and
+// >= 50x the IPC round trip. Bounded: ~15 s. One-process figures and the IPC baseline are
+// the best of 5 windows (the box is shared); the two processes measure one common window.
+//
+//   node scripts/bench/shdict.mjs           (run from the repo; packages built)
+import { fork } from 'node:child_process'
+import { loadavg } from 'node:os'
+import { fileURLToPath } from 'node:url'
+const { SharedDict } = await import(process.env.SHDICT_IMPL ?? '@checkups/shdict')
+import { attachInheritedZones, closeZoneFd, createZone, zoneStdio } from '@checkups/shm'
+
+const SELF = fileURLToPath(import.meta.url)
+const MS = Number(process.env.BENCH_MS ?? 1000) // duration of each measurement
+const WARM = Number(process.env.BENCH_WARM_MS ?? 300)
+const WINDOWS = 5
+const KEYS = 1000
+const keys = Array.from({ length: KEYS }, (_, i) => `upstream:peer:${i}`)
+
+function populate(dict) {
+  for (let i = 0; i < KEYS; i++) dict.set(keys[i], `value-of-${i}-`.padEnd(48, 'x'))
+}
+
+/** runs fn(i) in batches: ~WARM ms of warm-up (JIT tiers up), then ~ms measured; returns ops/s */
+function measure(fn, ms = MS, windows = WINDOWS) {
+  let misses = 0 // consumes every result, so no call can be optimised away
+  const run = (budget) => {
+    let n = 0
+    const start = performance.now()
+    let now = start
+    while (now - start < budget) {
+      for (let i = 0; i < 10_000; i++) if (fn(n + i) === undefined) misses++
+      n += 10_000
+      now = performance.now()
+    }
+    return (n / (now - start)) * 1000
+  }
+  run(WARM)
+  // best of `windows` windows: a 2-core machine shared with other jobs preempts us at random
+  let best = 0
+  for (let w = 0; w < windows; w++) best = Math.max(best, run(ms / windows))
+  if (misses < 0) console.log(misses)
+  return best
+}
+
+const ops = {
+  get: (dict) => (i) => dict.get(keys[i % KEYS]),
+  set: (dict) => (i) => dict.set(keys[i % KEYS], 'value-updated-'.padEnd(48, 'y')),
+  incr: (dict) => (i) => dict.incr(`counter:${i & 7}`, 1, 0),
+}
+
+
+function spawn(zone) {
+  const { stdio, env } = zoneStdio([zone])
+  const child = fork(SELF, ['child'], { stdio: ['inherit', 'inherit', 'inherit', 'ipc', ...stdio], env: { ...process.env, ...env } })
+  const waiters = []
+  child.on('message', (m) => waiters.shift()?.(m))
+  const next = () => new Promise((resolve) => waiters.push(resolve))
+  return { child, next, ready: next() }
+}
+
+/** IPC round trips per second between this process and a child (send → reply) */
+async function ipcRoundTrip(c) {
+  const once = async () => {
+    c.child.send({ op: 'ping' })
+    await c.next()
+  }
+  for (let i = 0; i < 2000; i++) await once()
+  let best = 0
+  for (let w = 0; w < WINDOWS; w++) {
+    let n = 0
+    const start = performance.now()
+    while (performance.now() - start < MS / WINDOWS) {
+      for (let i = 0; i < 100; i++) await once()
+      n += 100
+    }
+    best = Math.max(best, (n / (performance.now() - start)) * 1000)
+  }
+  return best
+}
+
+const fmt = (x) => Math.round(x).toLocaleString('en-US').padStart(12)
+const ratio = (a, b) => `${(a / b).toFixed(1)}x`.padStart(8)
+
+async function main() {
+  const t0 = performance.now()
+  console.log(`@checkups/shdict benchmark (node ${process.version}, ${MS} ms per figure after ${WARM} ms warm-up, ${KEYS} keys,` +
+    ` load average ${loadavg()[0].toFixed(2)})\n`)
+
+  // baselines
+  const map = new Map(keys.map((k, i) => [k, `value-of-${i}-`.padEnd(48, 'x')]))
+  const mapGet = measure((i) => map.get(keys[i % KEYS]))
+  const zone = createZone('bench', 16 * 1024 * 1024)
+  const shared = SharedDict.create(zone.buffer)
+  populate(shared)
+  const kids = [spawn(zone), spawn(zone)]
+  closeZoneFd(zone)
+  await Promise.all(kids.map((k) => k.ready))
+  const ipc = await ipcRoundTrip(kids[0])
+
+  console.log('baselines (same run)')
+  console.log(`  Map.get (private, one process)        ${fmt(mapGet)} ops/s`)
+  console.log(`  child_process IPC round trip          ${fmt(ipc)} round trips/s`)
+  console.log('')
+
+  // one process: private SAB and shared memory zone
+  const local = SharedDict.create(16 * 1024 * 1024)
+  populate(local)
+  console.log('one process                             ops/s        vs IPC    vs Map.get')
+  const single = {}
+  for (const op of ['get', 'set', 'incr']) {
+    const r1 = measure(ops[op](local))
+    const r2 = measure(ops[op](shared))
+    single[op] = r2
+    console.log(`  ${op.padEnd(5)} plain SAB                    ${fmt(r1)} ${ratio(r1, ipc)} ${ratio(r1, mapGet)}`)
+    console.log(`  ${op.padEnd(5)} shm zone                     ${fmt(r2)} ${ratio(r2, ipc)} ${ratio(r2, mapGet)}`)
+  }
+  console.log('')
+
+  // two processes on one zone, concurrently
+  console.log('two processes on one shm zone           per process              aggregate   vs IPC (per proc)')
+  for (const op of ['get', 'set', 'incr']) {
+    const replies = kids.map((k) => k.next())
+    for (const k of kids) k.child.send({ op, ms: MS })
+    const rates = (await Promise.all(replies)).map((m) => m.rate)
+    const sum = rates[0] + rates[1]
+    console.log(`  ${op.padEnd(5)} ${rates.map((r) => fmt(r)).join(' ')}   ${fmt(sum)}   ${ratio(Math.min(...rates), ipc)}`)
+  }
+  for (const k of kids) k.child.send({ op: 'exit' })
+
+  const ok = single.get >= 2_000_000 && single.get / ipc >= 50
+  console.log(`\ntarget get >= 2 000 000/s and >= 50x IPC (one process, shm): ${ok ? 'MET' : 'NOT MET'}` +
+    ` (${fmt(single.get).trim()}/s, ${(single.get / ipc).toFixed(1)}x)`)
+  console.log(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+}
+
+// ---------------------------------------------------------------- entry (child or parent)
+if (process.argv[2] === 'child') {
+  const dict = SharedDict.attach(attachInheritedZones().get('bench'))
+  process.on('message', (m) => {
+    if (m.op === 'ping') return process.send({ op: 'pong' })
+    if (m.op === 'exit') return process.exit(0)
+    // one window: both processes measure the same span, so the figures add up
+    const rate = measure(ops[m.op](dict), m.ms, 1)
+    process.send({ op: m.op, rate })
+  })
+  process.send({ op: 'ready' })
+} else {
+  await main()
+}

@@ -3,7 +3,7 @@
     {
       "target_name": "shm",
       "sources": ["src/native/shm.cc"],
-      "cflags_cc": ["-O2", "-std=c++17"],
+      "cflags_cc": ["-O2", "-std=c++17", "-Wno-cast-function-type"],
       "libraries": ["-lrt"]
     }
   ]

@@ -2,9 +2,11 @@
 // Benchmark of @checkups/shdict (issue 2): get / set / incr ops/s in one process and in
 // 2 processes on one shared-memory zone, next to baselines measured in the same run:
 // a plain JS Map get, and a child_process IPC round trip to the parent (what cluster
-// workers would pay to ask the primary). Targets: get >= 2 000 000/s per process and
-// >= 50x the IPC round trip. Bounded: ~15 s. One-process figures and the IPC baseline are
-// the best of 5 windows (the box is shared); the two processes measure one common window.
+// workers would pay to ask the primary). Targets: get >= 2 000 000/s and >= 50x the IPC
+// round trip in one process, and get >= 2 000 000/s per process with 2 processes reading
+// one zone (lock-free reads). Bounded: ~20-25 s. One-process figures and the IPC baseline are
+// the best of 5 windows (the box is shared); the two processes measure common windows
+// (both run the same span, so the figures add up), best of 3 by the slower process.
 //
 //   node scripts/bench/shdict.mjs           (run from the repo; packages built)
 import { fork } from 'node:child_process'
@@ -111,6 +113,7 @@ async function main() {
   populate(local)
   console.log('one process                             ops/s        vs IPC    vs Map.get')
   const single = {}
+  const dual = {}
   for (const op of ['get', 'set', 'incr']) {
     const r1 = measure(ops[op](local))
     const r2 = measure(ops[op](shared))
@@ -123,9 +126,14 @@ async function main() {
   // two processes on one zone, concurrently
   console.log('two processes on one shm zone           per process              aggregate   vs IPC (per proc)')
   for (const op of ['get', 'set', 'incr']) {
-    const replies = kids.map((k) => k.next())
-    for (const k of kids) k.child.send({ op, ms: MS })
-    const rates = (await Promise.all(replies)).map((m) => m.rate)
+    let rates = [0, 0]
+    for (let w = 0; w < 3; w++) {
+      const replies = kids.map((k) => k.next())
+      for (const k of kids) k.child.send({ op, ms: MS / 2 })
+      const r = (await Promise.all(replies)).map((m) => m.rate)
+      if (Math.min(...r) > Math.min(...rates)) rates = r
+    }
+    dual[op] = Math.min(...rates)
     const sum = rates[0] + rates[1]
     console.log(`  ${op.padEnd(5)} ${rates.map((r) => fmt(r)).join(' ')}   ${fmt(sum)}   ${ratio(Math.min(...rates), ipc)}`)
   }
@@ -134,6 +142,8 @@ async function main() {
   const ok = single.get >= 2_000_000 && single.get / ipc >= 50
   console.log(`\ntarget get >= 2 000 000/s and >= 50x IPC (one process, shm): ${ok ? 'MET' : 'NOT MET'}` +
     ` (${fmt(single.get).trim()}/s, ${(single.get / ipc).toFixed(1)}x)`)
+  console.log(`target get >= 2 000 000/s per process, 2 processes on one zone: ${dual.get >= 2_000_000 ? 'MET' : 'NOT MET'}` +
+    ` (slower process ${fmt(dual.get).trim()}/s)`)
   console.log(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
 }
 
@@ -143,7 +153,8 @@ if (process.argv[2] === 'child') {
   process.on('message', (m) => {
     if (m.op === 'ping') return process.send({ op: 'pong' })
     if (m.op === 'exit') return process.exit(0)
-    // one window: both processes measure the same span, so the figures add up
+    // one window: both processes measure the same span, so the figures add up (the JIT
+    // warm-up before it is per process and not synchronised, hence measure's WARM)
     const rate = measure(ops[m.op](dict), m.ms, 1)
     process.send({ op: m.op, rate })
   })

@@ -145,7 +145,9 @@ export class Core implements Cursor {
   /** Moves `e` to the LRU head (most recently used) and clears its reference byte. */
   touch(e: number): void {
     const i32 = this.i32
-    this.z.u8[this.z.refs + ((e - this.z.heap) >> MIN_ORDER)] = 0
+    const u8 = this.z.u8
+    const r = this.z.refs + ((e - this.z.heap) >> MIN_ORDER)
+    if (u8[r] !== 0) u8[r] = 0
     if (i32[H_LRU_HEAD] === e) return
     const dirty = i32[H_DIRTY]!
     i32[H_DIRTY] = 1
@@ -307,7 +309,8 @@ export class Core implements Cursor {
     if (stamp === 0) stamp = 1
     i32[H_STAMP] = stamp
     i32[(e + E_STAMP) >> 2] = stamp
-    z.u8[z.refs + ((e - z.heap) >> MIN_ORDER)] = 0
+    const r = z.refs + ((e - z.heap) >> MIN_ORDER)
+    if (z.u8[r] !== 0) z.u8[r] = 0
     i32[(e + E_HASH) >> 2] = h
     i32[(e + E_META) >> 2] = klen | (type << 16)
     i32[(e + E_VLEN) >> 2] = v === null ? 1 : v.len

@@ -10,7 +10,8 @@
 // stopped here, by pid. Bounded: rounds x 3 x (1 s warm-up, 3 s in round 1, + BENCH_SECONDS),
 // default ~60 s.
 //
-// env: BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (64), BENCH_WORKERS (2)
+// env: BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (64), BENCH_WORKERS (2),
+//      BENCH_SERVER_ENTRY (apps/server/index.js)
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -25,7 +26,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const WARMUP = 1
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100
 const here = (p) => fileURLToPath(new URL(p, import.meta.url))
-const serverEntry = here('../../apps/server/index.js')
+// BENCH_SERVER_ENTRY: another build of apps/server to measure (e.g. a saved copy, for before/after)
+const serverEntry = process.env.BENCH_SERVER_ENTRY ?? here('../../apps/server/index.js')
 
 function has(cmd) {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0

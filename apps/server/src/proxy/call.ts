@@ -5,9 +5,11 @@
  * Invariants:
  * - At most one upstream response is held at a time; a new attempt first discards the
  *   previous one, which readyOk judged failed (it only calls again after a failure).
- * - The callback returns the held response (it has `status`, so `http_opts.statuses` applies)
- *   or throws the attempt's error, so try / try_timeout / passive accounting see every
- *   attempt exactly as for any callback.
+ * - The callback returns a promise of the held response (it has `status`, so
+ *   `http_opts.statuses` applies) or rejects with the attempt's error, so try / try_timeout /
+ *   passive accounting see every attempt exactly as for any callback. The promise is the
+ *   exchange's own: its bookkeeping runs synchronously in undici's callbacks (held/failed),
+ *   with no async wrapper in between.
  * - When a retry would be unsafe (see retry/safe.ts) or the client is gone, the callback
  *   returns a sentinel without touching the peer, which ends readyOk; the peer it was handed
  *   is credited a success that never happened, which is harmless: a success never clears
@@ -18,7 +20,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { hasBody, RequestBody } from './body.js'
 import { codeOf, httpErrorOf, ProxyError } from './errors.js'
-import { forward, UpstreamResponse } from './forward.js'
+import { UpstreamResponse, type ExchangeOwner } from './forward.js'
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js'
 import type { PoolCache } from './pools.js'
 import { sendError } from './respond.js'
@@ -39,7 +41,7 @@ type Outcome = UpstreamResponse | typeof STOP
 /** used when getUpsTimeout knows no value (readyOk will reject the unknown skey anyway) */
 const DEFAULT_TIMEOUTS = [60, 60, 60] as const
 
-export class ProxyCall {
+export class ProxyCall implements ExchangeOwner {
   readonly #deps: CallDeps
   readonly #route: Route
   readonly #req: IncomingMessage
@@ -53,18 +55,24 @@ export class ProxyCall {
   #unsafe = false
   #clientGone = false
   #headers: string[] | undefined
-  #peer: { host: string; port: number } | undefined
+  #peerHost = ''
+  #peerPort = 0
+  /** the host/port of the attempt in flight (reported with its outcome) */
+  #tryHost = ''
+  #tryPort = 0
 
   constructor(deps: CallDeps, route: Route, req: IncomingMessage, res: ServerResponse) {
     this.#deps = deps
     this.#route = route
     this.#req = req
     this.#res = res
-    res.on('close', () => {
-      if (res.writableFinished) return
-      this.#clientGone = true
-      this.#current?.abort(new ProxyError('PRX_ERR_CLIENT_ABORTED', 'client closed the connection'))
-    })
+    res.on('close', this.#onClientClose)
+  }
+
+  readonly #onClientClose = (): void => {
+    if (this.#res.writableFinished) return
+    this.#clientGone = true
+    this.#current?.abort(new ProxyError('PRX_ERR_CLIENT_ABORTED', 'client closed the connection'))
   }
 
   async run(): Promise<void> {
@@ -76,7 +84,12 @@ export class ProxyCall {
     }
   }
 
-  readonly #attempt = async (host: string, port: number): Promise<Outcome> => {
+  /**
+   * readyOk's callback. Not async: it returns the exchange's own promise (or STOP at once), and
+   * the exchange reports to held()/failed() synchronously, so no promise layer sits between
+   * undici and readyOk.
+   */
+  readonly #attempt = (host: string, port: number): Outcome | Promise<Outcome> => {
     if (this.#clientGone) return STOP
     if (this.#attempts > 0 && !this.#retryable()) {
       this.#unsafe = true
@@ -86,36 +99,56 @@ export class ProxyCall {
     this.#held = undefined
     this.#lastError = undefined
     this.#attempts++
-    const [connect, send, read] = this.#deps.checkups.getUpsTimeout(this.#route.upstream) ?? DEFAULT_TIMEOUTS
-    const pool = this.#deps.pools.get(host, port, Math.round(connect * 1000))
+    const timeouts = this.#deps.checkups.getUpsTimeout(this.#route.upstream) ?? DEFAULT_TIMEOUTS
+    const send = timeouts[1]
+    const read = timeouts[2]
+    const pool = this.#deps.pools.get(host, port, Math.round(timeouts[0] * 1000))
     const req = this.#req
     this.#body = hasBody(req) ? new RequestBody(req) : undefined
-    const exchange = new UpstreamResponse()
+    this.#tryHost = host
+    this.#tryPort = port
+    const exchange = new UpstreamResponse(this)
     this.#current = exchange
+    return exchange.start<Outcome>(pool, {
+      method: req.method ?? 'GET',
+      path: upstreamPath(this.#route, req.url ?? '/'),
+      headers: (this.#headers ??= upstreamRequestHeaders(req, this.#deps.proto)),
+      body: this.#body ?? null,
+      // undici's headers timer also runs while the body is written: uploads get the larger
+      // of send/read, bodiless requests exactly nginx's read timeout for the response header
+      headersTimeout: Math.round((this.#body ? Math.max(send, read) : read) * 1000),
+      bodyTimeout: Math.round(read * 1000),
+    })
+  }
+
+  /** @internal ExchangeOwner: the attempt's response head arrived */
+  held(resp: UpstreamResponse): void {
+    this.#sent = true
+    this.#held = resp
+    this.#peerHost = this.#tryHost
+    this.#peerPort = this.#tryPort
+  }
+
+  /** @internal ExchangeOwner: the attempt failed before a response head */
+  failed(_resp: UpstreamResponse, err: Error): unknown {
+    // the client leaving (its socket, or its upload) is not the peer's failure
+    if (this.#clientGone || codeOf(err) === 'PRX_ERR_CLIENT_ABORTED') {
+      this.#clientGone = true
+      return STOP
+    }
+    this.#lastError = err
+    this.#sent = maybeSent({ error: err, responded: false })
+    return undefined
+  }
+
+  /** @internal ExchangeOwner: an accepted peer that fails mid-body (reset, body read timeout) still counts against it */
+  bodyFailed(): void {
+    const { checkups } = this.#deps
+    if (this.#peerHost === '' || !checkups.feedbackStatus) return
     try {
-      const resp = await forward(pool, {
-        method: req.method ?? 'GET',
-        path: upstreamPath(this.#route, req.url ?? '/'),
-        headers: (this.#headers ??= upstreamRequestHeaders(req, this.#deps.proto)),
-        body: this.#body ?? null,
-        // undici's headers timer also runs while the body is written: uploads get the larger
-        // of send/read, bodiless requests exactly nginx's read timeout for the response header
-        headersTimeout: Math.round((this.#body ? Math.max(send, read) : read) * 1000),
-        bodyTimeout: Math.round(read * 1000),
-      }, exchange)
-      this.#sent = true
-      this.#held = resp
-      this.#peer = { host, port }
-      return resp
-    } catch (err) {
-      // the client leaving (its socket, or its upload) is not the peer's failure
-      if (this.#clientGone || codeOf(err) === 'PRX_ERR_CLIENT_ABORTED') {
-        this.#clientGone = true
-        return STOP
-      }
-      this.#lastError = err
-      this.#sent = maybeSent({ error: err, responded: false })
-      throw err
+      checkups.feedbackStatus(this.#route.upstream, this.#peerHost, this.#peerPort, true)
+    } catch {
+      // the upstream may have been removed meanwhile
     }
   }
 
@@ -142,18 +175,6 @@ export class ProxyCall {
   }
 
   #commit(resp: UpstreamResponse): void {
-    const peer = this.#peer
-    const { checkups } = this.#deps
-    if (peer && checkups.feedbackStatus) {
-      // an accepted peer that fails mid-body (reset, body read timeout) still counts against it
-      resp.onBodyError = () => {
-        try {
-          checkups.feedbackStatus?.(this.#route.upstream, peer.host, peer.port, true)
-        } catch {
-          // the upstream may have been removed meanwhile
-        }
-      }
-    }
     resp.commit(this.#res, clientResponseHeaders(resp.rawHeaders, this.#deps.workerId))
   }
 }

@@ -26,6 +26,52 @@ function isHopByHop(lower: string): boolean {
   return HOP_BY_HOP.has(lower) || lower.startsWith('proxy-')
 }
 
+/** `name` equals the lowercase literal `lower` of the same length, ignoring ASCII case. */
+function named(name: string, lower: string): boolean {
+  return name === lower || name.toLowerCase() === lower
+}
+
+/** What the request side does with one header (HOP: dropped; XFF/XFWD/HOST: rewritten). */
+const PASS = 0
+const HOP = 1
+const XFF = 2
+const XFWD = 3
+const HOST = 4
+
+/**
+ * The header's role by its name, case-insensitively, without lowercasing names that cannot
+ * match (the common case): a switch on the length, then one comparison. Same answers as
+ * `isHopByHop(lower)` plus the X-Forwarded-* / Host names.
+ */
+function kindOf(name: string): number {
+  switch (name.length) {
+    case 2:
+      return named(name, 'te') ? HOP : PASS
+    case 4:
+      return named(name, 'host') ? HOST : PASS
+    case 6:
+      return named(name, 'expect') || named(name, 'proxy-') ? HOP : PASS
+    case 7:
+      if (named(name, 'trailer') || named(name, 'upgrade')) return HOP
+      break
+    case 10:
+      if (named(name, 'connection') || named(name, 'keep-alive')) return HOP
+      break
+    case 15:
+      if (named(name, 'x-forwarded-for')) return XFF
+      break
+    case 16:
+      if (named(name, 'x-forwarded-host')) return XFWD
+      break
+    case 17:
+      if (named(name, 'transfer-encoding')) return HOP
+      if (named(name, 'x-forwarded-proto')) return XFWD
+      break
+  }
+  const c = name.charCodeAt(0)
+  return (c === 0x70 || c === 0x50) && name.length > 6 && name.slice(0, 6).toLowerCase() === 'proxy-' ? HOP : PASS
+}
+
 /**
  * Lowercased header names listed in Connection values, beyond the hop-by-hop ones already
  * dropped (`keep-alive`, `close` — by far the common values — add nothing, so no set is made).
@@ -50,21 +96,21 @@ function connectionTokens(value: string | string[] | undefined, into?: Set<strin
  */
 export function upstreamRequestHeaders(req: IncomingMessage, proto: string): string[] {
   const raw = req.rawHeaders
-  const named = connectionTokens(req.headers.connection)
+  const namedByConnection = connectionTokens(req.headers.connection)
   const out: string[] = []
   let xff: string | undefined
   let host: string | undefined
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string
     const value = raw[i + 1] as string
-    const lower = name.toLowerCase()
-    if (isHopByHop(lower) || named?.has(lower)) continue
-    if (lower === 'x-forwarded-for') {
+    const kind = kindOf(name)
+    if (kind === HOP || kind === XFWD) continue
+    if (namedByConnection?.has(name.toLowerCase())) continue
+    if (kind === XFF) {
       xff = xff === undefined ? value : `${xff}, ${value}`
       continue
     }
-    if (lower === 'x-forwarded-proto' || lower === 'x-forwarded-host') continue
-    if (lower === 'host') host = value
+    if (kind === HOST) host = value
     out.push(name, value)
   }
   const client = req.socket.remoteAddress ?? ''
@@ -81,22 +127,21 @@ export function upstreamRequestHeaders(req: IncomingMessage, proto: string): str
  */
 export function clientResponseHeaders(raw: readonly Buffer[], workerId: string): string[] {
   const out: string[] = []
-  let named: Set<string> | undefined
+  let namedByConnection: Set<string> | undefined
   for (let i = 0; i < raw.length; i += 2) {
     const name = (raw[i] as Buffer).toString('latin1')
-    const lower = name.toLowerCase()
     const value = (raw[i + 1] as Buffer).toString('latin1')
-    if (lower === 'connection') {
-      named = connectionTokens(value, named)
+    const kind = kindOf(name)
+    if (kind === HOP) {
+      if (name.length === 10 && named(name, 'connection')) namedByConnection = connectionTokens(value, namedByConnection)
       continue
     }
-    if (isHopByHop(lower)) continue
     out.push(name, value)
   }
-  if (named) {
+  if (namedByConnection) {
     let w = 0
     for (let i = 0; i < out.length; i += 2) {
-      if (named.has((out[i] as string).toLowerCase())) continue
+      if (namedByConnection.has((out[i] as string).toLowerCase())) continue
       out[w++] = out[i] as string
       out[w++] = out[i + 1] as string
     }

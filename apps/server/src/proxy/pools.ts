@@ -16,7 +16,10 @@ const KEEP_ALIVE_MS = 4_000
 const IDLE_POOL_MS = 60_000
 
 interface Entry {
-  pool: Pool
+  readonly host: string
+  readonly port: number
+  readonly connectMs: number
+  readonly pool: Pool
   lastUsed: number
 }
 
@@ -24,6 +27,8 @@ export class PoolCache {
   readonly #pools = new Map<string, Entry>()
   readonly #sweeper: NodeJS.Timeout
   readonly #idleMs: number
+  /** the entry of the previous get(): most requests go to the same few peers, so no key is built */
+  #last: Entry | undefined
 
   constructor(idleMs = IDLE_POOL_MS) {
     this.#idleMs = idleMs
@@ -32,10 +37,16 @@ export class PoolCache {
   }
 
   get(host: string, port: number, connectMs: number): Pool {
+    const last = this.#last
+    if (last !== undefined && last.port === port && last.host === host && last.connectMs === connectMs) {
+      last.lastUsed = Date.now()
+      return last.pool
+    }
     const key = `${host}:${port}:${connectMs}`
     const hit = this.#pools.get(key)
     if (hit) {
       hit.lastUsed = Date.now()
+      this.#last = hit
       return hit.pool
     }
     const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
@@ -45,7 +56,9 @@ export class PoolCache {
       keepAliveMaxTimeout: KEEP_ALIVE_MS,
       pipelining: 1,
     })
-    this.#pools.set(key, { pool, lastUsed: Date.now() })
+    const entry = { host, port, connectMs, pool, lastUsed: Date.now() }
+    this.#pools.set(key, entry)
+    this.#last = entry
     return pool
   }
 
@@ -58,6 +71,7 @@ export class PoolCache {
     for (const [key, e] of this.#pools) {
       if (e.lastUsed < limit) {
         this.#pools.delete(key)
+        if (this.#last === e) this.#last = undefined
         void e.pool.close().catch(() => {})
       }
     }
@@ -67,6 +81,7 @@ export class PoolCache {
     clearInterval(this.#sweeper)
     const all = [...this.#pools.values()]
     this.#pools.clear()
+    this.#last = undefined
     await Promise.all(all.map((e) => e.pool.destroy().catch(() => {})))
   }
 }

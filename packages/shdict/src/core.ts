@@ -244,11 +244,11 @@ export class Core implements Cursor {
       stamp = i32[(e + E_STAMP) >> 2]!
       if (stamps[s] === stamp) value = this.#strings[s]!
       else {
-        value = readValue(this.z, type, at, len)
+        value = this.#readUnlocked(type, at, len)
         slot = s
       }
     } else {
-      value = readValue(this.z, type, at, len)
+      value = this.#readUnlocked(type, at, len)
     }
     const flags = i32[(e + E_FLAGS) >> 2]! >>> 0
     if (!this.#validate(seq)) return OPT_RETRY
@@ -262,6 +262,24 @@ export class Core implements Cursor {
     this.optStale = expired
     return OPT_HIT
   }
+
+  /**
+   * A value read without the lock, while another process may be rewriting those bytes.
+   * UTF-8 is copied to private memory first: V8 decodes UTF-8 in two passes (measure, then
+   * write), and bytes changing between them overrun the string it allocated — a SIGSEGV, seen
+   * in the cross-process torn-read test. The other types are single-pass copies (latin1,
+   * binary slice, number, boolean): torn bytes give a wrong value, which the SEQ re-check
+   * discards, never a crash.
+   */
+  #readUnlocked(type: number, at: number, len: number): Value {
+    if (type !== T_UTF8) return readValue(this.z, type, at, len)
+    let scratch = this.#scratch
+    if (scratch.length < len) scratch = this.#scratch = Buffer.allocUnsafe(Math.max(len, scratch.length * 2))
+    scratch.set(this.z.u8.subarray(at, at + len))
+    return scratch.toString('utf8', 0, len)
+  }
+
+  #scratch: Buffer = Buffer.allocUnsafe(1024)
 
   /** Reads a non-list entry's value; throws on a list. */
   readEntry(e: number): Value {

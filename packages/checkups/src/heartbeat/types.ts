@@ -77,10 +77,5 @@ export interface DictLike {
   readonly buffer: SharedArrayBuffer
 }
 
-export interface Logger {
-  info(msg: string, data?: Record<string, unknown>): void
-  warn(msg: string, data?: Record<string, unknown>): void
-  error(msg: string, data?: Record<string, unknown>): void
-}
-
-export const silentLogger: Logger = { info() {}, warn() {}, error() {} }
+// the package's one log sink (core passes its own logger through)
+export { silentLogger, type Logger } from '../shared.js'

@@ -5,24 +5,16 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { freePort } from '../../../test/fixtures/net.js'
 import { afterAll, describe, expect, it } from 'vitest'
 
 const entry = fileURLToPath(new URL('../index.js', import.meta.url))
 let proc: ChildProcess | undefined
 let dir = ''
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port
-      s.close(() => resolve(port))
-    })
-  })
-}
 
 afterAll(() => {
   if (proc?.pid !== undefined && proc.exitCode === null) proc.kill('SIGKILL')

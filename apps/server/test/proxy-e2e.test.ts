@@ -4,10 +4,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { freePort } from '../../../test/fixtures/net.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startBackend, type Backend } from './fixtures/backend.js'
 import { backendOf, get, many } from './fixtures/client.js'
@@ -20,14 +20,6 @@ let proxyUrl = ''
 let adminUrl = ''
 let output = ''
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port
-      s.close(() => resolve(port))
-    })
-  })
-}
 
 async function until(fn: () => Promise<boolean>, what: string): Promise<void> {
   for (let i = 0; i < 300; i++) {

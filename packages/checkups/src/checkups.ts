@@ -199,8 +199,7 @@ export class Checkups {
     checkUpstreamInput(upstream)
     const view = this.requireView()
     const version = await this.store.withLock(() => {
-      view.sync()
-      const stored = view.get(skey)?.ups
+      const stored = view.get(skey)?.ups // get() syncs the view first
       const ups = buildUpstream(skey, upstream, stored, this.heartbeats.get(skey) ?? null)
       // durable first: a change the state file cannot hold is refused before any worker sees it
       this.persist(this.store.version() + 1, { ...this.currentUpstreams(), [skey]: ups })
@@ -214,13 +213,10 @@ export class Checkups {
     const view = this.requireView()
     const version = await this.store.withLock(() => {
       if (!this.store.has(skey)) throw new CheckupsError('CKP_ERR_UPSTREAM_NOT_FOUND', `upstream ${skey} not found`)
-      view.sync()
-      const rest = { ...this.currentUpstreams() }
+      const rest = this.currentUpstreams() // a fresh object, synced
       delete rest[skey]
       this.persist(this.store.version() + 1, rest)
-      const v = this.store.deleteUpstream(skey)
-      if (v === false) throw new CheckupsError('CKP_ERR_UPSTREAM_NOT_FOUND', `upstream ${skey} not found`)
-      return v
+      return this.store.deleteUpstream(skey) as number // stored: checked above, under the same lock
     })
     view.sync()
     return version

@@ -10,7 +10,6 @@ export const AdminErrorCodes = {
   ADM_ERR_BODY_TOO_LARGE: 'ADM_ERR_BODY_TOO_LARGE',
   ADM_ERR_BAD_JSON: 'ADM_ERR_BAD_JSON',
   ADM_ERR_BAD_REQUEST: 'ADM_ERR_BAD_REQUEST',
-  ADM_ERR_UNAVAILABLE: 'ADM_ERR_UNAVAILABLE',
   ADM_ERR_INTERNAL: 'ADM_ERR_INTERNAL',
 } as const
 export type AdminErrorCode = keyof typeof AdminErrorCodes

@@ -1,4 +1,4 @@
-// Bad input to the admin API (issue 6): each request of the table is answered with the
+// Bad input to the admin API: each request of the table is answered with the
 // expected 4xx status and stable error code, and afterwards the stored config is unchanged —
 // the same GET /upstreams JSON on every worker, the same config version, the same state file
 // bytes. Real `node apps/server` with 4 workers and a token; nothing mocked.

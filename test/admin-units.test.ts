@@ -1,4 +1,4 @@
-// Pure pieces of the admin API (issue 6), without processes: the strict JSON parser of request
+// Pure pieces of the admin API, without processes: the strict JSON parser of request
 // bodies, the content-type rule, the route pattern the metrics label with, and the peer counts
 // derived from a status object.
 import { describe, expect, it } from 'vitest'

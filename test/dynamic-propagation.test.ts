@@ -1,4 +1,4 @@
-// Dynamic upstreams through the admin API on every worker (issue 6): a change made through
+// Dynamic upstreams through the admin API on every worker: a change made through
 // one worker is what every worker answers right after the PUT; DELETE is 404 everywhere; a
 // respawned worker and a restarted primary (after kill -9) start from the current config.
 // Real `node apps/server` with 4 workers, real backends, real HTTP; nothing mocked.

@@ -1,4 +1,4 @@
-// The state file of dynamic upstreams across restarts and reloads (issue 6): restored when it
+// The state file of dynamic upstreams across restarts and reloads: restored when it
 // belongs to the config; refused — logged, kept aside byte for byte, never deleted — when it is
 // corrupt or from another config; `--state FILE` moves it; a reload (SIGHUP) keeps the
 // dynamic upstreams. Real `node apps/server` processes; nothing mocked.

@@ -1,5 +1,5 @@
 // Every error code declared in a package's errors.ts is documented in docs/errors.md, and
-// every documented code exists (CONVENTIONS.md §4: codes are a contract, checked by a test).
+// every documented code exists (codes are a contract, checked by a test).
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'

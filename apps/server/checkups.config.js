@@ -1,6 +1,6 @@
 // The bundled example config of `node apps/server` (used when no --config is given).
-// Upstream sections follow lua-resty-checkups' format (BEHAVIOR.md §Config); `server` is the
-// app's own section (CONTRACT.md §4).
+// Upstream sections follow lua-resty-checkups' format; `server` is the
+// app's own section.
 export default {
   global: {
     checkup_timer_interval: 5,

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Heartbeat benchmark (issue 5): one round over 2 000 loopback HTTP peers, 10 % of which hang
+// Heartbeat benchmark: one round over 2 000 loopback HTTP peers, 10 % of which hang
 // until the probe timeout (1 s), next to the original's approach measured in the same run.
 //
 //   node scripts/bench/heartbeat.mjs [--peers 2000] [--upstreams 20] [--concurrency 256] [--max-sockets 1024]

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Dynamic-upstream propagation benchmark (issue 6): `node apps/server` with 4 workers; 200
+// Dynamic-upstream propagation benchmark: `node apps/server` with 4 workers; 200
 // times, PUT a changed upstream through one worker's admin API and measure, for each OTHER
 // worker, the time from the PUT's response to that worker's first answer showing the new
 // config. p50/p99 are printed next to the original's design and the ratio. Target p99 <= 20 ms.

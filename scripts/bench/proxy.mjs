@@ -1,4 +1,4 @@
-// Reverse proxy throughput (issue 7): requests/s and p99 latency with wrk on loopback for
+// Reverse proxy throughput: requests/s and p99 latency with wrk on loopback for
 //   checkups    `node apps/server` (2 workers, undici keep-alive pool per peer, readyOk path)
 //   nginx       proxy_pass with a keep-alive upstream (2 workers)          — the reference
 //   http-proxy-3 the maintained Node proxy library behind node:cluster (2 workers)

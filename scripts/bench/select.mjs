@@ -1,4 +1,4 @@
-// selectPeer throughput on one process (issue 4): a 2-peer and a 10-peer round-robin upstream
+// selectPeer throughput on one process: a 2-peer and a 10-peer round-robin upstream
 // and a 10-peer hash upstream, with heartbeat records present in the state zone, each next to
 // a same-run baseline (a plain loop over the same peers) with the ratio.
 // Targets: >= 2 000 000/s (2 peers), >= 1 000 000/s (10 peers). The original (OpenResty)

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Benchmark of @checkups/shdict (issue 2): get / set / incr ops/s in one process and in
+// Benchmark of @checkups/shdict: get / set / incr ops/s in one process and in
 // 2 processes on one shared-memory zone, next to baselines measured in the same run:
 // a plain JS Map get, and a child_process IPC round trip to the parent (what cluster
 // workers would pay to ask the primary). Targets: get >= 2 000 000/s and >= 50x the IPC

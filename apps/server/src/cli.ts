@@ -1,5 +1,5 @@
 /**
- * Command line of `node apps/server` (CONTRACT.md §4), parsed with node:util parseArgs.
+ * Command line of `node apps/server`, parsed with node:util parseArgs.
  * Precedence for each setting: flag > environment > the config file's `server` section >
  * default.
  */

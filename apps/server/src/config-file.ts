@@ -1,5 +1,5 @@
 /**
- * The config file of apps/server: a checkups config module (CONTRACT.md §3) that may carry a
+ * The config file of apps/server: a checkups config module that may carry a
  * `server` section `{ workers, listen, admin: { listen, token }, shared_dicts, routes }`.
  * Core ignores `server`; this module validates it once and fills the defaults, with the
  * command line's overrides applied on top.

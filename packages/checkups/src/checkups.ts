@@ -1,5 +1,5 @@
 /**
- * The Checkups facade (CONTRACT.md §3): wires config store, worker view, try engine, passive
+ * The Checkups facade: wires config store, worker view, try engine, passive
  * accounting, status, dynamic upstreams, heartbeat and the sync backstop timer.
  *
  * Lifecycle: primary → `init(config)` (seeds the config zone), `onWorkerExit(pid)`;

@@ -1,5 +1,5 @@
 /**
- * The injectable clock (CONVENTIONS.md §8): heartbeat, passive accounting and sync take one,
+ * The injectable clock: heartbeat, passive accounting and sync take one,
  * so unit tests run on simulated time. `now()` is milliseconds since the epoch.
  */
 export interface Clock {

@@ -1,4 +1,4 @@
-/** All error codes of @checkups/core (CONTRACT.md §3), documented in docs/errors.md. */
+/** All error codes of @checkups/core, documented in docs/errors.md. */
 export const CheckupsErrorCodes = {
   CKP_ERR_UNKNOWN_SKEY: 'CKP_ERR_UNKNOWN_SKEY',
   CKP_ERR_NO_SERVERS: 'CKP_ERR_NO_SERVERS',

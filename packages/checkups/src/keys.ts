@@ -1,7 +1,7 @@
 /**
  * Every shared-dict key and counter slot checkups uses — the one place to look.
  *
- * Zones (DESIGN.md): `state` (health), `mutex` (leases), `locks` (resty.lock keys),
+ * Zones: `state` (health), `mutex` (leases), `locks` (resty.lock keys),
  * `config` (upstream configs). Key strings are the original's where it had one.
  *
  * Invariants

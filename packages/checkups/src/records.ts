@@ -1,7 +1,7 @@
 /**
  * Shapes of the records kept in the `state` zone (msgpackr-encoded binary values).
  * Heartbeat (written by the leader) and passive accounting (written by any worker) are
- * separate signals (CONVENTIONS.md §6); the worker view derives "available" from both.
+ * separate signals; the worker view derives "available" from both.
  */
 import { Packr } from 'msgpackr'
 

@@ -1,6 +1,6 @@
 /**
  * The zones checkups uses, typed structurally as the subset of @checkups/shdict's SharedDict
- * (CONTRACT.md §2 + the counter slots of docs/internals.md) that core calls, so any
+ * (its public methods + the counter slots of docs/internals.md) that core calls, so any
  * SharedDict — in shared memory or a plain SharedArrayBuffer — fits.
  */
 export type DictValue = string | number | boolean | Uint8Array

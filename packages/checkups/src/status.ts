@@ -1,5 +1,5 @@
 /**
- * getStatus(): the original's status shape (CONTRACT.md §3) plus new fields: each peer's
+ * getStatus(): the original's status shape plus new fields: each peer's
  * passive record (`passive: { status, count, since }`) and `heartbeat_leader`.
  *
  * Reads only: heartbeat records (state), passive records (state), LAST_CHECK_TIME,

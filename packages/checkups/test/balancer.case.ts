@@ -1,5 +1,5 @@
 /**
- * The shared balancer conformance suite (CONVENTIONS.md §9): every balancer must satisfy it.
+ * The shared balancer conformance suite: every balancer must satisfy it.
  * Run from balancer.test.ts against round-robin and consistent hash.
  */
 import { describe, expect, it } from 'vitest'

@@ -20,7 +20,7 @@ function cycle(spec: string, n: number, avail?: Uint8Array): string {
   return out
 }
 
-describe('smooth weighted round-robin (BEHAVIOR.md §round-robin)', () => {
+describe('smooth weighted round-robin', () => {
   it.each([
     ['A1 B4 C3 E6', 14, 'EBCEBEACEBECBE'],
     ['A1 B4 C3 E6', 28, 'EBCEBEACEBECBE'.repeat(2)],

@@ -1,4 +1,4 @@
-/** BEHAVIOR.md §Dynamic upstreams: validation strings, merge rules, versions, propagation. */
+/** Dynamic upstreams: validation strings, merge rules, versions, propagation. */
 import { describe, expect, it } from 'vitest'
 import { Lock } from '@checkups/shdict'
 import { Checkups, CheckupsError, KEY } from '@checkups/core'

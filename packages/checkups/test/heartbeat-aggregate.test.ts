@@ -1,4 +1,4 @@
-// Heartbeat aggregation (BEHAVIOR.md §Heartbeat), table-driven against the pure function,
+// Heartbeat aggregation, table-driven against the pure function,
 // plus the other pure pieces: status-line judgement, INFO parsing, custom results, planning.
 import { describe, expect, it } from 'vitest'
 import { aggregateUpstream, updatePeer } from '../dist/heartbeat/aggregate.js'

@@ -1,4 +1,4 @@
-// Heartbeat election across real processes sharing real shared memory (issue 5): three
+// Heartbeat election across real processes sharing real shared memory: three
 // candidates, one leader; SIGKILL the leader, remove its lease as the primary would
 // (releaseLease), another candidate's round runs soon after; rounds never overlap.
 import { fork, type ChildProcess } from 'node:child_process'

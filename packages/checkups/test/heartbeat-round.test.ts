@@ -1,4 +1,4 @@
-// Heartbeat rounds (issue 5): records against real loopback peers, protected / sensibility
+// Heartbeat rounds: records against real loopback peers, protected / sensibility
 // across rounds, one probe per distinct peer, bounded concurrency, round keys and the version
 // slot, the schedule (no drift, no overlap) on a manual clock, the thread-pool path.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'

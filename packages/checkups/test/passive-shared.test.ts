@@ -1,5 +1,5 @@
 /**
- * Passive state is shared (BEHAVIOR.md improvement 1): failures reported in two different
+ * Passive state is shared (an improvement on the original, where it is per worker): failures reported in two different
  * processes attached to the same shared-memory zones add up to max_fails.
  */
 import { fork, type ChildProcess } from 'node:child_process'

@@ -1,5 +1,5 @@
 /**
- * BEHAVIOR.md §Passive: max_fails / fail_timeout, "last ok server" protection, shared by all
+ * The original's passive rules: max_fails / fail_timeout, "last ok server" protection, shared by all
  * workers through the state zone. Fake clock for fail_timeout.
  */
 import { describe, expect, it } from 'vitest'

@@ -1,4 +1,4 @@
-// State-file persistence (issue 6): atomic writes, refusal of corrupt / foreign files, with
+// State-file persistence: atomic writes, refusal of corrupt / foreign files, with
 // real files in a temp dir.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'

@@ -1,5 +1,5 @@
 /**
- * BEHAVIOR.md §readyOk rules 1-7, table-driven with exact attempt sequences. Servers are
+ * The original's readyOk rules 1-7, table-driven with exact attempt sequences. Servers are
  * named by letter (A = port 1001, B = 1002, ...); callbacks that talk to a server use real
  * loopback HTTP servers.
  */

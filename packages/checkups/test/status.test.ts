@@ -1,4 +1,4 @@
-/** getStatus() shape (CONTRACT.md §3), getUpsTimeout, the sync timer, nginx upstream blocks. */
+/** getStatus() shape, getUpsTimeout, the sync timer, nginx upstream blocks. */
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { Checkups, KEY, SLOT, STATUS_ERR, STATUS_UNSTABLE, encodeRecord, localtime } from '@checkups/core'

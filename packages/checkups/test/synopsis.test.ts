@@ -1,5 +1,5 @@
 /**
- * The seed README's synopsis (BEHAVIOR.md end): ups1 starts with an empty server list; two
+ * The seed README's synopsis: ups1 starts with an empty server list; two
  * real loopback servers answer "12350" and "12351" like the README's nginx servers; the
  * `/t` handler's lines are collected and must be exactly the documented output.
  */

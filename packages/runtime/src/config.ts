@@ -1,5 +1,5 @@
 /**
- * Loading and validating the config (CONTRACT.md §1).
+ * Loading and validating the config.
  *
  * A module config (path or URL) is imported by every process, so functions in it (custom
  * `heartbeat`) work everywhere; its default export is the config. An object config exists

@@ -1,5 +1,5 @@
 /**
- * @checkups/runtime — nginx's master/worker process model for Node.js (CONTRACT.md §1).
+ * @checkups/runtime — nginx's master/worker process model for Node.js.
  * Layout follows node:cluster: `primary/*` (supervisor, reload, signals, reaper) and
  * `worker/*` (IPC channel, lifecycle); `run()` dispatches on the process role.
  */

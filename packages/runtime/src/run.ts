@@ -4,7 +4,7 @@ import type { PrimaryHandle, RunHandle, RunOptions, WorkerHandle } from './types
 import { runWorker } from './worker/index.js'
 
 /**
- * Starts the nginx-style process model (CONTRACT.md §1). The same script runs in the primary
+ * Starts the nginx-style process model. The same script runs in the primary
  * and in every worker; run() calls the hooks that belong to the current process.
  *
  * ```ts

@@ -1,4 +1,4 @@
-/** Public types of @checkups/runtime (CONTRACT.md §1). */
+/** Public types of @checkups/runtime. */
 import type { Server } from 'node:net'
 import type { Logger } from 'pino'
 import type { CheckupsInstance, Dict, ResolvedConfig, WorkerIdentity } from './deps.js'

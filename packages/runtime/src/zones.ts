@@ -11,7 +11,7 @@ import { attachDict, formatDict, type Dict } from './deps.js'
 import { RuntimeError } from './errors.js'
 import type { SharedZones } from './types.js'
 
-/** The original's defaults (DESIGN.md). */
+/** The original's defaults. */
 export const DEFAULT_SHARED_DICTS: Readonly<Record<string, string>> = { state: '10m', mutex: '1m', locks: '1m', config: '10m' }
 
 const ZONE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/

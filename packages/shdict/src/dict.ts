@@ -1,5 +1,5 @@
 /**
- * SharedDict: ngx.shared.DICT over a SharedArrayBuffer (CONTRACT.md §2), synchronous.
+ * SharedDict: ngx.shared.DICT over a SharedArrayBuffer, synchronous.
  *
  * Writes run under the zone lock. Reads (get, getWithFlags, getStale) first try the
  * lock-free seqlock path (Core.optRead) a bounded number of times and fall back to the

@@ -1,5 +1,5 @@
 /**
- * The shared-dict conformance suite (CONVENTIONS.md §9): ngx.shared.DICT semantics with
+ * The shared-dict conformance suite: ngx.shared.DICT semantics with
  * exact results, run against any Executor — a plain SAB in this process, or a shared-memory
  * zone where consecutive calls run in different processes.
  */

@@ -1,6 +1,6 @@
 /**
  * Admin metrics (`GET /metrics`, Prometheus text via prom-client), declared once here
- * (CONVENTIONS.md §12: observability is a contract; names below are stable).
+ * (observability is a contract; names below are stable).
  *
  * | metric | type | labels | source |
  * |---|---|---|---|

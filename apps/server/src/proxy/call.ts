@@ -13,7 +13,7 @@
  * - When a retry would be unsafe (see retry/safe.ts) or the client is gone, the callback
  *   returns a sentinel without touching the peer, which ends readyOk; the peer it was handed
  *   is credited a success that never happened, which is harmless: a success never clears
- *   a failure count (BEHAVIOR.md §Passive accounting).
+ *   a failure count.
  * - Final answer: the accepted response; else the last held (judged-bad) response as is, as
  *   nginx relays the last peer's answer when it stops trying; else 502/503/504 by cause.
  */

@@ -4,7 +4,7 @@
  * Invariant: every response the proxy produces itself (not relayed from a peer) goes through
  * `httpErrorOf`, so a cause maps to one status everywhere: no route → 404, nothing selectable
  * → 503, every tried peer failed → 502, a timeout (connect/send/read or try_timeout) → 504.
- * Branching is on error codes only, never on message text (CONVENTIONS.md §4).
+ * Branching is on error codes only, never on message text.
  */
 export const ProxyErrorCodes = {
   /** no route matches the request's host/path (404) */

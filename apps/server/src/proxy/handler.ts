@@ -1,6 +1,6 @@
 /**
  * The request listener: route → readyOk(forward) → commit or error. Each step is its own
- * module; this file only composes them (CONVENTIONS.md §13).
+ * module; this file only composes them.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { ProxyCall, type CallDeps } from './call.js'

@@ -8,7 +8,7 @@
  * - Host is passed through unchanged (undici sends a `host` header instead of the origin's).
  * - X-Forwarded-For gets the client address appended; X-Forwarded-Proto and -Host are set
  *   to what this proxy saw (any client-sent value is replaced, as nginx configs usually do).
- * - Responses get `x-checkups-worker: <id>` (DESIGN.md §apps/server).
+ * - Responses get `x-checkups-worker: <id>`.
  */
 import type { IncomingMessage } from 'node:http'
 

@@ -1,5 +1,5 @@
 /**
- * Routing: Host and/or longest path prefix → upstream key (CONTRACT.md §4 `server.routes`).
+ * Routing: Host and/or longest path prefix → upstream key (`server.routes`).
  *
  * Invariants:
  * - As nginx picks a server block by name before a location: routes naming a host that

@@ -5,7 +5,7 @@
  */
 import type { Server } from 'node:net'
 
-/** The part of @checkups/core's Checkups the data path calls (CONTRACT.md §3). */
+/** The part of @checkups/core's Checkups the data path calls. */
 export interface ProxyCheckups {
   readyOk<T>(
     skey: string,
@@ -38,7 +38,7 @@ export interface ProxyContext {
   readonly rawConfig?: Readonly<Record<string, unknown>> | undefined
 }
 
-/** One entry of `server.routes` (CONTRACT.md §4). */
+/** One entry of `server.routes`. */
 export interface RouteConfig {
   /** Host header to match (port ignored, case-insensitive); `*.example.com` matches subdomains */
   readonly host?: string | null | undefined

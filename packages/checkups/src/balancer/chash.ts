@@ -1,5 +1,5 @@
 /**
- * Consistent hash: a ketama-style ring whose points follow the weights (BEHAVIOR.md
+ * Consistent hash: a ketama-style ring whose points follow the weights
  * improvement 2).
  *
  * Invariants

@@ -1,5 +1,5 @@
 /**
- * Where a hash balancer's key comes from (DESIGN.md §checkups):
+ * Where a hash balancer's key comes from:
  * `hash` → opts.hash_key (else the request path, as the original's `ngx.var.uri`);
  * `url_hash` → the request path; `ip_hash` → the client address; `header_hash` → the
  * `x-hash-key` header, else the path. An explicit `opts.hash_key` always wins.

@@ -2,7 +2,7 @@
  * The balancer interface. A balancer owns the per-worker selection state of ONE level
  * (cluster) of one upstream; it never reads shared memory: availability is handed in as a
  * byte per peer (1 = may be picked), derived by the worker view from heartbeat + passive
- * records and the per-call exclusions (CONVENTIONS.md §6).
+ * records and the per-call exclusions.
  */
 export interface BalancerPeer {
   /** stable identity, `host:port` (the hash ring is built from it) */

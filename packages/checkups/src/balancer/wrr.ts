@@ -1,6 +1,5 @@
 /**
- * Smooth weighted round-robin, nginx's algorithm as the original implements it
- * (BEHAVIOR.md §Smooth weighted round-robin).
+ * Smooth weighted round-robin, nginx's algorithm as the original implements it.
  *
  * Invariants: for each available peer `cw += ew; total += ew; if (ew < weight) ew++`; the
  * largest `cw` wins, the first listed wins ties (strict `>`); the winner gets `cw -= total`.

@@ -1,5 +1,5 @@
 /**
- * The zod schemas of the original's config format (BEHAVIOR.md §Config), carrying the defaults
+ * The zod schemas of the original's config format, carrying the defaults
  * and the human messages that `resolve.ts` prefixes with a dotted path. Numeric strings are
  * accepted where a number is expected ("8080" → 8080): configs also arrive as JSON.
  * Unknown keys are dropped (never copied by reference, so the caller's object is never frozen).

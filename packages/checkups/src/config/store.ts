@@ -4,7 +4,7 @@
  * Invariants
  * - `shd_config:<skey>` = msgpackr of the resolved upstream with `heartbeat: null` (functions
  *   cannot live in shared memory; every process re-attaches the custom heartbeat of its own
- *   config module by skey — BEHAVIOR.md improvement 5).
+ *   config module by skey).
  * - `checkups:skeys` = msgpackr string[] (definition order).
  * - Writers hold the `checkups:skeys` lock (resty.lock in `locks`), write the upstream(s),
  *   then the skeys list, then bump `config_version` and SLOT.CONFIG_VERSION. Readers read the
@@ -19,7 +19,7 @@ import { type Dict, asBytes } from '../shared.js'
 import { resolveUpstream } from './resolve.js'
 import type { HeartbeatFn, ResolvedUpstream } from './types.js'
 
-/** resty.lock as @checkups/shdict provides it (CONTRACT.md §2). */
+/** resty.lock as @checkups/shdict provides it. */
 export interface LockLike {
   lock(key: string): Promise<number>
   unlock(): unknown

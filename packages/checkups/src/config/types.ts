@@ -1,11 +1,11 @@
 /**
  * Resolved config types: what `resolveConfig` returns, deep-frozen, no optional fields
- * (an absent optional value is `null`). Keys are the original's, snake_case (BEHAVIOR.md §Config).
+ * (an absent optional value is `null`). Keys are the original's, snake_case.
  */
 export type Mode = 'wrr' | 'hash' | 'url_hash' | 'ip_hash' | 'header_hash'
 export type UpstreamTyp = 'general' | 'redis' | 'mysql' | 'http'
 
-/** A custom heartbeat from the config module (CONTRACT.md §3). Functions never enter shm. */
+/** A custom heartbeat from the config module. Functions never enter shm. */
 export type HeartbeatFn = (host: string, port: number, ups: ResolvedUpstream) => unknown
 
 export interface ResolvedServer {

@@ -1,5 +1,5 @@
 /**
- * updateUpstream's input rules, the original's `gen_upstream` (BEHAVIOR.md §Dynamic upstreams):
+ * updateUpstream's input rules, the original's `gen_upstream`:
  * - not an object / no keys → `can not set empty upstream`
  * - `up.cluster` present → full replacement; it must be an object (`cluster invalid`)
  * - `up.servers` present → a one-level cluster; the other keys of `up` are merged into the

@@ -1,6 +1,6 @@
 /**
  * Aggregation of one upstream's probe results into heartbeat records — a pure function,
- * exactly the original's `cluster_heartbeat` + `update_peer_status` (BEHAVIOR.md §Heartbeat):
+ * exactly the original's `cluster_heartbeat` + `update_peer_status`:
  *
  * - Results are walked in server order over all levels. Non-ok results are held until the
  *   first ok server; at that ok server, held `unstable` become `err` and all held are written.

@@ -1,5 +1,5 @@
 /**
- * The heartbeat (DESIGN.md §Heartbeat, BEHAVIOR.md §Heartbeat): every worker is a candidate;
+ * The heartbeat: every worker is a candidate;
  * the lease holder (election.ts) runs rounds (round.ts).
  *
  * Lifecycle: 'idle' → start() → 'candidate' ⇄ 'leader' → stop() → 'stopped'.

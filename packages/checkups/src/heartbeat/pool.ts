@@ -1,5 +1,5 @@
 /**
- * Optional piscina pool for large fleets (DESIGN.md §Heartbeat): the leader posts the round's
+ * Optional piscina pool for large fleets: the leader posts the round's
  * upstreams (plain data) and the zones' SharedArrayBuffers; a thread probes and writes the
  * records straight into `state` (thread.ts). Upstreams with a custom heartbeat function stay
  * on the leader's thread (functions cannot cross threads).

@@ -20,7 +20,7 @@ import type { Heartbeat, HeartbeatOptions, HeartbeatPhase, RoundReport } from '.
 
 /** Candidate poll period, ms: a dead leader's lease (removed by the primary) is retaken within it. */
 export const DEFAULT_POLL_MS = 250
-/** The original's defaults (BEHAVIOR.md §Config). */
+/** The original's defaults. */
 export const DEFAULT_GLOBALS: HeartbeatGlobals = {
   checkup_timer_interval: 5, checkup_timer_overtime: 60, default_heartbeat_enable: true,
 }

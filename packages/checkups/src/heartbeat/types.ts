@@ -5,7 +5,7 @@
  */
 import type { PeerStatusCode } from '../records.js'
 
-/** A custom heartbeat (CONTRACT.md §3): status number or `{ status, msg?, ...extras }`. */
+/** A custom heartbeat: status number or `{ status, msg?, ...extras }`. */
 export type HeartbeatFn = {
   // bivariant parameter: accepts functions typed for the core's richer upstream type
   bivarianceHack(host: string, port: number, ups: UpstreamLike): unknown
@@ -28,7 +28,7 @@ export interface HttpOptsLike {
   readonly statuses?: Readonly<Record<string, boolean>> | null
 }
 
-/** What the heartbeat reads of an upstream (BEHAVIOR.md §Config); absent = the default. */
+/** What the heartbeat reads of an upstream; absent = the default. */
 export interface UpstreamLike {
   /** heartbeat enabled; null/undefined = follow `default_heartbeat_enable` */
   readonly enable?: boolean | null
@@ -47,7 +47,7 @@ export interface UpstreamLike {
   readonly cluster: ClusterLike
 }
 
-/** The global settings a round needs (BEHAVIOR.md §Config). */
+/** The global settings a round needs. */
 export interface HeartbeatGlobals {
   /** seconds between round starts (default 5) */
   readonly checkup_timer_interval: number
@@ -66,7 +66,7 @@ export interface ProbeResult {
 
 export type DictValue = string | number | boolean | Uint8Array
 
-/** The subset of SharedDict (CONTRACT.md §2) the heartbeat uses. */
+/** The subset of SharedDict the heartbeat uses. */
 export interface DictLike {
   get(key: string): DictValue | undefined
   set(key: string, value: DictValue, exptime?: number): { ok: boolean; err?: string }

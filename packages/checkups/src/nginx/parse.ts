@@ -1,6 +1,6 @@
 /**
  * A small parser for the `upstream NAME { server ...; }` blocks of an nginx.conf
- * (CONTRACT.md §3, nginx upstream blocks). Other directives and blocks are skipped.
+ * (nginx upstream blocks). Other directives and blocks are skipped.
  * `server host[:port] [weight=N] [max_fails=N] [fail_timeout=T] [backup] [down];` with
  * nginx's defaults: port 80, weight 1, max_fails 1, fail_timeout 10 (s; `ms`/`s`/`m`/`h`
  * suffixes understood).

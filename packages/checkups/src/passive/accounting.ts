@@ -1,5 +1,5 @@
 /**
- * Passive accounting: max_fails / fail_timeout (BEHAVIOR.md §Passive), shared by all workers
+ * Passive accounting: max_fails / fail_timeout, shared by all workers
  * through the `state` zone (improvement 1).
  *
  * Invariants

@@ -1,5 +1,5 @@
 /**
- * Persisted dynamic-upstream state (issue 6; docs/internals.md §Persistence).
+ * Persisted dynamic-upstream state (docs/internals.md §Persistence).
  *
  * Invariants
  * - A snapshot is data only: what `JSON.stringify` keeps. Custom `heartbeat` functions stay in

@@ -1,5 +1,5 @@
 /**
- * Whether a callback's result is a success (BEHAVIOR.md §readyOk rule 1): Lua truthiness —
+ * Whether a callback's result is a success: Lua truthiness —
  * `undefined`, `null` and `false` fail, anything else (0 and '' too) succeeds. Under
  * `typ: "http"` with `http_opts.statuses`, a result with a numeric `status` (or `statusCode`,
  * or a numeric string, as the original's `tostring(res.status)` lookup) fails when

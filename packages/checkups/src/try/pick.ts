@@ -1,6 +1,6 @@
 /**
  * The select step shared by readyOk and selectPeer: which clusters, in which order
- * (BEHAVIOR.md §readyOk rule 5), and the per-attempt feedback (passive + balancer).
+ *, and the per-attempt feedback (passive + balancer).
  */
 import type { Clock } from '../clock.js'
 import type { PassiveAccounting } from '../passive/accounting.js'

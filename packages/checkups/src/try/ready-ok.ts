@@ -1,5 +1,5 @@
 /**
- * The try engine (BEHAVIOR.md §readyOk rules 1-7, the original's try.lua).
+ * The try engine (the original's try.lua).
  *
  * Invariants
  * - try limit = opts.try ?? ups.try ?? <server entries of the clusters tried>; counted over

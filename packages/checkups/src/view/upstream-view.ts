@@ -1,6 +1,6 @@
 /**
  * A worker's ready-to-select copy of ONE upstream: its levels, a balancer per level and the
- * cached health of every peer (DESIGN.md §Worker view).
+ * cached health of every peer.
  *
  * Invariants
  * - Built from one resolved upstream; replaced as a whole when that upstream's stored bytes

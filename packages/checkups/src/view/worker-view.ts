@@ -1,6 +1,6 @@
 /**
  * The worker view: every upstream's UpstreamView, kept current by version slots
- * (DESIGN.md §Worker view, BEHAVIOR.md improvement 4).
+ * .
  *
  * Invariants
  * - `sync()` costs three Atomics loads when nothing changed: SLOT.CONFIG_VERSION (config

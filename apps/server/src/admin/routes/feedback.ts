@@ -1,6 +1,6 @@
 /**
  * `POST /upstreams/:skey/feedback` `{ host, port, failed }` → passive accounting, exactly as a
- * readyOk callback's result would feed it (BEHAVIOR.md §Passive accounting). The body is
+ * readyOk callback's result would feed it. The body is
  * checked with the config's server rules (host non-empty string, port 1-65535, numeric strings
  * accepted like in the config) plus `failed: boolean`; unknown skey/peer → 404.
  */

@@ -1,7 +1,7 @@
 /**
- * `GET /upstreams/:skey/peer?hash_key=&cluster_key=a,b` → `{ host, port }` (CONTRACT.md §4):
+ * `GET /upstreams/:skey/peer?hash_key=&cluster_key=a,b` → `{ host, port }`:
  * one selection as readyOk would make it (unknown skey 404, no servers 503).
- * `cluster_key` is a comma list of cluster names or level numbers (BEHAVIOR.md readyOk 5).
+ * `cluster_key` is a comma list of cluster names or level numbers (as the original reads it).
  */
 import type { SelectOptions } from '@checkups/core'
 import { ok, skeyParam } from './common.js'

@@ -1,5 +1,5 @@
 /**
- * `GET /upstreams`, `GET|PUT|DELETE /upstreams/:skey` (CONTRACT.md §4).
+ * `GET /upstreams`, `GET|PUT|DELETE /upstreams/:skey`.
  *
  * PUT takes an upstream with `cluster` (full replacement) or a cluster alone (merged into the
  * stored upstream) — core's updateUpstream validates it with the config schema and the

@@ -1,6 +1,6 @@
 /**
  * Process-level endpoints: `GET /workers` (the primary's worker table) and `GET /status`
- * (checkups' status, CONTRACT.md §3 shape).
+ * (checkups' status shape).
  */
 import type { Router } from '../router.js'
 

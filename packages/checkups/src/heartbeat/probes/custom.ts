@@ -1,5 +1,5 @@
 /**
- * Custom `heartbeat(host, port, ups)` from the config module (CONTRACT.md §3): returns (or
+ * Custom `heartbeat(host, port, ups)` from the config module: returns (or
  * resolves to) a status number or `{ status, msg?, ...extras }`; extras are stored in the
  * record. A throw/rejection → err with the error's message. Anything else that is not a
  * valid status → err `invalid heartbeat status` (the original would store garbage).

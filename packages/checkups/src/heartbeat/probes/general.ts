@@ -1,5 +1,5 @@
 /**
- * `general` probe: a TCP connect within `timeout` (BEHAVIOR.md §Heartbeat). The socket is
+ * `general` probe: a TCP connect within `timeout`. The socket is
  * closed at once; nothing is sent.
  */
 import type { ProbeResult } from '../types.js'

@@ -1,5 +1,5 @@
 /**
- * `http` probe (BEHAVIOR.md §Heartbeat, the original's `heartbeat.http`):
+ * `http` probe (the original's `heartbeat.http`):
  * connect; no `http_opts.query` → ok; else send the query verbatim and read the status line.
  * With `statuses`: a line not matching `HTTP/d.d NNN` → err, `statuses[NNN] === false` → err
  * `bad status code`. Without statuses any status line is ok. The whole probe (connect, send,

@@ -1,5 +1,5 @@
 /**
- * `mysql` probe with mysql2 (BEHAVIOR.md §Heartbeat, the original's `heartbeat.mysql`):
+ * `mysql` probe with mysql2 (the original's `heartbeat.mysql`):
  * connect with database `name`, user `user`, password `pass`, `charset`; ok if the handshake
  * (authentication included) succeeds; err with the server's message otherwise
  * (e.g. `Access denied for user ...`). The connection is closed at once.

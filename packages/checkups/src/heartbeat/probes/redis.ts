@@ -1,5 +1,5 @@
 /**
- * `redis` probe with ioredis (BEHAVIOR.md §Heartbeat, the original's `heartbeat.redis`):
+ * `redis` probe with ioredis (the original's `heartbeat.redis`):
  * connect + PING (failure → err, `replication: null`); then INFO replication and INFO server,
  * recording `replication { role, master_host, master_port, master_link_status,
  * master_link_down_since_seconds, master_last_io_seconds_ago }` (values as strings, as INFO

@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { checkAdminBind } from './admin/security.js'
 
 export const DEFAULT_LISTEN = '127.0.0.1:8080'
 export const DEFAULT_ADMIN_LISTEN = '127.0.0.1:9080'
@@ -22,7 +23,11 @@ export interface ServerConfig {
   /** from the file; the command line/env may override it (see main.ts) */
   readonly workers: number | undefined
   readonly listen: ListenAddress
-  readonly admin: { readonly listen: ListenAddress; readonly token: string | undefined; readonly bodyLimit: number }
+  readonly admin: {
+    readonly listen: ListenAddress; readonly token: string | undefined; readonly bodyLimit: number
+    /** a GET/HEAD-only token (admin/security.ts) */
+    readonly readToken?: string | undefined
+  }
   readonly shared_dicts: Readonly<Record<string, number | string>>
   /** validated by the proxy (src/proxy) */
   readonly routes: readonly unknown[]
@@ -66,19 +71,28 @@ export function serverConfig(raw: Readonly<Record<string, unknown>>, overrides: 
   }
   const token = admin['token']
   if (token !== undefined && (typeof token !== 'string' || token === '')) throw new ConfigFileError('server.admin.token: must be a non-empty string')
+  const readToken = admin['read_token']
+  if (readToken !== undefined && (typeof readToken !== 'string' || readToken === '')) throw new ConfigFileError('server.admin.read_token: must be a non-empty string')
   const bodyLimit = admin['body_limit'] ?? DEFAULT_ADMIN_BODY_LIMIT
   if (!Number.isInteger(bodyLimit) || (bodyLimit as number) < 1) throw new ConfigFileError('server.admin.body_limit: must be an integer >= 1')
   const dicts = s['shared_dicts'] ?? {}
   if (!isObject(dicts)) throw new ConfigFileError('server.shared_dicts: must be an object of sizes')
   const routes = s['routes'] ?? []
   if (!Array.isArray(routes)) throw new ConfigFileError('server.routes: must be an array')
+  const adminListen = parseListen(overrides.admin ?? admin['listen'] ?? DEFAULT_ADMIN_LISTEN, overrides.admin ? '--admin' : 'server.admin.listen')
+  try {
+    checkAdminBind(adminListen.host, token as string | undefined)
+  } catch (err) {
+    throw new ConfigFileError((err as Error).message)
+  }
   return {
     workers: workers as number | undefined,
     listen: parseListen(overrides.listen ?? s['listen'] ?? DEFAULT_LISTEN, overrides.listen ? '--listen' : 'server.listen'),
     admin: {
-      listen: parseListen(overrides.admin ?? admin['listen'] ?? DEFAULT_ADMIN_LISTEN, overrides.admin ? '--admin' : 'server.admin.listen'),
+      listen: adminListen,
       token: token as string | undefined,
       bodyLimit: bodyLimit as number,
+      ...(readToken !== undefined ? { readToken: readToken as string } : {}),
     },
     shared_dicts: dicts as Record<string, number | string>,
     routes,

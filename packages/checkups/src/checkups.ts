@@ -5,20 +5,25 @@
  * Lifecycle: primary → `init(config)` (seeds the config zone), `onWorkerExit(pid)`;
  * worker → `prepareChecker(config)`, `createChecker()`, then the request API; `stop()`.
  * Invariants: every request-path call syncs the worker view first (three atomic loads);
- * dynamic writes hold the `checkups:skeys` lock, persist under it, and refresh the calling
- * worker's view before resolving.
+ * dynamic writes go through the one writer (dynamic/writer.ts: under the `checkups:skeys`
+ * lock, persisted, then installed in the calling worker's view) before resolving; every
+ * readyOk attempt is counted in flight (dynamic/inflight.ts, what `drain` waits for).
  */
-import { Lock, type SharedDict } from '@checkups/shdict'
+import type { SharedDict } from '@checkups/shdict'
 import { type Clock, systemClock } from './clock.js'
-import { isResolvedConfig, resolveConfig, resolveUpstream } from './config/resolve.js'
+import { isResolvedConfig, resolveConfig } from './config/resolve.js'
 import { ConfigStore, type LockFactory } from './config/store.js'
 import type { HeartbeatFn, ResolvedConfig, ResolvedUpstream } from './config/types.js'
 import { findServer } from './config/walk.js'
-import { buildUpstream, checkUpstreamInput } from './dynamic/build.js'
+import { DynamicApi, type WriteOptions } from './dynamic/api.js'
+import { InflightCounter } from './dynamic/inflight.js'
+import { PidLock, releaseDeadHolder } from './dynamic/lock.js'
+import { emptyMeta, encodeMeta, fileHashes } from './dynamic/meta.js'
+import { DynamicWriter } from './dynamic/writer.js'
 import { CheckupsError } from './errors.js'
 import { KEY } from './keys.js'
 import { PassiveAccounting } from './passive/accounting.js'
-import type { Persistence, StateSnapshot } from './persist/index.js'
+import type { Persistence, StateSnapshot } from './persist/types.js'
 import { type SharedZones, type Logger, type WorkerInfo, ZONE_NAMES, silentLogger } from './shared.js'
 import { type Status, buildStatus } from './status.js'
 import { localtime } from './time.js'
@@ -64,8 +69,11 @@ export class Checkups {
   private readonly logger: Logger
   private readonly store: ConfigStore
   private readonly passive: PassiveAccounting
-  private readonly persistence: Persistence | undefined
   private readonly nginx: NginxUpstreams
+  private readonly writer: DynamicWriter
+  private inflight: InflightCounter | undefined
+  /** dynamic upstreams: whole upstreams, per-server operations, dry runs, reload */
+  readonly dynamic: DynamicApi
   private local: ResolvedConfig | undefined
   private heartbeats = new Map<string, HeartbeatFn>()
   private view: WorkerView | undefined
@@ -80,10 +88,14 @@ export class Checkups {
     this.worker = opts.worker ?? { id: 0, count: 1, pid: process.pid }
     this.clock = opts.clock ?? systemClock
     this.logger = opts.logger ?? silentLogger
-    this.persistence = opts.persistence
     const timeout = opts.lockTimeout ?? 5
-    const newLock: LockFactory = (d) => new Lock(d as SharedDict, { timeout })
+    const newLock: LockFactory = (d) => new PidLock(d, { timeout, pid: this.worker.pid })
     this.store = new ConfigStore(this.zones.config, this.zones.locks, newLock)
+    this.writer = new DynamicWriter({
+      store: this.store, state: this.zones.state, logger: this.logger, persistence: opts.persistence,
+      heartbeat: (skey) => this.heartbeats.get(skey) ?? null,
+    })
+    this.dynamic = new DynamicApi(this.writer, () => this.requireView(), () => this.inflight, () => this.store.version())
     this.passive = new PassiveAccounting(this.zones.state, this.zones.locks, this.clock, this.logger)
     this.nginx = new NginxUpstreams(opts.configDir ?? process.cwd())
     this.syncTimer = new SyncTimer(this.zones.state, this.clock, this.worker.id, () => this.view?.sync())
@@ -93,19 +105,20 @@ export class Checkups {
   /** Primary (init_by_lua): validates `config` and seeds the config zone. */
   init(config: unknown, opts: InitOptions = {}): ResolvedConfig {
     const cfg = this.expand(toResolved(config))
-    const hbs = customHeartbeats(cfg)
-    let upstreams = cfg.upstreams
-    let version: number | undefined
-    if (opts.restore) {
-      const restored: Record<string, ResolvedUpstream> = {}
-      for (const [skey, raw] of Object.entries(opts.restore.upstreams)) {
-        restored[skey] = resolveUpstream(skey, { ...(raw as object), heartbeat: hbs.get(skey) ?? null })
-      }
-      upstreams = restored
-      version = opts.restore.version
-    }
-    this.store.init(upstreams, cfg.conf_hash, version)
+    this.heartbeats = customHeartbeats(cfg)
+    this.writer.seed(cfg, opts.restore)
     this.zones.state.set(KEY.START_TIME, localtime(this.clock.now()))
+    return cfg
+  }
+
+  /**
+   * Primary (reload): makes `config`'s upstreams current under the writers' lock, keeping the
+   * runtime changes of upstreams whose file configuration did not change (dynamic/reconcile.ts).
+   */
+  async reload(config: unknown): Promise<ResolvedConfig> {
+    const cfg = this.expand(toResolved(config))
+    this.heartbeats = customHeartbeats(cfg)
+    await this.writer.reload(cfg)
     return cfg
   }
 
@@ -114,8 +127,10 @@ export class Checkups {
     const cfg = this.expand(toResolved(config))
     this.local = cfg
     this.heartbeats = customHeartbeats(cfg)
-    this.store.seedIfEmpty(cfg.upstreams, cfg.conf_hash)
+    this.store.seedIfEmpty(cfg.upstreams, cfg.conf_hash, encodeMeta(emptyMeta(fileHashes(cfg.upstreams))))
     this.zones.state.add(KEY.START_TIME, localtime(this.clock.now()))
+    this.inflight = new InflightCounter(this.zones.state, this.worker.id, this.worker.count)
+    this.inflight.reset()
     this.view = new WorkerView(this.zones, this.store, this.clock, cfg, this.heartbeats)
     this.view.sync()
     return cfg
@@ -136,8 +151,12 @@ export class Checkups {
     return this.hb.stop()
   }
 
-  /** Primary: a worker died — drop the heartbeat lease it held so another takes over at once. */
+  /**
+   * Primary: a worker died — drop the heartbeat lease and the config writers' lock it held so
+   * others take over at once. True when it held the lease.
+   */
   onWorkerExit(pid: number): boolean {
+    if (releaseDeadHolder(this.zones.locks, KEY.SKEYS_LOCK, pid)) this.logger.warn('config lock of a dead worker freed', { deadPid: pid })
     return this.hb.releaseLease(pid)
   }
 
@@ -154,7 +173,11 @@ export class Checkups {
       return Promise.reject(err)
     }
     const env = { clock: this.clock, passive: this.passive, sync: () => this.view?.sync() }
-    return readyOk(env, u, cb, opts)
+    const counter = this.inflight
+    const counted: ReadyOkCallback<T> = counter
+      ? (host, port, ...rest) => counter.track(skey, host, port, () => cb(host, port, ...rest))
+      : cb
+    return readyOk(env, u, counted, opts)
   }
 
   selectPeer(skey: string, opts?: SelectOptions): PeerResult {
@@ -195,31 +218,13 @@ export class Checkups {
     return this.hb.checkNow()
   }
 
-  async updateUpstream(skey: string, upstream: unknown): Promise<number> {
-    checkUpstreamInput(upstream)
-    const view = this.requireView()
-    const version = await this.store.withLock(() => {
-      const stored = view.get(skey)?.ups // get() syncs the view first
-      const ups = buildUpstream(skey, upstream, stored, this.heartbeats.get(skey) ?? null)
-      // durable first: a change the state file cannot hold is refused before any worker sees it
-      this.persist(this.store.version() + 1, { ...this.currentUpstreams(), [skey]: ups })
-      return this.store.writeUpstream(skey, ups)
-    })
-    view.sync()
-    return version
+  /** Stores `upstream` under `skey` (the original's update_upstream rules); the new version. */
+  updateUpstream(skey: string, upstream: unknown, opts?: WriteOptions): Promise<number> {
+    return this.dynamic.update(skey, upstream, opts)
   }
 
-  async deleteUpstream(skey: string): Promise<number> {
-    const view = this.requireView()
-    const version = await this.store.withLock(() => {
-      if (!this.store.has(skey)) throw new CheckupsError('CKP_ERR_UPSTREAM_NOT_FOUND', `upstream ${skey} not found`)
-      const rest = this.currentUpstreams() // a fresh object, synced
-      delete rest[skey]
-      this.persist(this.store.version() + 1, rest)
-      return this.store.deleteUpstream(skey) as number // stored: checked above, under the same lock
-    })
-    view.sync()
-    return version
+  deleteUpstream(skey: string, opts?: WriteOptions): Promise<number> {
+    return this.dynamic.delete(skey, opts)
   }
 
   getUpstream(): Record<string, ResolvedUpstream>
@@ -241,19 +246,6 @@ export class Checkups {
   /** The resolved config this worker was prepared with. */
   get config(): ResolvedConfig | undefined {
     return this.local
-  }
-
-  /**
-   * Saves the snapshot the next version will publish. Runs under the `checkups:skeys` lock and
-   * BEFORE the zone write, so an acknowledged change is always on disk and a failed save
-   * (disk full) leaves every worker on the old config.
-   */
-  private persist(version: number, next: Record<string, ResolvedUpstream>): void {
-    if (!this.persistence) return
-    const upstreams: Record<string, unknown> = {}
-    for (const [skey, ups] of Object.entries(next)) upstreams[skey] = { ...ups, heartbeat: undefined }
-    const confHash = this.store.readConfHash() ?? this.local?.conf_hash ?? ''
-    this.persistence.save({ version, conf_hash: confHash, upstreams: JSON.parse(JSON.stringify(upstreams)) })
   }
 
   private currentUpstreams(): Record<string, ResolvedUpstream> {

@@ -8,6 +8,10 @@ export const CheckupsErrorCodes = {
   CKP_ERR_UPSTREAM_NOT_FOUND: 'CKP_ERR_UPSTREAM_NOT_FOUND',
   CKP_ERR_UNKNOWN_PEER: 'CKP_ERR_UNKNOWN_PEER',
   CKP_ERR_LOCK_TIMEOUT: 'CKP_ERR_LOCK_TIMEOUT',
+  /** a write carried `ifMatch` (admin `If-Match`) and the config version had moved on */
+  CKP_ERR_VERSION_MISMATCH: 'CKP_ERR_VERSION_MISMATCH',
+  /** a per-server add names a host:port the upstream already has */
+  CKP_ERR_SERVER_EXISTS: 'CKP_ERR_SERVER_EXISTS',
   /** the config given at start/reload is invalid (dotted-path message) */
   CKP_ERR_INVALID_CONFIG: 'CKP_ERR_INVALID_CONFIG',
   /** a persisted state file is corrupt or belongs to another config */

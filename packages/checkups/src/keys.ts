@@ -36,8 +36,10 @@ export const KEY = {
   shdConfig: (skey: string) => `shd_config:${skey}`,
   /** config zone: the config hash of the boot config (global.conf_hash or computed) */
   CONF_HASH: 'checkups:conf_hash',
-  /** locks zone: the lock key writers hold */
+  /** locks zone: the lock key writers hold (value: the holder's pid) */
   SKEYS_LOCK: 'checkups:skeys',
+  /** config zone: which upstreams carry a runtime change, and on what file config (dynamic/meta.ts) */
+  DYNAMIC_META: 'checkups:dynamic_meta',
 
   // state zone
   peerStatus: (skey: string, host: string, port: number) => `checkups:peer_status:${skey}:${host}:${port}`,
@@ -47,6 +49,9 @@ export const KEY = {
   START_TIME: 'checkups:start_time',
   /** state zone: `checkups:config_timer:<worker-id>` = true with TTL (sync-timer liveness) */
   configTimer: (workerId: number) => `checkups:config_timer:${workerId}`,
+
+  /** state zone: requests in flight to a peer from one worker id (dynamic/inflight.ts) */
+  inflight: (workerId: number, skey: string, host: string, port: number) => `checkups:inflight:${workerId}:${skey}:${host}:${port}`,
 
   // mutex zone
   HEARTBEAT_LEASE: 'checkups:heartbeat_lease',

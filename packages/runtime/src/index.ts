@@ -9,6 +9,6 @@ export { LOG, type Logger, type LoggerOptions } from './logger.js'
 export { DEFAULT_SHARED_DICTS } from './zones.js'
 export { BACKOFF_MAX_MS, BACKOFF_MIN_MS, CRASH_WINDOW_MS } from './primary/supervisor.js'
 export type {
-  CheckupsInstance, ConfigSource, Dict, PrimaryContext, PrimaryHandle, ResolvedConfig, RunHandle, RunOptions,
+  CheckupsInstance, ConfigSource, Dict, PrimaryContext, PrimaryHandle, ReloadResult, ResolvedConfig, RunHandle, RunOptions,
   SharedZones, WorkerContext, WorkerHandle, WorkerIdentity, WorkerInfo, WorkerState,
 } from './types.js'

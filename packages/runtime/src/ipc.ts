@@ -14,7 +14,7 @@
  */
 import type { WorkerInfo } from './types.js'
 
-export type RequestKind = 'workers' | 'config'
+export type RequestKind = 'workers' | 'config' | 'reload'
 
 export type WorkerMessage =
   | { rt: 'ready' }
@@ -31,6 +31,8 @@ export interface ReplyValues {
   workers: WorkerInfo[]
   /** the object config as JSON, or null for a module config */
   config: string | null
+  /** the reload's outcome (primary/reload.ts ReloadOutcome), once it ran */
+  reload: { outcome: 'done' | 'refused' | 'failed'; generation: number; code?: string; error?: string }
 }
 
 export function isRuntimeMessage<T extends { rt: string }>(msg: unknown): msg is T {

@@ -29,6 +29,7 @@ export const LOG = {
   RELOAD_REFUSED: 'reload refused: invalid config',
   RELOAD_FAILED: 'reload failed: replacement worker not ready',
   RELOAD_DONE: 'reload done',
+  RELOAD_APPLY_FAILED: 'reload failed: the shared config could not be updated',
   STOP_START: 'stopping',
   STOP_TIMEOUT: 'stop timed out, killing workers',
   PRIMARY_EXIT: 'primary exiting',

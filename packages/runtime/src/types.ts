@@ -26,6 +26,14 @@ export interface WorkerInfo {
   state: WorkerState
 }
 
+/** The outcome of a reload (`ctx.reload()`). */
+export interface ReloadResult {
+  outcome: 'done' | 'refused' | 'failed'
+  generation: number
+  code?: string
+  error?: string
+}
+
 /** Lifecycle of one worker process as the primary sees it. `stopping` = a planned exit. */
 export type WorkerState = 'starting' | 'ready' | 'stopping' | 'exited'
 
@@ -50,6 +58,8 @@ export interface WorkerContext {
   readonly logger: Logger
   /** the primary's worker table */
   workers(): Promise<WorkerInfo[]>
+  /** asks the primary to reload (what SIGHUP does); resolves to its outcome */
+  reload(): Promise<ReloadResult>
   /**
    * Registers a listening server: the worker is reported ready once it listens, and on a
    * graceful stop or reload it stops accepting and finishes its in-flight requests.
@@ -89,8 +99,8 @@ export interface PrimaryHandle {
   readonly ctx: PrimaryContext
   /** resolves when every initial worker reported ready */
   readonly ready: Promise<void>
-  /** same as SIGHUP */
-  reload(): Promise<void>
+  /** same as SIGHUP; resolves to the outcome */
+  reload(): Promise<ReloadResult>
   /** same as SIGQUIT (graceful) or SIGTERM; the primary process exits when done */
   stop(graceful?: boolean): Promise<void>
 }

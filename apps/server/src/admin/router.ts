@@ -2,10 +2,11 @@
  * The admin router (docs/internals.md §Admin router): `router.add(method, '/a/:b', handler)`.
  * Each endpoint group is a module under ./routes that exports `register(router)`.
  * Matching: exact segments, `:name` captures one URI-decoded segment; a trailing slash is
- * ignored. A known path with another method is 405, an unknown path 404.
+ * ignored. HEAD is answered by the GET handler (server.ts sends no body). A known path with
+ * another method is 405 with `Allow` listing its methods, an unknown path 404.
  */
 import type { IncomingHttpHeaders } from 'node:http'
-import type { CheckupsInstance, ResolvedConfig, WorkerIdentity, WorkerInfo } from '@checkups/runtime'
+import type { CheckupsInstance, ReloadResult, ResolvedConfig, WorkerIdentity, WorkerInfo } from '@checkups/runtime'
 import { AdminError } from './errors.js'
 
 export interface AdminRequest {
@@ -30,6 +31,8 @@ export interface AdminContext {
   checkups: CheckupsInstance
   config: ResolvedConfig
   workers(): Promise<WorkerInfo[]>
+  /** asks the primary to reload (what SIGHUP does) */
+  reload?(): Promise<ReloadResult>
 }
 
 export type Handler = (req: AdminRequest, ctx: AdminContext) => AdminResponse | Promise<AdminResponse>
@@ -50,14 +53,18 @@ export class Router {
   /** The handler for a request, or throws AdminError 404/405. */
   match(method: string, path: string): Match {
     const segments = split(path)
-    let pathKnown = false
+    const want = method.toUpperCase()
+    const allowed = new Set<string>()
     for (const route of this.#routes) {
       const params = matchSegments(route.segments, segments)
       if (!params) continue
-      pathKnown = true
-      if (route.method === method.toUpperCase()) return { handler: route.handler, params, pattern: route.pattern }
+      allowed.add(route.method)
+      if (route.method === 'GET') allowed.add('HEAD')
+      if (route.method === want || (want === 'HEAD' && route.method === 'GET')) return { handler: route.handler, params, pattern: route.pattern }
     }
-    if (pathKnown) throw new AdminError('ADM_ERR_METHOD_NOT_ALLOWED', 405, `method ${method} not allowed on ${path}`)
+    if (allowed.size > 0) {
+      throw new AdminError('ADM_ERR_METHOD_NOT_ALLOWED', 405, `method ${method} not allowed on ${path}`, { headers: { allow: [...allowed].join(', ') } })
+    }
     throw new AdminError('ADM_ERR_NOT_FOUND', 404, `no such endpoint: ${method} ${path}`)
   }
 }

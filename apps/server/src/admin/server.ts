@@ -5,23 +5,26 @@
  * Request pipeline, each step a small function: worker header → token → route → body →
  * handler → send. Every response, errors included, carries `x-checkups-worker: <id>`.
  * Invariants
- * - With `token` set, a request without `Authorization: Bearer <token>` gets 401 before
- *   routing (no endpoint leaks its existence).
+ * - Tokens and roles: ./security.ts (401 with WWW-Authenticate before routing, 403 for a read
+ *   token on a write). HEAD gets the GET answer's headers without its body.
  * - A body is read only for methods that carry one, up to `bodyLimit` bytes (413 beyond),
  *   and must be JSON when not empty (400 ADM_ERR_BAD_JSON).
  */
-import { createHash, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { assertJsonContentType, parseJsonStrict } from './body.js'
 import { AdminError, errorResponse } from './errors.js'
 import { adminMetrics } from './metrics.js'
 import { registerAll } from './routes/index.js'
 import { Router, type AdminContext, type AdminRequest, type AdminResponse } from './router.js'
+import { adminTokens, authorize, type AdminToken } from './security.js'
 
 export const WORKER_HEADER = 'x-checkups-worker'
 
 export interface AdminServerOptions {
+  /** the write token */
   token?: string | undefined
+  /** a token for GET/HEAD only */
+  readToken?: string | undefined
   bodyLimit: number
   /** defaults to every module of ./routes */
   router?: Router
@@ -29,25 +32,24 @@ export interface AdminServerOptions {
 
 export function createAdminServer(ctx: AdminContext, opts: AdminServerOptions): Server {
   const router = opts.router ?? registerAll(new Router())
+  const tokens = adminTokens(opts.token, opts.readToken)
   const metrics = adminMetrics({ worker: ctx.worker, getStatus: () => ctx.checkups.getStatus() })
   return createServer((req, res) => {
     res.setHeader(WORKER_HEADER, String(ctx.worker.id))
     const route = { pattern: 'unmatched' }
     res.once('finish', () => metrics.recordRequest(req.method ?? 'GET', route.pattern, res.statusCode))
-    handle(req, ctx, router, opts, route).then(
-      (answer) => send(res, answer),
-      (err: unknown) => {
-        const { status, body } = errorResponse(err)
-        send(res, { status, body })
-      },
+    handle(req, ctx, router, opts, tokens, route).then(
+      (answer) => send(res, answer, req.method === 'HEAD'),
+      (err: unknown) => send(res, errorResponse(err), req.method === 'HEAD'),
     )
   })
 }
 
 async function handle(
-  req: IncomingMessage, ctx: AdminContext, router: Router, opts: AdminServerOptions, route: { pattern: string },
+  req: IncomingMessage, ctx: AdminContext, router: Router, opts: AdminServerOptions, tokens: readonly AdminToken[],
+  route: { pattern: string },
 ): Promise<AdminResponse> {
-  checkToken(req, opts.token)
+  authorize(req, tokens)
   const url = new URL(req.url ?? '/', 'http://admin')
   const method = req.method ?? 'GET'
   const { handler, params, pattern } = router.match(method, url.pathname)
@@ -55,19 +57,6 @@ async function handle(
   const body = await readJsonBody(req, opts.bodyLimit)
   const request: AdminRequest = { method, path: url.pathname, params, query: url.searchParams, headers: req.headers, body }
   return handler(request, ctx)
-}
-
-function checkToken(req: IncomingMessage, token: string | undefined): void {
-  if (token === undefined) return
-  const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')
-  // fixed-length digests: the comparison takes the same time whatever the token's length
-  if (!timingSafeEqual(digest(m?.[1] ?? ''), digest(token))) {
-    throw new AdminError('ADM_ERR_UNAUTHORIZED', 401, 'missing or invalid bearer token')
-  }
-}
-
-function digest(s: string): Buffer {
-  return createHash('sha256').update(s).digest()
 }
 
 const BODYLESS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS'])
@@ -96,7 +85,7 @@ function tooLarge(limit: number): AdminError {
   return new AdminError('ADM_ERR_BODY_TOO_LARGE', 413, `request body larger than ${limit} bytes`)
 }
 
-function send(res: ServerResponse, answer: AdminResponse): void {
+function send(res: ServerResponse, answer: AdminResponse, head = false): void {
   if (res.headersSent) return
   for (const [k, v] of Object.entries(answer.headers ?? {})) res.setHeader(k, v)
   let payload: string
@@ -109,5 +98,5 @@ function send(res: ServerResponse, answer: AdminResponse): void {
   }
   res.statusCode = answer.status
   res.setHeader('content-length', Buffer.byteLength(payload))
-  res.end(payload)
+  res.end(head ? undefined : payload)
 }

@@ -29,6 +29,9 @@ export const serverSchema = z.object({
   weight: int(1, 1_000_000, 'must be an integer >= 1').default(1),
   max_fails: int(0, 1_000_000, 'must be an integer >= 0').default(0),
   fail_timeout: num(0, 'must be a number > 0', true).default(10),
+  // runtime flags (admin per-server operations): absent unless set
+  down: bool.optional(),
+  drain: bool.optional(),
 }, { error: 'must be an object' })
 
 export const levelSchema = z.object({

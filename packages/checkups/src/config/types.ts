@@ -14,6 +14,10 @@ export interface ResolvedServer {
   readonly weight: number
   readonly max_fails: number
   readonly fail_timeout: number
+  /** out of rotation until undone (absent = false) */
+  readonly down?: boolean
+  /** no new requests; the ones in flight finish (absent = false) */
+  readonly drain?: boolean
 }
 
 export interface ResolvedLevel {

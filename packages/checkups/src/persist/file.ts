@@ -5,13 +5,16 @@
  * - The state file is only ever replaced by `rename(2)` of a fully written and fsynced temp file
  *   in the same directory, then the directory is fsynced: after a crash at any point the file
  *   holds either the previous snapshot or the new one, never a torn mix.
- * - Temp names carry the writer's pid and a counter (`<file>.tmp-<pid>-<n>`), so two processes
- *   never share one; a temp left by a crash is never read, and `loadStateFile` removes temps
- *   whose writer pid no longer runs.
+ * - The temp file is created exclusively (`O_CREAT|O_EXCL|O_NOFOLLOW`, mode 0600) under an
+ *   unpredictable name (`<file>.tmp-<pid>-<random hex>`): a file or symlink planted at any name
+ *   is never written through. The pid lets `loadStateFile` remove temps of dead writers.
+ * - A state path that is a symlink is refused (CKP_ERR_STATE_FILE) unless `allowSymlink` is
+ *   set: replacing it would silently turn the link into a plain file.
  * - `save` is synchronous on purpose: core calls it under the `checkups:skeys` lock and the
  *   admin API acknowledges a change only after the snapshot is on disk.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { closeSync, constants, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs'
 import { basename, dirname, resolve } from 'node:path'
 import { CheckupsError } from '../errors.js'
 import { STATE_FILE_FORMAT, type Persistence, type StateFileContent, type StateSnapshot } from './types.js'
@@ -21,33 +24,56 @@ export interface FilePersistence extends Persistence {
   readonly file: string
 }
 
-let tmpCounter = 0
+export interface FilePersistenceOptions {
+  /** accept a state path that is a symlink (it is then replaced by a plain file) */
+  allowSymlink?: boolean
+}
 
 /** @example const p = createFilePersistence('/etc/checkups/.checkups-state.json'); p.save(snap) */
-export function createFilePersistence(file: string): FilePersistence {
+export function createFilePersistence(file: string, opts: FilePersistenceOptions = {}): FilePersistence {
   const abs = resolve(file)
   return {
     file: abs,
     save(snapshot: StateSnapshot): void {
+      if (!opts.allowSymlink) refuseSymlink(abs)
       const content: StateFileContent = {
         format: STATE_FILE_FORMAT,
         conf_hash: snapshot.conf_hash,
         version: snapshot.version,
         saved_at: Date.now(),
         upstreams: snapshot.upstreams,
+        ...(snapshot.origin ? { origin: snapshot.origin } : {}),
+        ...(snapshot.deleted ? { deleted: snapshot.deleted } : {}),
       }
       writeFileAtomic(abs, JSON.stringify(content, null, 2) + '\n')
     },
   }
 }
 
-/** Write `data` to `file` through a fsynced temp file + rename + directory fsync. */
+/** Throws CKP_ERR_STATE_FILE when `file` is a symlink. */
+export function refuseSymlink(file: string): void {
+  let link = false
+  try {
+    link = lstatSync(file).isSymbolicLink()
+  } catch {
+    return // missing: fine
+  }
+  if (link) {
+    throw new CheckupsError('CKP_ERR_STATE_FILE', `state file ${file} is a symlink; refused (allow it explicitly to follow links)`)
+  }
+}
+
+const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0)
+
+/** Write `data` to `file` through an exclusive, fsynced temp file + rename + directory fsync. */
 export function writeFileAtomic(file: string, data: string): void {
   const dir = dirname(file)
-  const tmp = `${dir}/${basename(file)}.tmp-${process.pid}-${++tmpCounter}`
+  const tmp = `${dir}/${basename(file)}.tmp-${process.pid}-${randomBytes(8).toString('hex')}`
+  let created = false
   try {
     mkdirSync(dir, { recursive: true })
-    const fd = openSync(tmp, 'w', 0o600)
+    const fd = openSync(tmp, CREATE_FLAGS, 0o600)
+    created = true
     try {
       const buf = Buffer.from(data, 'utf8')
       let off = 0
@@ -58,10 +84,12 @@ export function writeFileAtomic(file: string, data: string): void {
     }
     renameSync(tmp, file)
   } catch (err) {
-    try {
-      unlinkSync(tmp)
-    } catch {
-      // the temp may not exist (open failed) — nothing to clean
+    if (created) {
+      try {
+        unlinkSync(tmp)
+      } catch {
+        // already renamed or removed
+      }
     }
     throw new CheckupsError('CKP_ERR_STATE_FILE', `state file ${file}: write failed: ${(err as Error).message}`, {
       cause: err,

@@ -3,16 +3,21 @@
  *
  * Invariants
  * - Missing file → `undefined` (first start). A file that cannot be read, is not valid JSON, not format 1, has
- *   the wrong shape, or was written for another config (`conf_hash` differs) is refused: it is
+ *   the wrong shape, holds an upstream the config schema refuses, or — for a file without
+ *   `origin` (written before runtime changes recorded their base) — was written for another
+ *   config (`conf_hash` differs) is refused: it is
  *   renamed aside to `<file>.rejected-<timestamp>` (never deleted, never silently dropped) and
  *   a `CheckupsError` `CKP_ERR_STATE_FILE` is thrown whose message says why and where it went.
  * - The JSON is parsed with a reviver that refuses `__proto__`/`constructor`/`prototype` keys,
  *   like the admin API's bodies: a state file cannot smuggle what the API would refuse.
  * - Leftover temp files (`<file>.tmp-<pid>-<n>`) of writers that no longer run are removed.
+ * - A state path that is a symlink is refused and left alone unless `allowSymlink` is set.
  */
 import { linkSync, readFileSync, readdirSync, unlinkSync } from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
+import { resolveUpstream } from '../config/resolve.js'
 import { CheckupsError } from '../errors.js'
+import { refuseSymlink } from './file.js'
 import { STATE_FILE_FORMAT, type StateFileContent } from './types.js'
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
@@ -21,8 +26,9 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
  * @returns the snapshot, or `undefined` when there is no state file yet
  * @throws CheckupsError CKP_ERR_STATE_FILE when the file is refused (it was moved aside)
  */
-export function loadStateFile(file: string, confHash: string): StateFileContent | undefined {
+export function loadStateFile(file: string, confHash: string, opts: { allowSymlink?: boolean } = {}): StateFileContent | undefined {
   const abs = resolve(file)
+  if (!opts.allowSymlink) refuseSymlink(abs)
   removeStaleTemps(abs)
   let text: string
   try {
@@ -56,16 +62,33 @@ function checkContent(text: string, confHash: string): StateFileContent | string
   const version = data['version']
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 0) return 'corrupt: bad version'
   if (typeof data['conf_hash'] !== 'string') return 'corrupt: bad conf_hash'
-  if (data['conf_hash'] !== confHash) {
+  const origin = data['origin']
+  const deleted = data['deleted']
+  if (origin !== undefined && !isRecordOf(origin, (v) => v === null || typeof v === 'string')) return 'corrupt: bad origin'
+  if (deleted !== undefined && !isRecordOf(deleted, (v) => typeof v === 'string')) return 'corrupt: bad deleted'
+  if (origin === undefined && data['conf_hash'] !== confHash) {
     return `written for another config: conf_hash ${data['conf_hash']}, current ${confHash}`
   }
   const ups = data['upstreams']
   if (!isObject(ups)) return 'corrupt: upstreams is not an object'
   for (const [skey, up] of Object.entries(ups)) {
     if (!isObject(up)) return `corrupt: upstreams.${skey} is not an object`
+    try {
+      resolveUpstream(skey, up)
+    } catch (err) {
+      return `invalid upstream: ${(err as Error).message}`
+    }
   }
   const savedAt = typeof data['saved_at'] === 'number' ? data['saved_at'] : 0
-  return { format: STATE_FILE_FORMAT, conf_hash: confHash, version, saved_at: savedAt, upstreams: ups }
+  return {
+    format: STATE_FILE_FORMAT, conf_hash: data['conf_hash'] as string, version, saved_at: savedAt, upstreams: ups,
+    ...(origin !== undefined ? { origin: origin as Record<string, string | null> } : {}),
+    ...(deleted !== undefined ? { deleted: deleted as Record<string, string> } : {}),
+  }
+}
+
+function isRecordOf(v: unknown, ok: (x: unknown) => boolean): boolean {
+  return isObject(v) && Object.values(v).every(ok)
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

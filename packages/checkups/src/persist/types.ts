@@ -8,6 +8,11 @@
  *   applied to the config it was written for.
  * - `version` is the `config_version` the snapshot was taken at; `upstreams` is the complete
  *   set of stored upstreams at that version (static and dynamic), keyed by skey.
+ * - `origin` / `deleted` (written by every current writer) say which upstreams carry a
+ *   runtime change and the hash of the file upstream it was based on (null: created at
+ *   runtime), and which file upstreams were deleted at runtime. With them a snapshot applies
+ *   to a changed config upstream by upstream (dynamic/reconcile.ts); without them (older
+ *   files) only to the config it was written for (same `conf_hash`).
  */
 
 /** What core hands to `Persistence.save` after each successful update/delete. */
@@ -15,6 +20,8 @@ export interface StateSnapshot {
   readonly version: number
   readonly conf_hash: string
   readonly upstreams: Readonly<Record<string, unknown>>
+  readonly origin?: Readonly<Record<string, string | null>>
+  readonly deleted?: Readonly<Record<string, string>>
 }
 
 /** The file's content: a snapshot plus its format and when it was written. */

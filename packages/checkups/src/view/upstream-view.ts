@@ -7,6 +7,7 @@
  *   change (which resets its balancer state), never otherwise.
  * - `avail[i]` of a level = heartbeat status not err (ignored when the heartbeat is disabled
  *   for the skey) AND passive err window not running at the time of the last `computeAvail`.
+ *   A server flagged `down` or `drain` (admin per-server operations) is never available.
  *   `nextExpiry` is the earliest end of a running passive window (Infinity if none): a select
  *   at or after it recomputes `avail` (windows end by time, without a version bump).
  * - A peer's `result` is a frozen `{ host, port }` handed out by selectPeer (no allocation).
@@ -120,7 +121,8 @@ export class UpstreamView {
         const p = peers[i]!
         const passiveErr = p.errUntil > now
         if (passiveErr && p.errUntil < next) next = p.errUntil
-        avail[i] = p.hb !== STATUS_ERR && !passiveErr ? 1 : 0
+        const off = p.server.down === true || p.server.drain === true // operator flags
+        avail[i] = p.hb !== STATUS_ERR && !passiveErr && !off ? 1 : 0
       }
     }
     this.nextExpiry = next

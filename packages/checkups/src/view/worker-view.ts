@@ -68,6 +68,27 @@ export class WorkerView {
     this.passiveSlot = p
   }
 
+  /**
+   * The writer's own change (dynamic/writer.ts), under the `checkups:skeys` lock and right
+   * after a sync: installs the upstream it just committed (null = removed) without decoding
+   * its own bytes, and takes the new config slot as seen.
+   */
+  install(skey: string, ups: ResolvedUpstream | null, bytes: Uint8Array | null, version: number): void {
+    if (ups === null || bytes === null) {
+      this.views.delete(skey)
+      this.bytes.delete(skey)
+    } else {
+      const view = new UpstreamView(skey, ups, heartbeatEnabled(ups, this.local.global.default_heartbeat_enable))
+      view.refreshHeartbeat(this.zones.state)
+      view.refreshPassive(this.zones.state)
+      view.computeAvail(this.clock.now())
+      this.views.set(skey, view)
+      this.bytes.set(skey, bytes)
+    }
+    this.shdConfigVersion = version
+    this.cfgSlot = this.zones.config.loadSlot(SLOT.CONFIG_VERSION)
+  }
+
   /** Forces a full re-read on the next sync (tests, the backstop timer). */
   invalidate(): void {
     this.cfgSlot = Number.NaN

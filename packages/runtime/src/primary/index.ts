@@ -52,15 +52,15 @@ export async function runPrimary(options: RunOptions): Promise<PrimaryHandle> {
     reap: createReaper(shared, checkups, logger),
     shutdownTimeout: options.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
     configJson: () => (isObjectConfig ? JSON.stringify(loaded.raw) : null),
+    reload: (): Promise<unknown> => reloader.reload(),
   })
-  const reloader = new Reloader({
+  const reloader: Reloader = new Reloader({
     source: options.config, validate, supervisor, count, logger,
     readyTimeout: options.readyTimeout ?? DEFAULT_READY_TIMEOUT_MS,
-    apply(next: LoadedConfig) {
-      // the state file holds the dynamic upstreams; it applies only if the config is the same
-      const restored = loadStateSnapshot(options.state, next.config, logger)
-      if (restored === undefined) checkups.init(next.config)
-      else checkups.init(next.config, { restore: restored })
+    async apply(next: LoadedConfig) {
+      // what is in force (the zone, every acknowledged change) meets the new file under the
+      // writers' lock; runtime changes of upstreams the file did not change are kept
+      await checkups.reload(next.config)
       loaded = next
       ctx.config = next.config
       ctx.rawConfig = next.raw

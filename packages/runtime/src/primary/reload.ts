@@ -4,8 +4,11 @@
  * Invariants
  * - A config that fails to load or validate changes nothing: one RELOAD_REFUSED line, the
  *   old workers keep serving.
- * - Zones are never touched except through `apply` (checkups re-seeds its config zone).
+ * - Zones are never touched except through `apply` (checkups makes the new upstreams current
+ *   under its writers' lock), and `apply` runs only once every replacement is ready: a reload
+ *   that fails (RELOAD_FAILED) leaves the shared config exactly as it was.
  * - At most one reload runs; signals received meanwhile coalesce into one more reload.
+ *   `reload()` resolves to the outcome of the last run (admin `POST /reload`).
  * - Ids are replaced in order; a replacement that does not become ready stops the reload
  *   (RELOAD_FAILED) and leaves the remaining old workers in place.
  */
@@ -18,6 +21,14 @@ import type { Supervisor } from './supervisor.js'
 
 export type ReloadState = 'idle' | 'reloading'
 
+/** What one reload came to. */
+export interface ReloadOutcome {
+  outcome: 'done' | 'refused' | 'failed'
+  generation: number
+  code?: string | undefined
+  error?: string | undefined
+}
+
 export interface ReloaderOptions {
   source: ConfigSource | undefined
   validate: Validator | undefined
@@ -25,8 +36,8 @@ export interface ReloaderOptions {
   count: number
   readyTimeout: number
   logger: Logger
-  /** makes a validated config current (seeds zones, updates contexts) */
-  apply(loaded: LoadedConfig): void
+  /** makes a validated config current (seeds zones, updates contexts), once workers are ready */
+  apply(loaded: LoadedConfig): void | Promise<void>
 }
 
 export class Reloader {
@@ -40,43 +51,63 @@ export class Reloader {
     return this.#state
   }
 
-  async reload(): Promise<void> {
-    if (this.#state === 'reloading') {
+  #running: Promise<ReloadOutcome> | undefined
+
+  reload(): Promise<ReloadOutcome> {
+    if (this.#running) {
       this.#again = true
-      return
+      return this.#running
     }
     this.#state = 'reloading'
-    try {
-      do {
-        this.#again = false
-        await this.#reloadOnce()
-      } while (this.#again && this.opts.supervisor.state === 'running')
-    } finally {
-      this.#state = 'idle'
-    }
+    this.#running = (async () => {
+      let last: ReloadOutcome
+      try {
+        do {
+          this.#again = false
+          last = await this.#reloadOnce()
+        } while (this.#again && this.opts.supervisor.state === 'running')
+      } finally {
+        this.#state = 'idle'
+        this.#running = undefined
+      }
+      return last
+    })()
+    return this.#running
   }
 
-  async #reloadOnce(): Promise<void> {
+  async #reloadOnce(): Promise<ReloadOutcome> {
     const { logger, supervisor } = this.opts
     const generation = ++this.#generation
     const t0 = Date.now()
     logger.info({ generation }, LOG.RELOAD_START)
+    let loaded: LoadedConfig
     try {
-      this.opts.apply(await loadConfig(this.opts.source, generation, this.opts.validate))
+      loaded = await loadConfig(this.opts.source, generation, this.opts.validate)
     } catch (err) {
       const code = err instanceof RuntimeError ? err.code : undefined
-      logger.error({ generation, code, error: err instanceof Error ? err.message : String(err) }, LOG.RELOAD_REFUSED)
-      return
+      const error = err instanceof Error ? err.message : String(err)
+      logger.error({ generation, code, error }, LOG.RELOAD_REFUSED)
+      return { outcome: 'refused', generation, code, error }
     }
     for (let id = 0; id < this.opts.count; id++) {
-      if (supervisor.state !== 'running') return
+      if (supervisor.state !== 'running') return { outcome: 'failed', generation, error: 'stopping' }
       try {
         await supervisor.replace(id, this.opts.readyTimeout)
       } catch (err) {
-        if (supervisor.state === 'running') logger.error({ generation, id, error: err instanceof Error ? err.message : String(err) }, LOG.RELOAD_FAILED)
-        return
+        const error = err instanceof Error ? err.message : String(err)
+        if (supervisor.state === 'running') logger.error({ generation, id, error }, LOG.RELOAD_FAILED)
+        return { outcome: 'failed', generation, code: 'RT_ERR_RELOAD', error }
       }
     }
+    try {
+      await this.opts.apply(loaded)
+    } catch (err) {
+      const code = (err as { code?: unknown }).code
+      const error = err instanceof Error ? err.message : String(err)
+      logger.error({ generation, code, error }, LOG.RELOAD_APPLY_FAILED)
+      return { outcome: 'failed', generation, code: typeof code === 'string' ? code : undefined, error }
+    }
     logger.info({ generation, ms: Date.now() - t0, workers: supervisor.table().filter((w) => w.state !== 'stopping') }, LOG.RELOAD_DONE)
+    return { outcome: 'done', generation }
   }
 }

@@ -45,6 +45,8 @@ export interface SupervisorOptions {
   shutdownTimeout: number
   /** the object config as JSON for workers (null for a module config) */
   configJson(): string | null
+  /** what SIGHUP does, for a worker's `reload` request (admin `POST /reload`) */
+  reload?(): Promise<unknown>
 }
 
 export class Supervisor {
@@ -156,10 +158,19 @@ export class Supervisor {
       this.#checkAllReady()
     } else if (msg.rt === 'closed') {
       if (wp.handle.isConnected()) wp.handle.send({ rt: 'bye' })
+    } else if (msg.rt === 'request' && msg.what === 'reload') {
+      const answer = (reply: object): void => {
+        if (wp.handle.isConnected()) wp.handle.send(reply)
+      }
+      const run = this.opts.reload?.() ?? Promise.reject(new Error('reload is not available'))
+      run.then(
+        (value) => answer({ rt: 'reply', rid: msg.rid, ok: true, value }),
+        (err: unknown) => answer({ rt: 'reply', rid: msg.rid, ok: false, error: err instanceof Error ? err.message : String(err) }),
+      )
     } else if (msg.rt === 'request') {
-      const values: ReplyValues = { workers: this.table(), config: this.opts.configJson() }
+      const values: Omit<ReplyValues, 'reload'> = { workers: this.table(), config: this.opts.configJson() }
       const reply = msg.what in values
-        ? { rt: 'reply', rid: msg.rid, ok: true, value: values[msg.what] }
+        ? { rt: 'reply', rid: msg.rid, ok: true, value: values[msg.what as 'workers' | 'config'] }
         : { rt: 'reply', rid: msg.rid, ok: false, error: `unknown request ${String(msg.what)}` }
       if (wp.handle.isConnected()) wp.handle.send(reply)
     }

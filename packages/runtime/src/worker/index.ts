@@ -21,6 +21,9 @@ import { attachZones } from '../zones.js'
 import { PrimaryChannel } from './channel.js'
 import { WorkerLifecycle } from './lifecycle.js'
 
+/** a reload replaces every worker one by one: give it the ready timeouts of all of them */
+const RELOAD_TIMEOUT_MS = 300_000
+
 export async function runWorker(options: RunOptions): Promise<WorkerHandle> {
   const worker = identity()
   const logger = createLogger(worker.id, options.logger)
@@ -41,6 +44,7 @@ export async function runWorker(options: RunOptions): Promise<WorkerHandle> {
       role: 'worker', worker, shared, config: loaded.config, rawConfig: loaded.raw,
       checkups: checkups as CheckupsInstance, logger,
       workers: () => channel.request('workers'),
+      reload: () => channel.request('reload', RELOAD_TIMEOUT_MS),
       serve: (server) => lifecycle.serve(server),
       onClose: (fn) => lifecycle.onClose(fn),
     }

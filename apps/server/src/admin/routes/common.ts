@@ -44,3 +44,56 @@ export function storedUpstream(ctx: AdminContext, skey: string): unknown {
 export function ok(body: unknown, status = 200): AdminResponse {
   return { status, body }
 }
+
+/** A write's answer: the new config version in the body and as the ETag. */
+export function written(version: number, extra: Record<string, unknown> = {}, status = 200): AdminResponse {
+  return { status, body: { ok: true, version, ...extra }, headers: { etag: `"${version}"` } }
+}
+
+/**
+ * `If-Match: <version>` (optionally quoted, `W/` ignored; `*` = any) → the version the write
+ * is based on, or undefined without the header. Anything else is 400.
+ */
+export function ifMatch(req: AdminRequest): number | undefined {
+  const raw = req.headers['if-match']
+  if (raw === undefined) return undefined
+  const v = (Array.isArray(raw) ? raw.join(',') : raw).trim()
+  if (v === '*') return undefined
+  const m = /^(?:W\/)?"?(\d{1,15})"?$/.exec(v)
+  if (!m) throw new AdminError('ADM_ERR_BAD_REQUEST', 400, 'If-Match: must be a config version (an integer), as answered by a write or GET')
+  return Number(m[1])
+}
+
+/** `host:port` (IPv6 as `[addr]:port`) of the per-server endpoints. */
+export function serverParam(req: AdminRequest): { host: string; port: number } {
+  const id = req.params['server'] ?? ''
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(id)
+  const port = m ? Number(m[3]) : 0
+  if (!m || port < 1 || port > 65535) {
+    throw new AdminError('ADM_ERR_BAD_REQUEST', 400, `server: "${id}" is not host:port (IPv6 as [addr]:port)`)
+  }
+  return { host: (m[1] ?? m[2])!, port }
+}
+
+const SECRET_KEY = /^(pass|password|passwd|secret|token|auth|requirepass)$/i
+export const REDACTED = '[redacted]'
+
+/**
+ * A copy of an upstream (or a map of them) with secrets replaced by `[redacted]`: `pass` and
+ * other password-like keys at any depth, and `Authorization:` header values inside
+ * `http_opts.query` (the raw request the http heartbeat sends).
+ */
+export function redact(value: unknown, key = ''): unknown {
+  if (typeof value === 'string') {
+    if (SECRET_KEY.test(key)) return REDACTED
+    if (key === 'query') return value.replace(/^(\s*(?:proxy-)?authorization\s*:[ \t]*)[^\r\n]*/gim, `$1${REDACTED}`)
+    return value
+  }
+  if (Array.isArray(value)) return value.map((v) => redact(v))
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries(value)) out[k] = v === null || v === undefined ? v : redact(v, k)
+    return out
+  }
+  return value
+}

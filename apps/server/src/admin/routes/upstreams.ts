@@ -5,15 +5,20 @@
  * stored upstream) — core's updateUpstream validates it with the config schema and the
  * original's strings, under the `checkups:skeys` lock, persists it, and bumps the version;
  * the answer comes after all of that, so an acknowledged change is durable and visible.
+ * Writes answer the new version (body and ETag) and honour `If-Match: <version>` (412).
+ * Answers never carry secrets (common.ts `redact`).
  */
 import { CheckupsError } from '@checkups/core'
-import { ok, skeyParam, storedUpstream, writableSkey } from './common.js'
+import { ifMatch, ok, redact, skeyParam, storedUpstream, writableSkey, written } from './common.js'
 import type { Router } from '../router.js'
 
 export function register(router: Router): void {
-  router.add('GET', '/upstreams', (_req, ctx) => ok(ctx.checkups.getUpstream() ?? {}))
+  router.add('GET', '/upstreams', (_req, ctx) => ok(redact(ctx.checkups.getUpstream() ?? {})))
 
-  router.add('GET', '/upstreams/:skey', (req, ctx) => ok(storedUpstream(ctx, skeyParam(req))))
+  router.add('GET', '/upstreams/:skey', (req, ctx) => {
+    const version = ctx.checkups.dynamic.version()
+    return { ...ok(redact(storedUpstream(ctx, skeyParam(req)))), headers: { etag: `"${version}"` } }
+  })
 
   router.add('PUT', '/upstreams/:skey', async (req, ctx) => {
     const skey = writableSkey(req)
@@ -24,12 +29,12 @@ export function register(router: Router): void {
     if (typeof body !== 'object') {
       throw new CheckupsError('CKP_ERR_INVALID_UPSTREAM', `${skey}: must be an object (an upstream or a cluster)`)
     }
-    const version = await ctx.checkups.updateUpstream(skey, body)
-    return ok({ ok: true, version })
+    const version = await ctx.checkups.dynamic.update(skey, body, { ifMatch: ifMatch(req) })
+    return written(version)
   })
 
   router.add('DELETE', '/upstreams/:skey', async (req, ctx) => {
-    const version = await ctx.checkups.deleteUpstream(skeyParam(req))
-    return ok({ ok: true, version })
+    const version = await ctx.checkups.dynamic.delete(skeyParam(req), { ifMatch: ifMatch(req) })
+    return written(version)
   })
 }

@@ -1,0 +1,86 @@
+/**
+ * The dynamic-upstream operations of a Checkups instance (`checkups.dynamic`): whole
+ * upstreams, one server at a time, dry runs, and the primary's reload. Each write answers
+ * the new config version; `ifMatch` refuses a write based on another version.
+ *
+ * Invariants: everything goes through the one writer (dynamic/writer.ts); per-server
+ * operations are built from the stored upstream under the lock, so concurrent operations on
+ * one upstream from any workers are applied one after the other and none is lost.
+ */
+import type { ResolvedConfig, ResolvedServer, ResolvedUpstream } from '../config/types.js'
+import { forEachServer } from '../config/walk.js'
+import { CheckupsError } from '../errors.js'
+import type { WorkerView } from '../view/worker-view.js'
+import type { InflightCounter } from './inflight.js'
+import type { Dropped } from './reconcile.js'
+import { type ServerPatch, type ServerPlace, addServer, patchServer, removeServer } from './servers.js'
+import type { DynamicWriter, WriteOptions } from './writer.js'
+
+export type { ServerPatch, ServerPlace, WriteOptions, Dropped }
+
+/** A server as `GET /upstreams/:skey/servers` shows it. */
+export interface ServerState extends ResolvedServer {
+  /** level number (1-based) or cluster name */
+  readonly cluster: string | number
+  /** `draining` while a drained server still has requests in flight */
+  readonly state: 'up' | 'down' | 'draining' | 'drained'
+  readonly inflight: number
+}
+
+export class DynamicApi {
+  constructor(
+    private readonly writer: DynamicWriter,
+    private readonly view: () => WorkerView,
+    private readonly inflight: () => InflightCounter | undefined,
+    private readonly versionOf: () => number,
+  ) {}
+
+  /** The config version every worker converges to (`config_version`). */
+  version(): number {
+    return this.versionOf()
+  }
+
+  async update(skey: string, upstream: unknown, opts?: WriteOptions): Promise<number> {
+    return this.writer.update(this.view(), skey, upstream, opts)
+  }
+
+  async delete(skey: string, opts?: WriteOptions): Promise<number> {
+    return this.writer.delete(this.view(), skey, opts)
+  }
+
+  /** The upstream `update(skey, upstream)` would store; nothing is changed. */
+  validate(skey: string, upstream: unknown): ResolvedUpstream {
+    return this.writer.dryRun(this.view(), skey, upstream)
+  }
+
+  async addServer(skey: string, server: Record<string, unknown>, place: ServerPlace = {}, opts?: WriteOptions): Promise<number> {
+    return this.writer.modify(this.view(), skey, opts ?? {}, (ups) => addServer(skey, ups, server, place))
+  }
+
+  async patchServer(skey: string, host: string, port: number, patch: ServerPatch, opts?: WriteOptions): Promise<number> {
+    return this.writer.modify(this.view(), skey, opts ?? {}, (ups) => patchServer(skey, ups, host, port, patch))
+  }
+
+  async removeServer(skey: string, host: string, port: number, opts?: WriteOptions): Promise<number> {
+    return this.writer.modify(this.view(), skey, opts ?? {}, (ups) => removeServer(skey, ups, host, port))
+  }
+
+  /** Every server of `skey` with its runtime state; CKP_ERR_UPSTREAM_NOT_FOUND if none. */
+  servers(skey: string): ServerState[] {
+    const ups = this.view().get(skey)?.ups
+    if (!ups) throw new CheckupsError('CKP_ERR_UPSTREAM_NOT_FOUND', `upstream ${skey} not found`)
+    const counter = this.inflight()
+    const out: ServerState[] = []
+    forEachServer(ups, (s, cluster) => {
+      const inflight = counter?.total(skey, s.host, s.port) ?? 0
+      const state = s.drain ? (inflight > 0 ? 'draining' : 'drained') : s.down ? 'down' : 'up'
+      out.push({ ...s, cluster, state, inflight })
+    })
+    return out
+  }
+
+  /** Primary: make a new file config current, keeping what the reload rule keeps. */
+  reload(cfg: ResolvedConfig): Promise<{ version: number; dropped: Dropped[] }> {
+    return this.writer.reload(cfg)
+  }
+}

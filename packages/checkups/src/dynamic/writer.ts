@@ -1,0 +1,189 @@
+/**
+ * The one dynamic-upstream writer: update, delete, per-server changes (workers), seed and
+ * reload (primary).
+ *
+ * Invariants
+ * - Every write runs under the `checkups:skeys` lock (dynamic/lock.ts: the key records the
+ *   holder's pid) and in this order: check `ifMatch`, build and validate the upstream once,
+ *   compute the next version once, save the snapshot (durable first), `store.commit(...)`,
+ *   install the result into the calling worker's view (no re-decode of its own bytes).
+ * - A commit that does not fit the config zone changes nothing there (store.ts), and the
+ *   state file gets the previous snapshot back: zone and file always agree with what was
+ *   acknowledged. The failure is logged.
+ * - A deleted upstream's health records (heartbeat and passive, state zone) are removed.
+ * - The primary's reload reads what is in force from the zone under the same lock, so no
+ *   acknowledged write is ever lost to a reload; dynamic/reconcile.ts decides what stays.
+ */
+import type { ConfigStore } from '../config/store.js'
+import { decodeUpstream, encodeUpstream } from '../config/store.js'
+import { resolveUpstream } from '../config/resolve.js'
+import type { HeartbeatFn, ResolvedConfig, ResolvedUpstream } from '../config/types.js'
+import { forEachServer } from '../config/walk.js'
+import { CheckupsError } from '../errors.js'
+import { KEY } from '../keys.js'
+import type { Persistence, StateSnapshot } from '../persist/types.js'
+import type { Dict, Logger } from '../shared.js'
+import type { WorkerView } from '../view/worker-view.js'
+import { buildUpstream, checkUpstreamInput } from './build.js'
+import { type DynamicMeta, decodeMeta, emptyMeta, encodeMeta, fileHashes, metaAfterWrite } from './meta.js'
+import { type Dropped, inferMeta, reconcile } from './reconcile.js'
+
+export interface WriteOptions {
+  /** the config version the caller based this write on (admin `If-Match`) */
+  ifMatch?: number | undefined
+}
+
+export interface WriterDeps {
+  store: ConfigStore
+  state: Dict
+  logger: Logger
+  persistence: Persistence | undefined
+  heartbeat(skey: string): HeartbeatFn | null
+}
+
+/** The snapshot a restore applies (persist/loadStateFile's content). */
+export type RestoreSnapshot = StateSnapshot
+
+export class DynamicWriter {
+  constructor(private readonly d: WriterDeps) {}
+
+  /** Worker: `updateUpstream(skey, up)` (the original's input rules, dynamic/build.ts). */
+  async update(view: WorkerView, skey: string, up: unknown, opts: WriteOptions = {}): Promise<number> {
+    checkUpstreamInput(up)
+    return this.change(view, skey, opts, (stored) => buildUpstream(skey, up, stored, this.d.heartbeat(skey)))
+  }
+
+  /** Worker: `deleteUpstream(skey)`. */
+  delete(view: WorkerView, skey: string, opts: WriteOptions = {}): Promise<number> {
+    return this.change(view, skey, opts, (stored) => {
+      if (stored === undefined) throw new CheckupsError('CKP_ERR_UPSTREAM_NOT_FOUND', `upstream ${skey} not found`)
+      return null
+    })
+  }
+
+  /** Worker: a change of one stored upstream; `fn` returns its raw next form (validated here). */
+  modify(view: WorkerView, skey: string, opts: WriteOptions, fn: (stored: ResolvedUpstream) => Record<string, unknown>): Promise<number> {
+    return this.change(view, skey, opts, (stored) => {
+      if (stored === undefined) throw new CheckupsError('CKP_ERR_UPSTREAM_NOT_FOUND', `upstream ${skey} not found`)
+      return resolveUpstream(skey, fn(stored), { code: 'CKP_ERR_INVALID_UPSTREAM' })
+    })
+  }
+
+  /** Validates an update without writing anything (admin `POST /validate`). */
+  dryRun(view: WorkerView, skey: string, up: unknown): ResolvedUpstream {
+    checkUpstreamInput(up)
+    return buildUpstream(skey, up, view.get(skey)?.ups, this.d.heartbeat(skey))
+  }
+
+  private change(
+    view: WorkerView, skey: string, opts: WriteOptions,
+    next: (stored: ResolvedUpstream | undefined) => ResolvedUpstream | null,
+  ): Promise<number> {
+    const { store } = this.d
+    return store.withLock(() => {
+      const current = view.upstreams() // the one sync of this write: nobody else writes now
+      const version = store.version() + 1
+      if (opts.ifMatch !== undefined && opts.ifMatch !== version - 1) {
+        throw new CheckupsError('CKP_ERR_VERSION_MISMATCH', `config version is ${version - 1}, not ${opts.ifMatch}`)
+      }
+      const stored = current[skey]
+      const ups = next(stored)
+      const meta = decodeMeta(store.readMeta())
+      const nextMeta = metaAfterWrite(meta, skey, ups !== null)
+      const after = { ...current }
+      if (ups === null) delete after[skey]
+      else after[skey] = ups
+      const bytes = ups === null ? null : encodeUpstream(ups)
+      this.save(version, after, nextMeta) // durable first
+      try {
+        store.commit(version, skey, bytes, encodeMeta(nextMeta))
+      } catch (err) {
+        this.d.logger.error('config write refused', { skey, version, code: (err as CheckupsError).code, error: (err as Error).message })
+        this.restoreFile(version - 1, current, meta)
+        throw err
+      }
+      view.install(skey, ups, bytes, version)
+      if (ups === null && stored !== undefined) this.removeHealth(skey, stored)
+      return version
+    })
+  }
+
+  /** Primary, before any worker runs: seeds the zone from the file config or a restored snapshot. */
+  seed(cfg: ResolvedConfig, restore: RestoreSnapshot | undefined): void {
+    if (!restore) {
+      this.d.store.init(cfg.upstreams, cfg.conf_hash, undefined, encodeMeta(emptyMeta(fileHashes(cfg.upstreams))))
+      return
+    }
+    const restored: Record<string, ResolvedUpstream> = {}
+    for (const [skey, raw] of Object.entries(restore.upstreams)) {
+      restored[skey] = resolveUpstream(skey, { ...(raw as object), heartbeat: this.d.heartbeat(skey) })
+    }
+    const meta = restore.origin
+      ? { files: {}, origin: { ...restore.origin }, deleted: { ...(restore.deleted ?? {}) } }
+      : inferMeta(cfg.upstreams, restored)
+    const r = reconcile(cfg.upstreams, restored, meta)
+    this.logDropped(r.dropped)
+    if (r.dropped.length > 0) this.save(restore.version, r.upstreams, r.meta)
+    this.d.store.init(r.upstreams, cfg.conf_hash, restore.version, encodeMeta(r.meta))
+  }
+
+  /** Primary: makes a new file config current, keeping the runtime changes the rule keeps. */
+  reload(cfg: ResolvedConfig): Promise<{ version: number; dropped: Dropped[] }> {
+    const { store } = this.d
+    return store.withLock(() => {
+      const current: Record<string, ResolvedUpstream> = {}
+      for (const skey of store.readSkeys() ?? []) {
+        const b = store.readBytes(skey)
+        if (b !== undefined) current[skey] = decodeUpstream(skey, b, this.d.heartbeat(skey))
+      }
+      const meta = decodeMeta(store.readMeta())
+      const r = reconcile(cfg.upstreams, current, meta)
+      const version = store.version() + 1
+      this.save(version, r.upstreams, r.meta, cfg.conf_hash)
+      const bytes = new Map<string, Uint8Array>()
+      for (const [skey, ups] of Object.entries(r.upstreams)) bytes.set(skey, encodeUpstream(ups))
+      try {
+        store.replaceAll(bytes, version, { confHash: cfg.conf_hash, meta: encodeMeta(r.meta) })
+      } catch (err) {
+        this.d.logger.error('config write refused', { reload: true, version, error: (err as Error).message })
+        this.restoreFile(version - 1, current, meta)
+        throw err
+      }
+      this.logDropped(r.dropped)
+      return { version, dropped: r.dropped }
+    })
+  }
+
+  private logDropped(dropped: readonly Dropped[]): void {
+    for (const d of dropped) this.d.logger.warn('runtime change dropped by the config file', { skey: d.skey, reason: d.reason })
+  }
+
+  private save(version: number, upstreams: Readonly<Record<string, ResolvedUpstream>>, meta: DynamicMeta, confHash?: string): void {
+    const p = this.d.persistence
+    if (!p) return
+    const plain: Record<string, unknown> = {}
+    for (const [skey, ups] of Object.entries(upstreams)) plain[skey] = { ...ups, heartbeat: undefined }
+    p.save({
+      version,
+      conf_hash: confHash ?? this.d.store.readConfHash() ?? '',
+      upstreams: JSON.parse(JSON.stringify(plain)) as Record<string, unknown>,
+      origin: meta.origin,
+      deleted: meta.deleted,
+    })
+  }
+
+  private restoreFile(version: number, upstreams: Readonly<Record<string, ResolvedUpstream>>, meta: DynamicMeta): void {
+    try {
+      this.save(version, upstreams, meta)
+    } catch (err) {
+      this.d.logger.error('state file not restored after a refused write', { error: (err as Error).message })
+    }
+  }
+
+  private removeHealth(skey: string, ups: ResolvedUpstream): void {
+    forEachServer(ups, (s) => {
+      this.d.state.delete(KEY.peerStatus(skey, s.host, s.port))
+      this.d.state.delete(KEY.passive(skey, s.host, s.port))
+    })
+  }
+}

@@ -1,6 +1,6 @@
 // The state file of dynamic upstreams across restarts and reloads: restored when it
 // belongs to the config; refused — logged, kept aside byte for byte, never deleted — when it is
-// corrupt or from another config; `--state FILE` moves it; a reload (SIGHUP) keeps the
+// corrupt, or (written without runtime-change records) from another config; `--state FILE` moves it; a reload (SIGHUP) keeps the
 // dynamic upstreams. Real `node apps/server` processes; nothing mocked.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -49,12 +49,17 @@ describe('state file', () => {
     }
   }, 180_000)
 
-  it('a state file of another config is refused after the config changed', async () => {
+  it('a state file without runtime-change records, of another config, is refused after the config changed', async () => {
     const s = newServer()
     await s.start()
     expect((await s.putJson('/upstreams/dyn', { cluster: [{ servers: [srv(backends.ports[1]!)] }] })).status).toBe(200)
-    const written = readFileSync(s.stateFile)
     await s.stop()
+    // a file as older versions wrote it: no origin/deleted, so only its conf_hash ties it to a config
+    const legacy = JSON.parse(readFileSync(s.stateFile, 'utf8')) as Record<string, unknown>
+    delete legacy['origin']
+    delete legacy['deleted']
+    const written = Buffer.from(JSON.stringify(legacy))
+    writeFileSync(s.stateFile, written)
     // another config: the static upstream points elsewhere, so conf_hash differs
     s.opts.upstreams = { api: { cluster: [{ servers: [srv(backends.ports[1]!)] }] } }
     await s.writeConfig()
@@ -65,6 +70,22 @@ describe('state file', () => {
     expect(aside).toHaveLength(1)
     expect(readFileSync(join(s.dir, aside[0]!)).equals(written)).toBe(true)
     for (const r of (await s.eachWorker('GET', '/upstreams/dyn')).values()) expect(r.status).toBe(404)
+  }, 180_000)
+
+  it('a current state file after the config changed: the runtime-created upstream stays, the changed one is the file\'s', async () => {
+    const s = newServer()
+    await s.start()
+    expect((await s.putJson('/upstreams/dyn', { cluster: [{ servers: [srv(backends.ports[1]!)] }] })).status).toBe(200)
+    await s.stop()
+    s.opts.upstreams = { api: { cluster: [{ servers: [srv(backends.ports[1]!)] }] } }
+    await s.writeConfig()
+    await s.start()
+    expect(s.output).not.toContain('state file refused')
+    expect(rejected(s.dir)).toEqual([])
+    for (const r of (await s.eachWorker('GET', '/upstreams')).values()) {
+      const ups = r.body as Record<string, unknown>
+      expect([portsOf(ups['api']), portsOf(ups['dyn'])]).toEqual([[backends.ports[1]], [backends.ports[1]]])
+    }
   }, 180_000)
 
   it('--state FILE moves the state file; a planned restart restores from it', async () => {

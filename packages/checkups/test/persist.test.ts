@@ -1,6 +1,6 @@
 // State-file persistence: atomic writes, refusal of corrupt / foreign files, with
 // real files in a temp dir.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs'
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -91,6 +91,9 @@ describe('createFilePersistence + loadStateFile', () => {
     ['__proto__ key', '{"format":1,"conf_hash":"h","version":1,"upstreams":{"__proto__":{"x":1}}}', /forbidden key "__proto__"/],
     ['constructor key', '{"format":1,"conf_hash":"h","version":1,"upstreams":{"a":{"constructor":{}}}}', /forbidden key "constructor"/],
     ['another config', JSON.stringify({ format: 1, conf_hash: 'other', version: 1, upstreams: {} }), /another config: conf_hash other, current h/],
+    ['an upstream the schema refuses', JSON.stringify({ format: 1, conf_hash: 'h', version: 1, upstreams: { api: { cluster: [{ servers: [{ host: '127.0.0.1', port: 70000 }] }] } } }), /invalid upstream: api\.cluster\[0\]\.servers\[0\]\.port/],
+    ['an upstream without cluster', JSON.stringify({ format: 1, conf_hash: 'h', version: 1, upstreams: { api: { mode: 'wrr' } } }), /invalid upstream: api\.cluster/],
+    ['a bad origin record', JSON.stringify({ format: 1, conf_hash: 'h', version: 1, upstreams: {}, origin: { api: 5 } }), /bad origin/],
   ]
   it.each(refused)('refuses %s: moved aside, never deleted, CKP_ERR_STATE_FILE', (_name, content, why) => {
     writeFileSync(file, content)
@@ -123,5 +126,35 @@ describe('createFilePersistence + loadStateFile', () => {
     const err = refusal(() => bad.save({ version: 2, conf_hash: 'h', upstreams: {} }))
     expect(err.code).toBe('CKP_ERR_STATE_FILE')
     expect(loadStateFile(file, 'h')).toMatchObject({ version: 1 })
+  })
+
+  it('a symlink planted at a temp name is never written through', () => {
+    const target = join(dir, 'target')
+    writeFileSync(target, 'precious')
+    // the names an older writer would have used: <file>.tmp-<pid>-<n>
+    for (let n = 0; n < 500; n++) symlinkSync(target, `${file}.tmp-${process.pid}-${n}`)
+    createFilePersistence(file).save({ version: 1, conf_hash: 'h', upstreams: ups })
+    expect(readFileSync(target, 'utf8')).toBe('precious')
+    expect(loadStateFile(file, 'h')).toMatchObject({ version: 1 })
+  })
+
+  it('a state path that is a symlink is refused (save and load) unless allowed; the target is untouched', () => {
+    const target = join(dir, 'target.json')
+    writeFileSync(target, 'precious')
+    symlinkSync(target, file)
+    const err = refusal(() => createFilePersistence(file).save({ version: 1, conf_hash: 'h', upstreams: ups }))
+    expect([err.code, err.message]).toEqual(['CKP_ERR_STATE_FILE', expect.stringContaining('is a symlink')])
+    expect(refusal(() => loadStateFile(file, 'h')).message).toContain('is a symlink')
+    expect(readFileSync(target, 'utf8')).toBe('precious')
+    expect(lstatSync(file).isSymbolicLink()).toBe(true)
+    createFilePersistence(file, { allowSymlink: true }).save({ version: 2, conf_hash: 'h', upstreams: ups })
+    expect(loadStateFile(file, 'h', { allowSymlink: true })).toMatchObject({ version: 2 })
+  })
+
+  it('the temp file is created exclusively with mode 0600 under an unpredictable name', () => {
+    const p = createFilePersistence(file)
+    p.save({ version: 1, conf_hash: 'h', upstreams: ups })
+    expect(lstatSync(file).mode & 0o777).toBe(0o600)
+    expect(readdirSync(dir).filter((n) => n.includes('.tmp-'))).toEqual([])
   })
 })

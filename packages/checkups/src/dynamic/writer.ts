@@ -21,7 +21,7 @@ import type { HeartbeatFn, ResolvedConfig, ResolvedUpstream } from '../config/ty
 import { forEachServer } from '../config/walk.js'
 import { CheckupsError } from '../errors.js'
 import { KEY } from '../keys.js'
-import type { Persistence, StateSnapshot } from '../persist/types.js'
+import type { PendingSave, Persistence, StateSnapshot } from '../persist/types.js'
 import type { Dict, Logger } from '../shared.js'
 import type { WorkerView } from '../view/worker-view.js'
 import { buildUpstream, checkUpstreamInput } from './build.js'
@@ -94,14 +94,15 @@ export class DynamicWriter {
       if (ups === null) delete after[skey]
       else after[skey] = ups
       const bytes = ups === null ? null : encodeUpstream(ups)
-      this.save(version, after, nextMeta) // durable first
+      const pending = this.save(version, after, nextMeta) // durable first
       try {
         store.commit(version, skey, bytes, encodeMeta(nextMeta))
       } catch (err) {
         this.d.logger.error('config write refused', { skey, version, code: (err as CheckupsError).code, error: (err as Error).message })
-        this.restoreFile(version - 1, current, meta)
+        this.undoSave(pending, version - 1, current, meta)
         throw err
       }
+      pending?.commit()
       view.install(skey, ups, bytes, version)
       if (ups === null && stored !== undefined) this.removeHealth(skey, stored)
       return version
@@ -123,7 +124,7 @@ export class DynamicWriter {
       : inferMeta(cfg.upstreams, restored)
     const r = reconcile(cfg.upstreams, restored, meta)
     this.logDropped(r.dropped)
-    if (r.dropped.length > 0) this.save(restore.version, r.upstreams, r.meta)
+    if (r.dropped.length > 0) this.save(restore.version, r.upstreams, r.meta)?.commit()
     this.d.store.init(r.upstreams, cfg.conf_hash, restore.version, encodeMeta(r.meta))
   }
 
@@ -139,16 +140,17 @@ export class DynamicWriter {
       const meta = decodeMeta(store.readMeta())
       const r = reconcile(cfg.upstreams, current, meta)
       const version = store.version() + 1
-      this.save(version, r.upstreams, r.meta, cfg.conf_hash)
+      const pending = this.save(version, r.upstreams, r.meta, cfg.conf_hash)
       const bytes = new Map<string, Uint8Array>()
       for (const [skey, ups] of Object.entries(r.upstreams)) bytes.set(skey, encodeUpstream(ups))
       try {
         store.replaceAll(bytes, version, { confHash: cfg.conf_hash, meta: encodeMeta(r.meta) })
       } catch (err) {
         this.d.logger.error('config write refused', { reload: true, version, error: (err as Error).message })
-        this.restoreFile(version - 1, current, meta)
+        this.undoSave(pending, version - 1, current, meta)
         throw err
       }
+      pending?.commit()
       this.logDropped(r.dropped)
       return { version, dropped: r.dropped }
     })
@@ -158,23 +160,29 @@ export class DynamicWriter {
     for (const d of dropped) this.d.logger.warn('runtime change dropped by the config file', { skey: d.skey, reason: d.reason })
   }
 
-  private save(version: number, upstreams: Readonly<Record<string, ResolvedUpstream>>, meta: DynamicMeta, confHash?: string): void {
+  /** Saves the snapshot; the pending save to commit or undo (undefined: nothing to undo). */
+  private save(version: number, upstreams: Readonly<Record<string, ResolvedUpstream>>, meta: DynamicMeta, confHash?: string): PendingSave | undefined {
     const p = this.d.persistence
-    if (!p) return
+    if (!p) return undefined
     const plain: Record<string, unknown> = {}
     for (const [skey, ups] of Object.entries(upstreams)) plain[skey] = { ...ups, heartbeat: undefined }
-    p.save({
+    const snapshot: StateSnapshot = {
       version,
       conf_hash: confHash ?? this.d.store.readConfHash() ?? '',
       upstreams: JSON.parse(JSON.stringify(plain)) as Record<string, unknown>,
       origin: meta.origin,
       deleted: meta.deleted,
-    })
+    }
+    if (p.begin) return p.begin(snapshot)
+    p.save(snapshot)
+    return undefined
   }
 
-  private restoreFile(version: number, upstreams: Readonly<Record<string, ResolvedUpstream>>, meta: DynamicMeta): void {
+  /** After a refused commit: the previous file back (byte for byte when the persistence can). */
+  private undoSave(pending: PendingSave | undefined, version: number, upstreams: Readonly<Record<string, ResolvedUpstream>>, meta: DynamicMeta): void {
     try {
-      this.save(version, upstreams, meta)
+      if (pending) pending.undo()
+      else this.save(version, upstreams, meta)
     } catch (err) {
       this.d.logger.error('state file not restored after a refused write', { error: (err as Error).message })
     }

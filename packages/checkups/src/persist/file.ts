@@ -14,10 +14,10 @@
  *   admin API acknowledges a change only after the snapshot is on disk.
  */
 import { randomBytes } from 'node:crypto'
-import { closeSync, constants, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs'
+import { closeSync, constants, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs'
 import { basename, dirname, resolve } from 'node:path'
 import { CheckupsError } from '../errors.js'
-import { STATE_FILE_FORMAT, type Persistence, type StateFileContent, type StateSnapshot } from './types.js'
+import { STATE_FILE_FORMAT, type PendingSave, type Persistence, type StateFileContent, type StateSnapshot } from './types.js'
 
 export interface FilePersistence extends Persistence {
   /** absolute path of the state file */
@@ -32,11 +32,9 @@ export interface FilePersistenceOptions {
 /** @example const p = createFilePersistence('/etc/checkups/.checkups-state.json'); p.save(snap) */
 export function createFilePersistence(file: string, opts: FilePersistenceOptions = {}): FilePersistence {
   const abs = resolve(file)
-  return {
-    file: abs,
-    save(snapshot: StateSnapshot): void {
-      if (!opts.allowSymlink) refuseSymlink(abs)
-      const content: StateFileContent = {
+  const text = (snapshot: StateSnapshot): string => {
+    if (!opts.allowSymlink) refuseSymlink(abs)
+    const content: StateFileContent = {
         format: STATE_FILE_FORMAT,
         conf_hash: snapshot.conf_hash,
         version: snapshot.version,
@@ -45,7 +43,45 @@ export function createFilePersistence(file: string, opts: FilePersistenceOptions
         ...(snapshot.origin ? { origin: snapshot.origin } : {}),
         ...(snapshot.deleted ? { deleted: snapshot.deleted } : {}),
       }
-      writeFileAtomic(abs, JSON.stringify(content, null, 2) + '\n')
+    return JSON.stringify(content, null, 2) + '\n'
+  }
+  return {
+    file: abs,
+    save(snapshot: StateSnapshot): void {
+      writeFileAtomic(abs, text(snapshot))
+    },
+    begin(snapshot: StateSnapshot): PendingSave {
+      const data = text(snapshot)
+      // keep the previous file under a second name (a hard link: no copy) until commit
+      const prev = `${abs}.tmp-${process.pid}-${randomBytes(8).toString('hex')}`
+      let kept = false
+      try {
+        linkSync(abs, prev)
+        kept = true
+      } catch {
+        // no previous file (first save): undo removes the new one
+      }
+      writeFileAtomic(abs, data)
+      const drop = (): void => {
+        try {
+          unlinkSync(prev)
+        } catch {
+          // already gone
+        }
+      }
+      return {
+        commit: () => (kept ? drop() : undefined),
+        undo: () => {
+          try {
+            if (kept) renameSync(prev, abs)
+            else unlinkSync(abs)
+          } catch (err) {
+            if (kept) drop()
+            throw new CheckupsError('CKP_ERR_STATE_FILE', `state file ${abs}: previous snapshot not restored: ${(err as Error).message}`, { cause: err })
+          }
+          fsyncDir(dirname(abs))
+        },
+      }
     },
   }
 }

@@ -4,6 +4,7 @@ export {
   STATE_FILE_FORMAT,
   DEFAULT_STATE_FILE_NAME,
   type Persistence,
+  type PendingSave,
   type StateSnapshot,
   type StateFileContent,
 } from './types.js'

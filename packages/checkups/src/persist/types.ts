@@ -31,9 +31,22 @@ export interface StateFileContent extends StateSnapshot {
   readonly saved_at: number
 }
 
+/** A save that can still be taken back (the previous file restored byte for byte). */
+export interface PendingSave {
+  /** keep the new snapshot */
+  commit(): void
+  /** put the previous file (or its absence) back */
+  undo(): void
+}
+
 /** Core calls `save` under the `checkups:skeys` lock, before the update call resolves. */
 export interface Persistence {
   save(snapshot: StateSnapshot): void
+  /**
+   * Optional: saves like `save`, keeping the previous file until `commit()`; core uses it so
+   * that a write refused after the save (config zone full) leaves the file's bytes unchanged.
+   */
+  begin?(snapshot: StateSnapshot): PendingSave
 }
 
 export const STATE_FILE_FORMAT = 1

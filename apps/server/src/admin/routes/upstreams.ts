@@ -9,7 +9,7 @@
  * Answers never carry secrets (common.ts `redact`).
  */
 import { CheckupsError } from '@checkups/core'
-import { ifMatch, ok, redact, skeyParam, storedUpstream, writableSkey, written } from './common.js'
+import { REDACTED, ifMatch, ok, redact, skeyParam, storedUpstream, writableSkey, written } from './common.js'
 import type { Router } from '../router.js'
 
 export function register(router: Router): void {
@@ -29,7 +29,10 @@ export function register(router: Router): void {
     if (typeof body !== 'object') {
       throw new CheckupsError('CKP_ERR_INVALID_UPSTREAM', `${skey}: must be an object (an upstream or a cluster)`)
     }
-    const version = await ctx.checkups.dynamic.update(skey, body, { ifMatch: ifMatch(req) })
+    // an upstream read back from GET carries `pass: "[redacted]"`: keep the stored secret
+    let up = body as Record<string, unknown>
+    if (up['pass'] === REDACTED) up = { ...up, pass: ctx.checkups.getUpstream(skey)?.pass ?? null }
+    const version = await ctx.checkups.dynamic.update(skey, up, { ifMatch: ifMatch(req) })
     return written(version)
   })
 

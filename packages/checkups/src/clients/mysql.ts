@@ -3,7 +3,8 @@
  * goes through readyOk (levels in order, heartbeat and passive state, passive accounting).
  *
  * Invariants
- * - One mysql2 pool per peer, created on first use with the upstream's connect timeout.
+ * - One mysql2 pool per peer, created on first use with the upstream's connect timeout and its
+ *   `user` / `pass` / `name` / `charset` (the heartbeat's), which `options.pool` overrides.
  * - Taking a connection is the connect phase: when it fails nothing was sent and the query
  *   moves on to the next peer.
  * - A query whose connection dies while it runs is never repeated (it may have run): it fails
@@ -100,7 +101,12 @@ export class CheckupsMysql {
     let p = this.#pools.get(key)
     if (p === undefined) {
       const [connect] = this.#c.getUpsTimeout(this.#skey) ?? [60]
-      p = load().createPool({ connectTimeout: connect * 1000, ...this.#opts.pool, host, port })
+      const ups = this.#c.getUpstream(this.#skey)
+      const fromUps = {
+        ...(ups?.user != null ? { user: ups.user } : {}), ...(ups?.pass != null ? { password: ups.pass } : {}),
+        ...(ups?.name != null ? { database: ups.name } : {}), ...(ups?.charset != null ? { charset: ups.charset } : {}),
+      }
+      p = load().createPool({ connectTimeout: connect * 1000, ...fromUps, ...this.#opts.pool, host, port })
       this.#pools.set(key, p)
     }
     return p

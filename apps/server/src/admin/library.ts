@@ -6,21 +6,21 @@
  * (an admin API that anyone on the network can write to is refused, not warned about).
  */
 import type { Server } from 'node:http'
-import { isIP } from 'node:net'
 import type { WorkerContext } from '@checkups/runtime'
+import { isLoopback } from './security.js'
 import { createAdminServer } from './server.js'
 
 export interface AdminListenOptions {
   /** default 127.0.0.1 */
   host?: string
   port: number
-  /** Bearer token every request must carry */
+  /** Bearer token every request must carry (role `write`) */
   token?: string
+  /** a token for GET/HEAD only (role `read`) */
+  readToken?: string
   /** largest request body in bytes (default 1 MiB) */
   bodyLimit?: number
 }
-
-const isLoopback = (host: string) => host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'))
 
 /** Serves the admin API from this worker (call it in `initWorker`, in every worker). */
 export function listenAdmin(ctx: WorkerContext, opts: AdminListenOptions): Server {
@@ -29,8 +29,8 @@ export function listenAdmin(ctx: WorkerContext, opts: AdminListenOptions): Serve
     throw new Error(`admin API on ${host}:${opts.port} needs a token: refusing to serve it to the network without one`)
   }
   const admin = createAdminServer(
-    { worker: ctx.worker, checkups: ctx.checkups, config: ctx.config, workers: () => ctx.workers() },
-    { token: opts.token, bodyLimit: opts.bodyLimit ?? 1024 * 1024 },
+    { worker: ctx.worker, checkups: ctx.checkups, config: ctx.config, workers: () => ctx.workers(), reload: () => ctx.reload() },
+    { token: opts.token, readToken: opts.readToken, bodyLimit: opts.bodyLimit ?? 1024 * 1024 },
   )
   return ctx.serve(admin).listen(opts.port, host)
 }

@@ -1,7 +1,7 @@
 // Admin API security on a real `node apps/server` (2 workers): secrets never in an answer or
 // a log line; read and write tokens; WWW-Authenticate on 401; HEAD for every GET; Allow on
 // 405; a non-loopback admin address without a token is refused at start.
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AdminServer, SERVER_ENTRY, freePort, request, startBackends } from './fixtures/admin-server.js'
@@ -108,5 +108,37 @@ describe('admin bind', () => {
     const code = await new Promise<number | null>((r) => child.once('exit', r))
     expect(code).toBe(1)
     expect(out).toContain('refusing to bind the admin API to 0.0.0.0 (not loopback) without server.admin.token')
+  }, 30_000)
+})
+
+describe('admin TLS', () => {
+  it('server.admin.tls serves the admin API over HTTPS only', async () => {
+    const dir = server.dir
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${dir}/key.pem`, '-out', `${dir}/cert.pem`, '-days', '2',
+      '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' })
+    const ca = readFileSync(`${dir}/cert.pem`)
+    const s = new AdminServer({ workers: 2, token: TOKEN, upstreams: { api: { cluster: [{ servers: [{ host: H, port: backends.ports[0]! }] }] } }, ca })
+    try {
+      await s.writeConfig()
+      s.opts.server = { admin: { listen: `127.0.0.1:${s.adminPort}`, token: TOKEN, tls: { cert: `${dir}/cert.pem`, key: `${dir}/key.pem` } } }
+      await s.writeConfig()
+      await s.start()
+      const r = await s.get('/upstreams')
+      expect([r.status, Object.keys(r.body as object)]).toEqual([200, ['api']])
+      await expect(request(s.adminPort, 'GET', '/upstreams', { headers: bearer(TOKEN) })).rejects.toThrow()
+    } finally {
+      await s.dispose()
+    }
+  }, 120_000)
+
+  it('a tls section whose files cannot be read is refused at start', async () => {
+    const cfg = `${server.dir}/badtls.config.mjs`
+    writeFileSync(cfg, `export default ${JSON.stringify({ api: { cluster: [{ servers: [{ host: H, port: 1 }] }] }, server: { workers: 1, listen: `127.0.0.1:${await freePort()}`, admin: { listen: `127.0.0.1:${await freePort()}`, tls: { cert: '/nonexistent/c.pem', key: '/nonexistent/k.pem' } } } })}\n`)
+    const child = spawn(process.execPath, [SERVER_ENTRY, '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()))
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()))
+    expect(await new Promise<number | null>((r) => child.once('exit', r))).toBe(1)
+    expect(out).toContain('server.admin.tls.cert: cannot read /nonexistent/c.pem')
   }, 30_000)
 })

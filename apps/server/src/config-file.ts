@@ -4,7 +4,8 @@
  * Core ignores `server`; this module validates it once and fills the defaults, with the
  * command line's overrides applied on top.
  */
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
+import { createSecureContext } from 'node:tls'
 import { resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { checkAdminBind } from './admin/security.js'
@@ -27,6 +28,8 @@ export interface ServerConfig {
     readonly listen: ListenAddress; readonly token: string | undefined; readonly bodyLimit: number
     /** a GET/HEAD-only token (admin/security.ts) */
     readonly readToken?: string | undefined
+    /** HTTPS for the admin listener: PEM contents read from `server.admin.tls.{cert,key}` */
+    readonly tls?: { readonly cert: Buffer; readonly key: Buffer } | undefined
   }
   readonly shared_dicts: Readonly<Record<string, number | string>>
   /** validated by the proxy (src/proxy) */
@@ -73,6 +76,7 @@ export function serverConfig(raw: Readonly<Record<string, unknown>>, overrides: 
   if (token !== undefined && (typeof token !== 'string' || token === '')) throw new ConfigFileError('server.admin.token: must be a non-empty string')
   const readToken = admin['read_token']
   if (readToken !== undefined && (typeof readToken !== 'string' || readToken === '')) throw new ConfigFileError('server.admin.read_token: must be a non-empty string')
+  const tls = adminTls(admin['tls'])
   const bodyLimit = admin['body_limit'] ?? DEFAULT_ADMIN_BODY_LIMIT
   if (!Number.isInteger(bodyLimit) || (bodyLimit as number) < 1) throw new ConfigFileError('server.admin.body_limit: must be an integer >= 1')
   const dicts = s['shared_dicts'] ?? {}
@@ -93,10 +97,33 @@ export function serverConfig(raw: Readonly<Record<string, unknown>>, overrides: 
       token: token as string | undefined,
       bodyLimit: bodyLimit as number,
       ...(readToken !== undefined ? { readToken: readToken as string } : {}),
+      ...(tls ? { tls } : {}),
     },
     shared_dicts: dicts as Record<string, number | string>,
     routes,
   }
+}
+
+/** `server.admin.tls: { cert, key }` (PEM file paths, relative to the working directory) → contents. */
+function adminTls(raw: unknown): { cert: Buffer; key: Buffer } | undefined {
+  if (raw === undefined || raw === null) return undefined
+  if (!isObject(raw)) throw new ConfigFileError('server.admin.tls: must be an object { cert, key } of PEM file paths')
+  const read = (name: 'cert' | 'key'): Buffer => {
+    const path = raw[name]
+    if (typeof path !== 'string' || path === '') throw new ConfigFileError(`server.admin.tls.${name}: must be a PEM file path`)
+    try {
+      return readFileSync(resolve(path))
+    } catch (err) {
+      throw new ConfigFileError(`server.admin.tls.${name}: cannot read ${path}: ${(err as Error).message}`)
+    }
+  }
+  const tls = { cert: read('cert'), key: read('key') }
+  try {
+    createSecureContext(tls)
+  } catch (err) {
+    throw new ConfigFileError(`server.admin.tls: certificate and key refused: ${(err as Error).message}`)
+  }
+  return tls
 }
 
 /** `host:port`, `[v6]:port`, `:port` or `port` (host 127.0.0.1). */

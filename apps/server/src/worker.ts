@@ -13,7 +13,7 @@ export async function initServerWorker(ctx: WorkerContext, overrides: ServerOver
 function startAdmin(ctx: WorkerContext, server: ServerConfig): void {
   const admin = createAdminServer(
     { worker: ctx.worker, checkups: ctx.checkups, config: ctx.config, workers: () => ctx.workers(), reload: () => ctx.reload() },
-    { token: server.admin.token, readToken: server.admin.readToken, bodyLimit: server.admin.bodyLimit },
+    { token: server.admin.token, readToken: server.admin.readToken, bodyLimit: server.admin.bodyLimit, tls: server.admin.tls },
   )
   ctx.serve(admin).listen(server.admin.listen.port, server.admin.listen.host)
 }

@@ -10,7 +10,8 @@
  * - A body is read only for methods that carry one, up to `bodyLimit` bytes (413 beyond),
  *   and must be JSON when not empty (400 ADM_ERR_BAD_JSON).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import { assertJsonContentType, parseJsonStrict } from './body.js'
 import { AdminError, errorResponse } from './errors.js'
 import { adminMetrics } from './metrics.js'
@@ -28,13 +29,15 @@ export interface AdminServerOptions {
   bodyLimit: number
   /** defaults to every module of ./routes */
   router?: Router
+  /** serve HTTPS with this certificate and key (PEM) */
+  tls?: { cert: Buffer | string; key: Buffer | string } | undefined
 }
 
 export function createAdminServer(ctx: AdminContext, opts: AdminServerOptions): Server {
   const router = opts.router ?? registerAll(new Router())
   const tokens = adminTokens(opts.token, opts.readToken)
   const metrics = adminMetrics({ worker: ctx.worker, getStatus: () => ctx.checkups.getStatus() })
-  return createServer((req, res) => {
+  const listener: RequestListener = (req, res) => {
     res.setHeader(WORKER_HEADER, String(ctx.worker.id))
     const route = { pattern: 'unmatched' }
     res.once('finish', () => metrics.recordRequest(req.method ?? 'GET', route.pattern, res.statusCode))
@@ -42,7 +45,8 @@ export function createAdminServer(ctx: AdminContext, opts: AdminServerOptions): 
       (answer) => send(res, answer, req.method === 'HEAD'),
       (err: unknown) => send(res, errorResponse(err), req.method === 'HEAD'),
     )
-  })
+  }
+  return opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, listener) : createServer(listener)
 }
 
 async function handle(

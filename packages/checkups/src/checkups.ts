@@ -49,6 +49,11 @@ export interface CheckupsOptions {
   lockTimeout?: number
   /** directory a relative `global.nginx_conf` is resolved against (default: process.cwd()) */
   configDir?: string
+  /**
+   * count every readyOk attempt in flight in the state zone (default true): what `drain`
+   * waits for and `dynamic.servers()` shows; off saves two shared-memory increments per attempt
+   */
+  countInflight?: boolean
 }
 
 export interface InitOptions {
@@ -76,6 +81,7 @@ export class Checkups {
   private readonly nginx: NginxUpstreams
   private readonly writer: DynamicWriter
   private inflight: InflightCounter | undefined
+  private readonly countInflight: boolean
   /** dynamic upstreams: whole upstreams, per-server operations, dry runs, reload */
   readonly dynamic: DynamicApi
   private local: ResolvedConfig | undefined
@@ -92,6 +98,7 @@ export class Checkups {
     this.worker = opts.worker ?? { id: 0, count: 1, pid: process.pid }
     this.clock = opts.clock ?? systemClock
     this.logger = opts.logger ?? silentLogger
+    this.countInflight = opts.countInflight ?? true
     const timeout = opts.lockTimeout ?? 5
     const newLock: LockFactory = (d) => new PidLock(d, { timeout, pid: this.worker.pid })
     this.store = new ConfigStore(this.zones.config, this.zones.locks, newLock)
@@ -133,8 +140,10 @@ export class Checkups {
     this.heartbeats = customHeartbeats(cfg)
     this.store.seedIfEmpty(cfg.upstreams, cfg.conf_hash, encodeMeta(emptyMeta(fileHashes(cfg.upstreams))))
     this.zones.state.add(KEY.START_TIME, localtime(this.clock.now()))
-    this.inflight = new InflightCounter(this.zones.state, this.worker.id, this.worker.count)
-    this.inflight.reset()
+    if (this.countInflight) {
+      this.inflight = new InflightCounter(this.zones.state, this.worker.id, this.worker.count)
+      this.inflight.reset()
+    }
     this.view = new WorkerView(this.zones, this.store, this.clock, cfg, this.heartbeats)
     this.view.sync()
     return cfg

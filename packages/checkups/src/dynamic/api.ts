@@ -24,7 +24,8 @@ export interface ServerState extends ResolvedServer {
   readonly cluster: string | number
   /** `draining` while a drained server still has requests in flight */
   readonly state: 'up' | 'down' | 'draining' | 'drained'
-  readonly inflight: number
+  /** how many workers have a request in flight to it */
+  readonly busy_workers: number
 }
 
 export class DynamicApi {
@@ -72,9 +73,9 @@ export class DynamicApi {
     const counter = this.inflight()
     const out: ServerState[] = []
     forEachServer(ups, (s, cluster) => {
-      const inflight = counter?.total(skey, s.host, s.port) ?? 0
-      const state = s.drain ? (inflight > 0 ? 'draining' : 'drained') : s.down ? 'down' : 'up'
-      out.push({ ...s, cluster, state, inflight })
+      const busy = counter?.busyWorkers(skey, s.host, s.port) ?? 0
+      const state = s.drain ? (busy > 0 ? 'draining' : 'drained') : s.down ? 'down' : 'up'
+      out.push({ ...s, cluster, state, busy_workers: busy })
     })
     return out
   }

@@ -31,8 +31,9 @@ export async function runPrimary(options: RunOptions): Promise<PrimaryHandle> {
   const { zones, shared } = createZones(sizes)
   const dir = configDir(options.config)
   const checkups = createCheckups({ shared, logger, ...(options.state ? { stateFile: options.state } : {}), ...(dir ? { configDir: dir } : {}) })
-  // The state file's snapshot (dynamic upstreams) wins over the file's upstreams when it
-  // belongs to this config (same conf_hash), at start and on reload.
+  // At start the state file's runtime changes meet the file's upstreams (core's reload rule:
+  // changes of upstreams whose file configuration did not change are kept); on reload the
+  // zone itself is the state in force (see `apply` below).
   const seed = (config: LoadedConfig['config']): void => {
     const restore = loadStateSnapshot(options.state, config, logger)
     if (restore === undefined) checkups.init(config)

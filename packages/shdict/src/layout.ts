@@ -106,7 +106,7 @@ export const T_BOOL = 4
 export const T_BINARY = 5
 export const T_LIST = 6
 
-export const align8 = (n: number): number => (n + 7) & ~7
+const align8 = (n: number): number => (n + 7) & ~7
 
 /** byte offset of an entry's value area for a key of `klen` UTF-16 units */
 export const valueOffset = (klen: number): number => align8(E_KEY + 2 * klen)

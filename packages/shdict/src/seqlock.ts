@@ -35,7 +35,7 @@ export const OPT_LIST = 3
  * not hold back earlier plain loads) an atomic read-modify-write of a private word, whose
  * release half orders the loads before it, serves as the fence.
  */
-export const NEEDS_FENCE = process.arch !== 'x64' && process.arch !== 'ia32'
+const NEEDS_FENCE = process.arch !== 'x64' && process.arch !== 'ia32'
 const fenceWord = new Int32Array(new SharedArrayBuffer(4))
 
 /** Orders the plain loads before it ahead of the loads after it (a no-op on x86). */

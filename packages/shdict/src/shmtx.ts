@@ -31,7 +31,7 @@ export interface LockTiming {
 export const DEFAULT_TIMING: LockTiming = { stealAfterMs: 1000, timeoutMs: 5000 }
 
 /** true when process `pid` exists (EPERM: exists, owned by someone else) */
-export function pidAlive(pid: number): boolean {
+function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true

@@ -27,10 +27,10 @@ export type IncrResult =
   | { readonly ok: false; readonly err: 'not found' | 'not a number' | 'no memory' }
 
 export const OK: SetResult = Object.freeze({ ok: true, forcible: false })
-export const OK_FORCIBLE: SetResult = Object.freeze({ ok: true, forcible: true })
+const OK_FORCIBLE: SetResult = Object.freeze({ ok: true, forcible: true })
 export const NO_MEMORY = Object.freeze({ ok: false, err: 'no memory' } as const)
-export const EXISTS = Object.freeze({ ok: false, err: 'exists' } as const)
-export const NOT_FOUND = Object.freeze({ ok: false, err: 'not found' } as const)
+const EXISTS = Object.freeze({ ok: false, err: 'exists' } as const)
+const NOT_FOUND = Object.freeze({ ok: false, err: 'not found' } as const)
 const NOT_A_NUMBER = Object.freeze({ ok: false, err: 'not a number' } as const)
 
 export const MODE_SET = 0

@@ -136,6 +136,60 @@ describe('shdict key index: writes by another process', () => {
   })
 })
 
+describe('shdict key index: reads while another process writes the same key', () => {
+  let zone: ShmZone
+  let h: Here
+  let child: Child
+  beforeAll(async () => {
+    zone = createZone('dict', 256 * 1024)
+    h = here(zone, Date.now)
+    child = await forkChild(fixture('shdict-rpc.mjs'), [zone])
+  })
+  afterAll(async () => {
+    await child?.stop()
+    closeZoneFd(zone)
+  })
+
+  /** reads `key` through both handles until `work` settles; returns every value seen, in order */
+  async function watch(key: string, work: Promise<unknown>, parse: (v: Value) => number): Promise<number[]> {
+    let done = false
+    void work.finally(() => {
+      done = true
+    })
+    const seen: number[] = []
+    while (!done) {
+      for (let i = 0; i < 2000; i++) {
+        const a = h.dict.get(key)
+        const b = h.reader.read(key, false) === OPT_HIT ? h.reader.value : undefined
+        if (a !== undefined) seen.push(parse(a))
+        if (b !== undefined) seen.push(parse(b))
+      }
+      await new Promise((r) => setImmediate(r))
+    }
+    await work
+    return seen
+  }
+
+  const nonDecreasing = (xs: number[]): number => xs.findIndex((x, i) => i > 0 && x < xs[i - 1]!)
+
+  it('an incremented number never reads older than a value already read', async () => {
+    h.dict.set('cnt', 0)
+    const seen = await watch('cnt', child.call('incrLoop', 'cnt', 100_000, 0), (v) => v as number)
+    expect(nonDecreasing(seen)).toBe(-1)
+    expect(new Set(seen).size).toBeGreaterThan(1) // the reads really overlapped the writes
+    expect(read(h, 'cnt')).toBe(100_000)
+  })
+
+  it('a rewritten string never reads older than a value already read', async () => {
+    h.dict.set('str', 'v0')
+    const seen = await watch('str', child.call('setLoop', 'str', 30_000, 'v'), (v) => Number((v as string).slice(1)))
+    expect(nonDecreasing(seen)).toBe(-1)
+    expect(new Set(seen).size).toBeGreaterThan(1)
+    expect(read(h, 'str')).toBe('v29999')
+    expect(h.dict.verify()).toEqual([])
+  })
+})
+
 describe('shdict key index: the zone changes identity', () => {
   it('a re-format: the same block and stamp come back with another value, and are not trusted', async () => {
     const zone = createZone('dict', 64 * 1024)

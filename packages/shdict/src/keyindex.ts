@@ -21,10 +21,10 @@
  * re-format (format.ts) and a recovery (a dead writer may have unlinked an entry without
  * zeroing its stamp; recover.ts).
  *
- * Layout: the Map holds a slot number per key; a slot is 8 int32 words in one typed array
- * (S_* below) plus its decoded value in a parallel array, so slots sit side by side in
- * memory instead of as objects scattered over the JS heap (at 100 000 keys the scattered
- * objects cost more than the Map lookup itself).
+ * Layout: the Map holds a slot number per key; a slot is 4 int32 words the SEQ-unchanged
+ * hit reads (`hot`, S_*), 4 the stamp check reads (`cold`, C_*) and its decoded value in a
+ * parallel array, so slots sit side by side in memory instead of as objects scattered over
+ * the JS heap (at 100 000 keys the scattered objects cost more than the Map lookup itself).
  *
  * Invariants: S_SEQ is even or NO_SEQ; at most `max` slots (full → start over, so memory
  * stays bounded); slots only describe reads validated under the format id the index holds;
@@ -38,21 +38,22 @@ import type { Zone } from './zone.js'
 export const INDEX_MAX_STRING_BYTES = 256
 export const DEFAULT_INDEX_KEYS = 1 << 17
 
-// slot words
-/** the even SEQ the slot was last validated at, or NO_SEQ */
+// slot words, SLOT_WORDS per slot in `hot` and in `cold`
+export const SLOT_WORDS = 4
+/** hot: the even SEQ the slot was last validated at, or NO_SEQ */
 export const S_SEQ = 0
-/** value type | NO_EXP when the entry never expires */
+/** hot: value type | NO_EXP when the entry never expires */
 export const S_KIND = 1
-/** the entry's flags as an int32 (readers return `>>> 0`) */
+/** hot: the entry's flags as an int32 (readers return `>>> 0`) */
 export const S_FLAGS = 2
-/** entry block offset, its stamp, header word (tag | order) and key hash word */
+/** hot: entry block offset */
 export const S_E = 3
-export const S_STAMP = 4
-export const S_HDR = 5
-export const S_HASH = 6
-/** byte offset of the value (numbers are re-read from it) */
-export const S_AT = 7
-export const SLOT_WORDS = 8
+/** cold: the entry's stamp, header word (tag | order) and key hash word */
+export const C_STAMP = 0
+export const C_HDR = 1
+export const C_HASH = 2
+/** cold: byte offset of the value (numbers are re-read from it) */
+export const C_AT = 3
 export const NO_EXP = 0x100
 export const TYPE_MASK = 0xff
 /** S_SEQ before any validation: odd, and the fast check also wants SEQ even */
@@ -61,8 +62,8 @@ const FIRST_SLOTS = 256
 
 export class KeyIndex {
   readonly map = new Map<string, number>()
-  /** SLOT_WORDS int32 per slot */
-  words = new Int32Array(FIRST_SLOTS * SLOT_WORDS)
+  hot = new Int32Array(FIRST_SLOTS * SLOT_WORDS)
+  cold = new Int32Array(FIRST_SLOTS * SLOT_WORDS)
   values: Value[] = new Array<Value>(FIRST_SLOTS).fill('')
   /** the H_FORMAT_ID the slots were validated under (0: none yet) */
   formatId = 0
@@ -94,17 +95,18 @@ export class KeyIndex {
       if (n === this.values.length) this.#grow()
       map.set(key, n)
     }
-    const w = this.words
+    const w = this.hot
+    const k = this.cold
     const b = n * SLOT_WORDS
     const i32 = this.#z.i32
     w[b + S_SEQ] = (seq & 1) === 0 ? seq : NO_SEQ
     w[b + S_KIND] = type | (noExp ? NO_EXP : 0)
     w[b + S_FLAGS] = flags | 0
     w[b + S_E] = e
-    w[b + S_STAMP] = stamp
-    w[b + S_HDR] = i32[e >> 2]!
-    w[b + S_HASH] = i32[(e + E_HASH) >> 2]!
-    w[b + S_AT] = at
+    k[b + C_STAMP] = stamp
+    k[b + C_HDR] = i32[e >> 2]!
+    k[b + C_HASH] = i32[(e + E_HASH) >> 2]!
+    k[b + C_AT] = at
     this.values[n] = value
   }
 
@@ -121,9 +123,12 @@ export class KeyIndex {
 
   #grow(): void {
     const slots = Math.min(this.values.length * 2, Math.max(this.#max, FIRST_SLOTS))
-    const words = new Int32Array(slots * SLOT_WORDS)
-    words.set(this.words)
-    this.words = words
+    const hot = new Int32Array(slots * SLOT_WORDS)
+    hot.set(this.hot)
+    this.hot = hot
+    const cold = new Int32Array(slots * SLOT_WORDS)
+    cold.set(this.cold)
+    this.cold = cold
     const values = new Array<Value>(slots).fill('')
     for (let i = 0; i < this.values.length; i++) values[i] = this.values[i]!
     this.values = values

@@ -22,7 +22,7 @@ import {
   T_ASCII, T_BINARY, T_BOOL, T_LIST, T_NUMBER, T_UTF8, valueOffset,
 } from './layout.js'
 import {
-  INDEX_MAX_STRING_BYTES, KeyIndex, NO_EXP, S_AT, S_E, S_FLAGS, S_HASH, S_HDR, S_KIND, S_SEQ, S_STAMP, SLOT_WORDS,
+  C_AT, C_HASH, C_HDR, C_STAMP, INDEX_MAX_STRING_BYTES, KeyIndex, NO_EXP, S_E, S_FLAGS, S_KIND, S_SEQ, SLOT_WORDS,
   TYPE_MASK,
 } from './keyindex.js'
 import { findOpt, found, loadFence, OPT_HIT, OPT_LIST, OPT_MISS, OPT_RETRY, seqValid } from './seqlock.js'
@@ -79,7 +79,7 @@ export class Reader {
       // kept small so that it inlines into get: the SEQ-unchanged hit (keyindex.ts)
       const i32 = this.#i32
       const seq = i32[H_SEQ]!
-      const w = index.words
+      const w = index.hot
       const b = n * SLOT_WORDS
       if (seq === w[b + S_SEQ] && (w[b + S_KIND]! & NO_EXP) !== 0 && i32[H_LOCK] === 0 &&
         i32[H_FORMAT_ID] === index.formatId && (seq & 1) === 0) {
@@ -122,18 +122,19 @@ export class Reader {
     if (i32[H_LOCK] !== 0) return UNANSWERED
     const seq = i32[H_SEQ]!
     if (i32[H_FORMAT_ID] !== index.formatId) return UNANSWERED
-    const w = index.words
+    const w = index.hot
+    const k = index.cold
     const b = n * SLOT_WORDS
     const kind = w[b + S_KIND]!
     loadFence()
     const f64 = c.f64
     const e = w[b + S_E]!
     const exp = f64[(e + E_EXP) >> 3]!
-    const value = (kind & TYPE_MASK) === T_NUMBER ? f64[w[b + S_AT]! >> 3]! : index.values[n]!
-    if (i32[e >> 2] !== w[b + S_HDR] || i32[(e + E_HASH) >> 2] !== w[b + S_HASH]) return UNANSWERED
+    const value = (kind & TYPE_MASK) === T_NUMBER ? f64[k[b + C_AT]! >> 3]! : index.values[n]!
+    if (i32[e >> 2] !== k[b + C_HDR] || i32[(e + E_HASH) >> 2] !== k[b + C_HASH]) return UNANSWERED
     loadFence()
     // the same write still there: the expiry and value read above are that write's
-    if (i32[(e + E_STAMP) >> 2] !== w[b + S_STAMP]) return UNANSWERED
+    if (i32[(e + E_STAMP) >> 2] !== k[b + C_STAMP]) return UNANSWERED
     const expired = exp !== 0 && exp <= c.now()
     if (expired && !stale) return OPT_MISS
     if (!expired) c.markRef(e)
@@ -196,8 +197,10 @@ export class Reader {
     const n = index.map.get(key)
     if (n === undefined || index.formatId !== id) return undefined
     const b = n * SLOT_WORDS
-    const w = index.words
-    return w[b + S_E] === e && w[b + S_STAMP] === stamp && (w[b + S_KIND]! & TYPE_MASK) !== T_NUMBER ? index.values[n] : undefined
+    const w = index.hot
+    return w[b + S_E] === e && index.cold[b + C_STAMP] === stamp && (w[b + S_KIND]! & TYPE_MASK) !== T_NUMBER
+      ? index.values[n]
+      : undefined
   }
 
   /**

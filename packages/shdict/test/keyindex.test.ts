@@ -11,7 +11,7 @@ import { closeZoneFd, createZone, type Zone as ShmZone } from '@checkups/shm'
 import { fixture, forkChild, runToExit, type Child } from './support/children.js'
 // engine internals (the compiled package): the index's state and the zone's words
 import { Core } from '../dist/core.js'
-import { S_E, S_STAMP, SLOT_WORDS } from '../dist/keyindex.js'
+import { C_STAMP, S_E, SLOT_WORDS } from '../dist/keyindex.js'
 import { E_STAMP, TAG_ENTRY, TAG_MASK } from '../dist/layout.js'
 import { OPT_HIT, Reader } from '../dist/read.js'
 import { DEFAULT_TIMING } from '../dist/shmtx.js'
@@ -45,8 +45,8 @@ function warm(h: Here, key: string, want: Value): void {
 /** the entry block and stamp the index holds for `key` */
 function slotOf(h: Here, key: string): { e: number; stamp: number } {
   const n = h.reader.index.map.get(key)!
-  const w = h.reader.index.words
-  return { e: w[n * SLOT_WORDS + S_E]!, stamp: w[n * SLOT_WORDS + S_STAMP]! }
+  const { hot, cold } = h.reader.index
+  return { e: hot[n * SLOT_WORDS + S_E]!, stamp: cold[n * SLOT_WORDS + C_STAMP]! }
 }
 
 describe('shdict key index: writes by another process', () => {

@@ -1,7 +1,7 @@
 /**
  * Per-process key index: key → the entry block that held it when last read, with what that
  * entry held (its stamp, flags, and the decoded value for short strings and booleans), so
- * a repeated read costs a Map lookup and a few loads of one cache line instead of hashing
+ * a repeated read costs a Map lookup and a few loads instead of hashing
  * the key, walking its chain and decoding the value. It is also the only string cache: a
  * read through the hash chain takes the decoded string from here when the stamps agree.
  *
@@ -19,7 +19,11 @@
  * the block at `e` still shows the stamp, it is that very write, still reachable. Two cases
  * escape that argument and change H_FORMAT_ID instead, which empties the index: a
  * re-format (format.ts) and a recovery (a dead writer may have unlinked an entry without
- * zeroing its stamp; recover.ts).
+ * zeroing its stamp; recover.ts). The entry's header word (tag | order) and key hash are
+ * compared too: once freed, the block's memory may hold key or value bytes of a larger
+ * block at those offsets, and all three words matching is what it would take to be fooled. Stamps and SEQ are
+ * 32-bit counters: a slot left unread for 2^31 writes and read exactly when the counter
+ * comes back to its value is the one case the argument does not cover.
  *
  * Layout: the Map holds a slot number per key; a slot is 4 int32 words the SEQ-unchanged
  * hit reads (`hot`, S_*), 4 the stamp check reads (`cold`, C_*) and its decoded value in a

@@ -1,20 +1,23 @@
 /**
  * Per-process key index: key → the entry block that held it when last read, with what that
- * entry held (its stamp, flags, and the decoded value for short strings and booleans), so
- * a repeated read costs a Map lookup and a few loads instead of hashing
- * the key, walking its chain and decoding the value. It is also the only string cache: a
- * read through the hash chain takes the decoded string from here when the stamps agree.
+ * entry held (its stamp, flags, the decoded value of short strings and booleans, where a
+ * number or binary value lies), so a repeated read costs a Map lookup and a few loads
+ * instead of hashing the key, walking its chain and decoding the value. It is also the only
+ * string cache: a read through the hash chain takes the decoded string from here when the
+ * stamps agree.
  *
  * Two ways a slot is proved current:
  * - SEQ (seqlock.ts) still reads the even value it had when the slot was validated, and
  *   the entry never expires: no reader-visible store has happened since, so everything the
  *   slot recorded (including a number's value and the entry's reference byte, set by that
- *   validation) still holds. A hit then touches no zone memory but two header words.
+ *   validation) still holds. A hit then touches no zone memory but header words. (Not for
+ *   binaries: each read returns a fresh copy, which the stamp check below validates.)
  * - Otherwise the entry's stamp, loaded last (see below).
  *
  * Why a matching stamp proves the slot current (layout.ts STAMP): every entry write takes
  * a stamp unique within the zone's format, and the bytes of an entry never change under
- * its stamp except the expiry and a number's float64 (both re-read on every hit); freeing
+ * its stamp except the expiry and a number's float64 (both re-read on every hit, like a
+ * binary's bytes, before the stamp); freeing
  * an entry zeroes its stamp before the block can be reused (table.ts freeEntry). So while
  * the block at `e` still shows the stamp, it is that very write, still reachable. Two cases
  * escape that argument and change H_FORMAT_ID instead, which empties the index: a
@@ -35,7 +38,7 @@
  * a key keeps its slot when re-read (no allocation in steady state).
  */
 import type { Value } from './codec.js'
-import { E_HASH } from './layout.js'
+import { E_HASH, T_BINARY } from './layout.js'
 import type { Zone } from './zone.js'
 
 /** strings up to this many bytes are kept decoded (the old string cache's bound) */
@@ -59,6 +62,10 @@ export const C_HASH = 2
 /** cold: byte offset of the value (numbers are re-read from it) */
 export const C_AT = 3
 export const NO_EXP = 0x100
+/** S_KIND: the value is copied from the zone on every hit (binary), never answered by SEQ alone */
+export const COPY = 0x200
+/** S_KIND bits that allow the SEQ-unchanged hit: NO_EXP set, COPY clear */
+export const SEQ_HIT_MASK = NO_EXP | COPY
 export const TYPE_MASK = 0xff
 /** S_SEQ before any validation: odd, and the fast check also wants SEQ even */
 const NO_SEQ = 1
@@ -68,6 +75,7 @@ export class KeyIndex {
   readonly map = new Map<string, number>()
   hot = new Int32Array(FIRST_SLOTS * SLOT_WORDS)
   cold = new Int32Array(FIRST_SLOTS * SLOT_WORDS)
+  /** per slot: the decoded string or boolean, a number's last value, a binary's length */
   values: Value[] = new Array<Value>(FIRST_SLOTS).fill('')
   /** the H_FORMAT_ID the slots were validated under (0: none yet) */
   formatId = 0
@@ -104,7 +112,7 @@ export class KeyIndex {
     const b = n * SLOT_WORDS
     const i32 = this.#z.i32
     w[b + S_SEQ] = (seq & 1) === 0 ? seq : NO_SEQ
-    w[b + S_KIND] = type | (noExp ? NO_EXP : 0)
+    w[b + S_KIND] = type | (noExp ? NO_EXP : 0) | (type === T_BINARY ? COPY : 0)
     w[b + S_FLAGS] = flags | 0
     w[b + S_E] = e
     k[b + C_STAMP] = stamp

@@ -22,7 +22,7 @@ import {
   T_ASCII, T_BINARY, T_BOOL, T_LIST, T_NUMBER, T_UTF8, valueOffset,
 } from './layout.js'
 import {
-  C_AT, C_HASH, C_HDR, C_STAMP, INDEX_MAX_STRING_BYTES, KeyIndex, NO_EXP, S_E, S_FLAGS, S_KIND, S_SEQ, SLOT_WORDS,
+  C_AT, C_HASH, C_HDR, C_STAMP, INDEX_MAX_STRING_BYTES, KeyIndex, NO_EXP, S_E, S_FLAGS, S_KIND, S_SEQ, SEQ_HIT_MASK, SLOT_WORDS,
   TYPE_MASK,
 } from './keyindex.js'
 import { findOpt, found, loadFence, OPT_HIT, OPT_LIST, OPT_MISS, OPT_RETRY, seqValid } from './seqlock.js'
@@ -45,8 +45,10 @@ function isAList(): SharedDictError {
 }
 
 /** whether a value of `type` and `len` bytes is kept in the index */
-const indexable = (type: number, len: number): boolean =>
-  type === T_NUMBER || type === T_BOOL || (type <= T_UTF8 && len <= INDEX_MAX_STRING_BYTES)
+const indexable = (type: number, len: number): boolean => type !== T_LIST && (type > T_UTF8 || len <= INDEX_MAX_STRING_BYTES)
+
+/** what the index keeps for a value: the decoded string or boolean, a binary's length */
+const kept = (type: number, value: Value, len: number): Value => (type === T_BINARY ? len : value)
 
 export class Reader {
   readonly c: Core
@@ -81,7 +83,7 @@ export class Reader {
       const seq = i32[H_SEQ]!
       const w = index.hot
       const b = n * SLOT_WORDS
-      if (seq === w[b + S_SEQ] && (w[b + S_KIND]! & NO_EXP) !== 0 && i32[H_LOCK] === 0 &&
+      if (seq === w[b + S_SEQ] && (w[b + S_KIND]! & SEQ_HIT_MASK) === NO_EXP && i32[H_LOCK] === 0 &&
         i32[H_FORMAT_ID] === index.formatId && (seq & 1) === 0) {
         this.value = index.values[n]!
         this.flags = w[b + S_FLAGS]! >>> 0
@@ -130,7 +132,12 @@ export class Reader {
     const f64 = c.f64
     const e = w[b + S_E]!
     const exp = f64[(e + E_EXP) >> 3]!
-    const value = (kind & TYPE_MASK) === T_NUMBER ? f64[k[b + C_AT]! >> 3]! : index.values[n]!
+    const type = kind & TYPE_MASK
+    const at = k[b + C_AT]!
+    let value = index.values[n]!
+    if (type === T_NUMBER) value = f64[at >> 3]!
+    // a binary is copied (a fresh Uint8Array per read) before the stamp check validates it
+    else if (type === T_BINARY) value = c.z.u8.slice(at, at + (value as number))
     if (i32[e >> 2] !== k[b + C_HDR] || i32[(e + E_HASH) >> 2] !== k[b + C_HASH]) return UNANSWERED
     loadFence()
     // the same write still there: the expiry and value read above are that write's
@@ -141,8 +148,8 @@ export class Reader {
     if ((seq & 1) === 0) {
       // validated as of the SEQ load (loads are ordered): later hits at that SEQ skip this
       w[b + S_SEQ] = seq
-      w[b + S_KIND] = exp === 0 ? kind | NO_EXP : kind & TYPE_MASK
-      index.values[n] = value
+      w[b + S_KIND] = exp === 0 ? kind | NO_EXP : kind & ~NO_EXP
+      if (type === T_NUMBER) index.values[n] = value
     }
     this.value = value
     this.flags = w[b + S_FLAGS]! >>> 0
@@ -184,7 +191,7 @@ export class Reader {
     const flags = i32[(e + E_FLAGS) >> 2]! >>> 0
     if (!seqValid(i32, seq)) return OPT_RETRY
     if (!expired) c.markRef(e)
-    if (indexable(type, len)) this.index.remember(id, seq, key, e, stamp, type, at, value, flags, exp === 0)
+    if (indexable(type, len)) this.index.remember(id, seq, key, e, stamp, type, at, kept(type, value, len), flags, exp === 0)
     this.value = value
     this.flags = flags
     this.stale = expired
@@ -198,7 +205,8 @@ export class Reader {
     if (n === undefined || index.formatId !== id) return undefined
     const b = n * SLOT_WORDS
     const w = index.hot
-    return w[b + S_E] === e && index.cold[b + C_STAMP] === stamp && (w[b + S_KIND]! & TYPE_MASK) !== T_NUMBER
+    const type = w[b + S_KIND]! & TYPE_MASK
+    return w[b + S_E] === e && index.cold[b + C_STAMP] === stamp && (type <= T_UTF8 || type === T_BOOL)
       ? index.values[n]
       : undefined
   }
@@ -241,7 +249,8 @@ export class Reader {
       const value = this.#cached(key, e, stamp, id) ?? readValue(c.z, type, at, len)
       const flags = c.flagsOf(e)
       if (!expired) c.markRef(e)
-      if (indexable(type, len)) this.index.remember(id, i32[H_SEQ]!, key, e, stamp, type, at, value, flags, !expired && c.f64[(e + E_EXP) >> 3] === 0)
+      const noExp = !expired && c.f64[(e + E_EXP) >> 3] === 0
+      if (indexable(type, len)) this.index.remember(id, i32[H_SEQ]!, key, e, stamp, type, at, kept(type, value, len), flags, noExp)
       this.value = value
       this.flags = flags
       this.stale = expired

@@ -79,6 +79,19 @@ describe('shdict key index: writes by another process', () => {
     expect(h.reader.index.map.has('r')).toBe(false)
   })
 
+  it('binary values: each hit is a fresh copy; a replace by the other process is seen', async () => {
+    h.dict.set('bin', new Uint8Array([1, 2, 3]))
+    warm(h, 'bin', new Uint8Array([1, 2, 3]))
+    const first = h.dict.get('bin') as Uint8Array
+    first[0] = 99 // the caller owns its copy
+    const again = h.dict.get('bin') as Uint8Array
+    expect(again).not.toBe(first)
+    expect(again).toEqual(new Uint8Array([1, 2, 3]))
+    await child.call('set', 'bin', new Uint8Array([4, 5, 6, 7]))
+    expect(read(h, 'bin')).toEqual(new Uint8Array([4, 5, 6, 7]))
+    expect(h.dict.getWithFlags('bin')).toEqual({ value: new Uint8Array([4, 5, 6, 7]), flags: 0 })
+  })
+
   it('a write to another key keeps a hit correct (stamp check), an in-place incr is seen', async () => {
     h.dict.set('n', 1)
     h.dict.set('s', 'steady')

@@ -34,11 +34,17 @@ function populate(dict) {
   for (let i = 0; i < KEYS; i++) dict.set(keys[i], `value-of-${i}-`.padEnd(48, 'x'))
 }
 
-/** runs fn(i) in batches: ~WARM ms of warm-up (JIT tiers up), then ~ms measured; returns ops/s */
-function measure(fn, ms = MS, windows = WINDOWS) {
-  let misses = 0 // consumes every result, so no call can be optimised away
+/**
+ * runs fn(i) in batches: ~WARM ms of warm-up (JIT tiers up), then ~ms measured in `windows`
+ * windows; returns the best window's ops/s and the lowest CPU ns per op (user + system) —
+ * best of several because a 2-core machine shared with other jobs preempts us at random.
+ * Every result is consumed (a lookup that misses is an error), so no call is optimised away.
+ */
+function measureCpu(fn, ms = MS, windows = WINDOWS) {
+  let misses = 0
   const run = (budget) => {
     let n = 0
+    const cpu0 = process.cpuUsage()
     const start = performance.now()
     let now = start
     while (now - start < budget) {
@@ -46,15 +52,22 @@ function measure(fn, ms = MS, windows = WINDOWS) {
       n += 10_000
       now = performance.now()
     }
-    return (n / (now - start)) * 1000
+    const cpu = process.cpuUsage(cpu0)
+    return { rate: (n / (now - start)) * 1000, cpuNs: ((cpu.user + cpu.system) * 1000) / n }
   }
   run(WARM)
-  // best of `windows` windows: a 2-core machine shared with other jobs preempts us at random
-  let best = 0
-  for (let w = 0; w < windows; w++) best = Math.max(best, run(ms / windows))
-  if (misses < 0) console.log(misses)
+  let best = { rate: 0, cpuNs: Infinity }
+  for (let w = 0; w < windows; w++) {
+    const r = run(ms / windows)
+    if (r.rate > best.rate) best = { rate: r.rate, cpuNs: best.cpuNs }
+    if (r.cpuNs < best.cpuNs) best.cpuNs = r.cpuNs
+  }
+  if (misses !== 0) throw new Error(`${misses} lookups missed`)
   return best
 }
+
+/** ops/s of fn (see measureCpu) */
+const measure = (fn, ms = MS, windows = WINDOWS) => measureCpu(fn, ms, windows).rate
 
 const ops = {
   get: (dict) => (i) => dict.get(keys[i % KEYS]),
@@ -89,33 +102,6 @@ async function ipcRoundTrip(c) {
     }
     best = Math.max(best, (n / (performance.now() - start)) * 1000)
   }
-  return best
-}
-
-/** like measure, also CPU ns per op (user + system) of the best window */
-function measureCpu(fn, ms = MS, windows = WINDOWS) {
-  let misses = 0
-  const run = (budget) => {
-    let n = 0
-    const cpu0 = process.cpuUsage()
-    const start = performance.now()
-    let now = start
-    while (now - start < budget) {
-      for (let i = 0; i < 10_000; i++) if (fn(n + i) === undefined) misses++
-      n += 10_000
-      now = performance.now()
-    }
-    const cpu = process.cpuUsage(cpu0)
-    return { rate: (n / (now - start)) * 1000, cpuNs: ((cpu.user + cpu.system) * 1000) / n }
-  }
-  run(WARM)
-  let best = { rate: 0, cpuNs: Infinity }
-  for (let w = 0; w < windows; w++) {
-    const r = run(ms / windows)
-    if (r.rate > best.rate) best = { rate: r.rate, cpuNs: best.cpuNs }
-    if (r.cpuNs < best.cpuNs) best.cpuNs = r.cpuNs
-  }
-  if (misses !== 0) throw new Error(`${misses} lookups missed`)
   return best
 }
 

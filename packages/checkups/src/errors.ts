@@ -14,6 +14,8 @@ export const CheckupsErrorCodes = {
   CKP_ERR_STATE_FILE: 'CKP_ERR_STATE_FILE',
   /** a shared zone is full: a config could not be stored (`no memory`) */
   CKP_ERR_NO_MEMORY: 'CKP_ERR_NO_MEMORY',
+  /** `ctx.report(outcome)` with an outcome that is not one of ATTEMPT_OUTCOMES */
+  CKP_ERR_INVALID_OUTCOME: 'CKP_ERR_INVALID_OUTCOME',
   /** `new Checkups()` without one of the zones state/mutex/locks/config, or a call out of order */
   CKP_ERR_SETUP: 'CKP_ERR_SETUP',
 } as const

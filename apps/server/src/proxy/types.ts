@@ -4,12 +4,13 @@
  * minimal ctx over a Checkups instance built on plain-SAB zones.
  */
 import type { Server } from 'node:net'
+import type { AttemptContext } from '@checkups/core'
 
 /** The part of @checkups/core's Checkups the data path calls. */
 export interface ProxyCheckups {
   readyOk<T>(
     skey: string,
-    cb: (host: string, port: number, ctx?: unknown) => T | Promise<T>,
+    cb: (host: string, port: number, ctx: AttemptContext) => T | Promise<T>,
     opts?: { request?: unknown },
   ): Promise<T>
   /** [connect, send, read] in seconds, or undefined for an unknown skey */

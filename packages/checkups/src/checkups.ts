@@ -29,7 +29,7 @@ import type { PeerResult, UpstreamView } from './view/upstream-view.js'
 import { WorkerView } from './view/worker-view.js'
 import { type NginxPeers, NginxUpstreams } from './nginx/upstreams.js'
 import { SyncTimer } from './sync-timer.js'
-import { HeartbeatHost } from './heartbeat-host.js'
+import { HeartbeatHost } from './heartbeat/host.js'
 
 export interface CheckupsOptions {
   shared: SharedZones<SharedDict>

@@ -51,10 +51,6 @@ export interface LevelView {
   readonly avail: Uint8Array
 }
 
-export function heartbeatEnabled(ups: ResolvedUpstream, defaultEnable: boolean): boolean {
-  return ups.enable ?? defaultEnable
-}
-
 export class UpstreamView {
   readonly levels: readonly LevelView[]
   private readonly byKey: Map<string | number, LevelView>

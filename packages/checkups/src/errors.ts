@@ -1,4 +1,5 @@
 /** All error codes of @checkups/core, documented in docs/errors.md. */
+import { defineErrorClass } from '@checkups/shm/errors'
 export const CheckupsErrorCodes = {
   CKP_ERR_UNKNOWN_SKEY: 'CKP_ERR_UNKNOWN_SKEY',
   CKP_ERR_NO_SERVERS: 'CKP_ERR_NO_SERVERS',
@@ -21,11 +22,24 @@ export const CheckupsErrorCodes = {
 } as const
 export type CheckupsErrorCode = keyof typeof CheckupsErrorCodes
 
-export class CheckupsError extends Error {
-  readonly code: CheckupsErrorCode
-  constructor(code: CheckupsErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = 'CheckupsError'
-    this.code = code
-  }
-}
+export class CheckupsError extends defineErrorClass<CheckupsErrorCode>('CheckupsError') {}
+
+/**
+ * The HTTP status an API answers each code with — one table, complete by type: a new code
+ * without its status does not compile.
+ */
+export const CheckupsErrorStatus = {
+  CKP_ERR_UNKNOWN_SKEY: 404,
+  CKP_ERR_UPSTREAM_NOT_FOUND: 404,
+  CKP_ERR_UNKNOWN_PEER: 404,
+  CKP_ERR_INVALID_UPSTREAM: 400,
+  CKP_ERR_INVALID_CONFIG: 400,
+  CKP_ERR_INVALID_OUTCOME: 500,
+  CKP_ERR_NO_SERVERS: 503,
+  CKP_ERR_LOCK_TIMEOUT: 503,
+  CKP_ERR_TRY_TIMEOUT: 504,
+  CKP_ERR_TRY_LIMIT: 502,
+  CKP_ERR_STATE_FILE: 500,
+  CKP_ERR_NO_MEMORY: 507,
+  CKP_ERR_SETUP: 500,
+} as const satisfies Record<CheckupsErrorCode, number>

@@ -23,7 +23,7 @@ export class LogLimiter {
       s.suppressed++
       return
     }
-    logger.error(msg, s && s.suppressed > 0 ? { ...fields, suppressed: s.suppressed } : fields)
+    logger.error(s && s.suppressed > 0 ? { ...fields, suppressed: s.suppressed } : fields, msg)
     this.#last.set(msg, { at: now, suppressed: 0 })
   }
 }

@@ -12,7 +12,7 @@ import { deadPort, fakeClock } from './helpers.js'
 interface Line { level: string; msg: string; fields: Record<string, unknown> | undefined }
 function recorder(): { logger: Logger; lines: Line[] } {
   const lines: Line[] = []
-  const at = (level: string) => (msg: string, fields?: Record<string, unknown>) => { lines.push({ level, msg, fields }) }
+  const at = (level: string) => (fields: Record<string, unknown>, msg: string) => { lines.push({ level, msg, fields }) }
   return { lines, logger: { info: at('info'), warn: at('warn'), error: at('error') } }
 }
 

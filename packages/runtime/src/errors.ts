@@ -1,4 +1,5 @@
 /** All error codes of @checkups/runtime, documented in docs/errors.md (## @checkups/runtime). */
+import { defineErrorClass } from '@checkups/shm/errors'
 export const RuntimeErrorCodes = {
   /** a `run()` option is invalid (workers, shared_dicts, config kind) */
   RT_ERR_INVALID_OPTION: 'RT_ERR_INVALID_OPTION',
@@ -17,11 +18,9 @@ export const RuntimeErrorCodes = {
 } as const
 export type RuntimeErrorCode = keyof typeof RuntimeErrorCodes
 
-export class RuntimeError extends Error {
-  readonly code: RuntimeErrorCode
-  constructor(code: RuntimeErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = 'RuntimeError'
-    this.code = code
-  }
+export class RuntimeError extends defineErrorClass<RuntimeErrorCode>('RuntimeError') {}
+
+/** True for a code of this package (IPC replies carry codes as plain strings). */
+export function isRuntimeCode(v: unknown): v is RuntimeErrorCode {
+  return typeof v === 'string' && Object.hasOwn(RuntimeErrorCodes, v)
 }

@@ -6,6 +6,7 @@
  * messages that mirror ngx.shared.DICT / resty.lock strings ('value not a list', 'timeout',
  * 'locked', 'unlocked', 'no memory') are kept verbatim for users coming from OpenResty.
  */
+import { defineErrorClass } from '@checkups/shm/errors'
 export const SharedDictErrorCodes = {
   /** key is not a non-empty string, or longer than 65535 UTF-8 bytes */
   SHD_ERR_INVALID_KEY: 'SHD_ERR_INVALID_KEY',
@@ -32,11 +33,4 @@ export const SharedDictErrorCodes = {
 } as const
 export type SharedDictErrorCode = keyof typeof SharedDictErrorCodes
 
-export class SharedDictError extends Error {
-  readonly code: SharedDictErrorCode
-  constructor(code: SharedDictErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = 'SharedDictError'
-    this.code = code
-  }
-}
+export class SharedDictError extends defineErrorClass<SharedDictErrorCode>('SharedDictError') {}

@@ -1,4 +1,6 @@
 /** All error codes of @checkups/shm. Documented in docs/errors.md. */
+import { defineErrorClass } from './coded-error.js'
+
 export const ShmErrorCodes = {
   SHM_ERR_ADDON_LOAD: 'SHM_ERR_ADDON_LOAD',
   SHM_ERR_INVALID_ARG: 'SHM_ERR_INVALID_ARG',
@@ -8,11 +10,4 @@ export const ShmErrorCodes = {
 } as const
 export type ShmErrorCode = keyof typeof ShmErrorCodes
 
-export class ShmError extends Error {
-  readonly code: ShmErrorCode
-  constructor(code: ShmErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = 'ShmError'
-    this.code = code
-  }
-}
+export class ShmError extends defineErrorClass<ShmErrorCode>('ShmError') {}

@@ -3,6 +3,8 @@
  * CheckupsError codes keep their code; the HTTP status comes from CHECKUPS_STATUS below.
  * Failures of the admin layer itself use ADM_ERR_* codes (AdminErrorCodes).
  */
+import { CheckupsErrorStatus } from '@checkups/core'
+import { defineErrorClass } from '@checkups/shm/errors'
 export const AdminErrorCodes = {
   ADM_ERR_NOT_FOUND: 'ADM_ERR_NOT_FOUND',
   ADM_ERR_METHOD_NOT_ALLOWED: 'ADM_ERR_METHOD_NOT_ALLOWED',
@@ -14,32 +16,16 @@ export const AdminErrorCodes = {
 } as const
 export type AdminErrorCode = keyof typeof AdminErrorCodes
 
-export class AdminError extends Error {
-  readonly code: AdminErrorCode
+export class AdminError extends defineErrorClass<AdminErrorCode>('AdminError') {
   readonly status: number
   constructor(code: AdminErrorCode, status: number, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = 'AdminError'
-    this.code = code
+    super(code, message, options)
     this.status = status
   }
 }
 
-/** HTTP status of each CheckupsError code (docs/internals.md §Admin router). */
-export const CHECKUPS_STATUS: Readonly<Record<string, number>> = {
-  CKP_ERR_UNKNOWN_SKEY: 404,
-  CKP_ERR_UPSTREAM_NOT_FOUND: 404,
-  CKP_ERR_UNKNOWN_PEER: 404,
-  CKP_ERR_INVALID_UPSTREAM: 400,
-  CKP_ERR_INVALID_CONFIG: 400,
-  CKP_ERR_NO_SERVERS: 503,
-  CKP_ERR_LOCK_TIMEOUT: 503,
-  CKP_ERR_TRY_TIMEOUT: 504,
-  CKP_ERR_TRY_LIMIT: 502,
-  CKP_ERR_STATE_FILE: 500,
-  CKP_ERR_NO_MEMORY: 507,
-  CKP_ERR_SETUP: 500,
-}
+/** HTTP status of each CheckupsError code: core's one table (complete by type). */
+export const CHECKUPS_STATUS: Readonly<Record<string, number>> = CheckupsErrorStatus
 
 export interface ErrorBody { error: { code: string; message: string } }
 

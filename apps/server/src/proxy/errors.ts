@@ -6,6 +6,7 @@
  * → 503, every tried peer failed → 502, a timeout (connect/send/read or try_timeout) → 504.
  * Branching is on error codes only, never on message text.
  */
+import { defineErrorClass } from '@checkups/shm/errors'
 export const ProxyErrorCodes = {
   /** no route matches the request's host/path (404) */
   PRX_ERR_NO_ROUTE: 'PRX_ERR_NO_ROUTE',
@@ -18,14 +19,7 @@ export const ProxyErrorCodes = {
 } as const
 export type ProxyErrorCode = keyof typeof ProxyErrorCodes
 
-export class ProxyError extends Error {
-  readonly code: ProxyErrorCode
-  constructor(code: ProxyErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = 'ProxyError'
-    this.code = code
-  }
-}
+export class ProxyError extends defineErrorClass<ProxyErrorCode>('ProxyError') {}
 
 export interface HttpError {
   readonly status: 404 | 502 | 503 | 504

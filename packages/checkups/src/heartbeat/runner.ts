@@ -99,7 +99,7 @@ export class HeartbeatRunner implements Heartbeat {
       if (!renewLease(this.mutex, this.me, overtime)) this.demote()
     } else if (tryAcquire(this.mutex, this.me, this.clock.now(), overtime)) {
       this.current = 'leader'
-      this.logger.info('heartbeat: leader elected', { worker: this.me.worker, pid: this.me.pid })
+      this.logger.info({}, 'heartbeat: leader elected')
       this.roundTimer = this.clock.setTimeout(() => void this.loop(), 0)
     }
     this.pollTimer = this.clock.setTimeout(() => this.poll(), this.pollMs)
@@ -109,7 +109,7 @@ export class HeartbeatRunner implements Heartbeat {
     this.current = 'candidate'
     if (this.roundTimer !== undefined) this.clock.clearTimeout(this.roundTimer)
     this.roundTimer = undefined
-    this.logger.warn('heartbeat: lease lost', { worker: this.me.worker, pid: this.me.pid, holder: readLease(this.mutex)?.pid ?? null })
+    this.logger.warn({ holder: readLease(this.mutex)?.pid ?? null }, 'heartbeat: lease lost')
   }
 
   private async loop(): Promise<void> {
@@ -119,7 +119,7 @@ export class HeartbeatRunner implements Heartbeat {
     try {
       await this.round(true)
     } catch (e) {
-      this.logger.error('heartbeat: round failed', { err: e instanceof Error ? e.message : String(e) })
+      this.logger.error({ err: e instanceof Error ? e.message : String(e) }, 'heartbeat: round failed')
     }
     if (this.current !== 'leader' || this.roundTimer !== undefined) return
     if (!renewLease(this.mutex, this.me, this.globals.checkup_timer_overtime)) return this.demote()

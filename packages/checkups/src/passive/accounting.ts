@@ -123,7 +123,7 @@ export class PassiveAccounting {
     for (;;) {
       if (this.locks.add(key, 1, LOCK_TTL).ok) return true
       if (Date.now() - t0 >= SPIN_MS) {
-        this.logger.warn('passive lock busy, updating without it', { key })
+        this.logger.warn({ key }, 'passive lock busy, updating without it')
         return false
       }
     }

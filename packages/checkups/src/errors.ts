@@ -19,6 +19,12 @@ export const CheckupsErrorCodes = {
   CKP_ERR_INVALID_OUTCOME: 'CKP_ERR_INVALID_OUTCOME',
   /** `new Checkups()` without one of the zones state/mutex/locks/config, or a call out of order */
   CKP_ERR_SETUP: 'CKP_ERR_SETUP',
+  /** an optional package a feature needs is not installed (the message names it) */
+  CKP_ERR_MISSING_PACKAGE: 'CKP_ERR_MISSING_PACKAGE',
+  /** a client (dispatcher, redis, mysql) was used after close() / quit() / end() */
+  CKP_ERR_CLOSED: 'CKP_ERR_CLOSED',
+  /** a peer's connection died while a request that must not be repeated was in flight */
+  CKP_ERR_PEER_LOST: 'CKP_ERR_PEER_LOST',
 } as const
 export type CheckupsErrorCode = keyof typeof CheckupsErrorCodes
 
@@ -42,4 +48,7 @@ export const CheckupsErrorStatus = {
   CKP_ERR_STATE_FILE: 500,
   CKP_ERR_NO_MEMORY: 507,
   CKP_ERR_SETUP: 500,
+  CKP_ERR_MISSING_PACKAGE: 500,
+  CKP_ERR_CLOSED: 500,
+  CKP_ERR_PEER_LOST: 502,
 } as const satisfies Record<CheckupsErrorCode, number>

@@ -3,14 +3,11 @@
  * documented in docs/errors.md. The proxy and the admin API keep their own (proxy/errors.ts,
  * admin/errors.ts).
  */
-import { defineErrorClass, type CodedErrorOptions } from '@checkups/shm/errors'
+import { codeTable, defineErrorClass, type CodedErrorOptions } from '@checkups/shm/errors'
 
-export const ServerErrorCodes = {
-  /** a command line option or environment variable is invalid (exit code 2) */
-  SRV_ERR_CLI: 'SRV_ERR_CLI',
-  /** the config file is missing, cannot be imported, or its `server` section is invalid (exit code 1) */
-  SRV_ERR_CONFIG_FILE: 'SRV_ERR_CONFIG_FILE',
-} as const
+export const ServerErrorCodes = codeTable(
+  'SRV_ERR_CLI', 'SRV_ERR_CONFIG_FILE',
+)
 export type ServerErrorCode = keyof typeof ServerErrorCodes
 
 export class ServerError extends defineErrorClass<ServerErrorCode>('ServerError') {}

@@ -39,6 +39,15 @@ export function isCodedError(v: unknown): v is CodedError {
   return typeof v === 'object' && v !== null && (v as Record<symbol, unknown>)[CODED_ERROR] === true
 }
 
+/**
+ * A package's code table from its codes: `{ CODE: 'CODE', ... }`, frozen (each code's meaning is
+ * documented in docs/errors.md, which a test keeps in step with the tables).
+ * @example export const ShmErrorCodes = codeTable('SHM_ERR_MAP', 'SHM_ERR_ATTACH')
+ */
+export function codeTable<const C extends string>(...codes: C[]): { readonly [K in C]: K } {
+  return Object.freeze(Object.fromEntries(codes.map((c) => [c, c]))) as { readonly [K in C]: K }
+}
+
 /** Makes a package's error base class named `name`, branded (see the header). */
 export function defineErrorClass<C extends string>(name: string): CodedErrorClass<C> {
   const brand = Symbol.for(`checkups.error.${name}`)

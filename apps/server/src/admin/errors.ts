@@ -4,16 +4,11 @@
  * Failures of the admin layer itself use ADM_ERR_* codes (AdminErrorCodes).
  */
 import { CheckupsErrorStatus } from '@checkups/core'
-import { defineErrorClass } from '@checkups/shm/errors'
-export const AdminErrorCodes = {
-  ADM_ERR_NOT_FOUND: 'ADM_ERR_NOT_FOUND',
-  ADM_ERR_METHOD_NOT_ALLOWED: 'ADM_ERR_METHOD_NOT_ALLOWED',
-  ADM_ERR_UNAUTHORIZED: 'ADM_ERR_UNAUTHORIZED',
-  ADM_ERR_BODY_TOO_LARGE: 'ADM_ERR_BODY_TOO_LARGE',
-  ADM_ERR_BAD_JSON: 'ADM_ERR_BAD_JSON',
-  ADM_ERR_BAD_REQUEST: 'ADM_ERR_BAD_REQUEST',
-  ADM_ERR_INTERNAL: 'ADM_ERR_INTERNAL',
-} as const
+import { codeTable, defineErrorClass } from '@checkups/shm/errors'
+export const AdminErrorCodes = codeTable(
+  'ADM_ERR_NOT_FOUND', 'ADM_ERR_METHOD_NOT_ALLOWED', 'ADM_ERR_UNAUTHORIZED',
+  'ADM_ERR_BODY_TOO_LARGE', 'ADM_ERR_BAD_JSON', 'ADM_ERR_BAD_REQUEST', 'ADM_ERR_INTERNAL',
+)
 export type AdminErrorCode = keyof typeof AdminErrorCodes
 
 export class AdminError extends defineErrorClass<AdminErrorCode>('AdminError') {

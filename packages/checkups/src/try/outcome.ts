@@ -35,11 +35,6 @@ export function countsAgainstPeer(outcome: AttemptOutcome): boolean {
   return outcome !== 'ok' && outcome !== 'client_abort'
 }
 
-export function isFailure(result: unknown, ups: ResolvedUpstream): boolean {
-  if (result === undefined || result === null || result === false) return true
-  return failingStatus(result, ups) !== undefined
-}
-
 /** The status code that makes `result` fail under `http_opts.statuses`, if any. */
 export function failingStatus(result: unknown, ups: ResolvedUpstream): number | undefined {
   const statuses = ups.typ === 'http' ? ups.http_opts?.statuses : null

@@ -53,30 +53,22 @@ function candidate(u: UpstreamView, level: LevelView, call: CallState, key: stri
   return level.balancer.pick(avail, key)
 }
 
-/** Runs one attempt; true when it failed (readyOk then tries on). */
-async function attempt<T>(env: TryEnv, u: UpstreamView, cb: ReadyOkCallback<T>, call: CallState,
-  ctx: Attempt): Promise<{ failed: boolean; result?: T }> {
-  const t0 = env.clock.now()
-  let failed: boolean
-  let result: T | undefined
-  let derived: ReturnType<typeof outcomeOfResult>
-  try {
-    const r = cb(ctx.host, ctx.port, ctx)
-    result = isThenable(r) ? await r : r
-    derived = outcomeOfResult(result, u.ups)
-    failed = derived.outcome !== 'ok'
-    if (failed) [call.lastError, call.lastResult] = [undefined, result]
-  } catch (err) {
-    failed = true
-    derived = { outcome: outcomeOfError(err) }
-    ;[call.lastError, call.lastResult] = [err, undefined]
-  }
+/**
+ * Accounts one settled attempt (the callback threw `error`, or returned `result`); true when
+ * it failed. Synchronous: a callback that returns a plain value costs no extra await.
+ */
+function settle<T>(env: TryEnv, u: UpstreamView, call: CallState, ctx: Attempt, t0: number,
+  threw: boolean, result: T | undefined, error: unknown): boolean {
+  const derived = threw ? { outcome: outcomeOfError(error) } : outcomeOfResult(result, u.ups)
+  const failed = derived.outcome !== 'ok'
+  if (threw) [call.lastError, call.lastResult] = [error, undefined]
+  else if (failed) [call.lastError, call.lastResult] = [undefined, result]
   const latencyMs = env.clock.now() - t0
   call.elapsed += latencyMs
   if (ctx.reports === 0) {
     ctx.report(derived.outcome, derived.status === undefined ? { latencyMs } : { status: derived.status, latencyMs })
   }
-  return failed ? { failed } : { failed, result: result as T }
+  return failed
 }
 
 export async function readyOk<T>(env: TryEnv, u: UpstreamView, cb: ReadyOkCallback<T>, opts: ReadyOkOptions = {}): Promise<T> {
@@ -89,8 +81,18 @@ export async function readyOk<T>(env: TryEnv, u: UpstreamView, cb: ReadyOkCallba
   for (const level of levels) {
     for (let idx = candidate(u, level, call, key, env); idx !== -1; idx = candidate(u, level, call, key, env)) {
       const ctx = new Attempt(env, u, level, idx, ++call.attempt)
-      const res = await attempt(env, u, cb, call, ctx)
-      if (!res.failed) return res.result as T
+      const t0 = env.clock.now()
+      let result: T | undefined
+      let error: unknown
+      let threw = false
+      try {
+        const r = cb(ctx.host, ctx.port, ctx)
+        result = isThenable(r) ? await r : r
+      } catch (err) {
+        threw = true
+        error = err
+      }
+      if (!settle(env, u, call, ctx, t0, threw, result, error)) return result as T
       call.excluded.add(`${level.key}:${ctx.host}:${ctx.port}`)
       if (++call.failures >= limit) throw tryLimit(call)
       if (budget > 0 && call.elapsed >= budget * 1000) {

@@ -27,13 +27,14 @@ import type { Persistence, StateSnapshot } from './persist/types.js'
 import { type SharedZones, type Logger, type WorkerInfo, ZONE_NAMES, silentLogger } from './shared.js'
 import { type Status, buildStatus } from './status.js'
 import { localtime } from './time.js'
-import { type ReadyOkCallback, type ReadyOkOptions, readyOk } from './try/ready-ok.js'
+import { type ReadyOkCallback, type ReadyOkOptions, type TryEnv, readyOk } from './try/ready-ok.js'
+import type { AttemptRecorder } from './try/report.js'
 import { type SelectOptions, selectPeer } from './try/select.js'
 import type { PeerResult, UpstreamView } from './view/upstream-view.js'
 import { WorkerView } from './view/worker-view.js'
 import { type NginxPeers, NginxUpstreams } from './nginx/upstreams.js'
 import { SyncTimer } from './sync-timer.js'
-import { HeartbeatHost } from './heartbeat-host.js'
+import { HeartbeatHost } from './heartbeat/host.js'
 import type { Dispatcher } from 'undici'
 import { createDispatcher, createInterceptor, type DispatcherOptions } from './clients/dispatcher.js'
 import { createRedisClient, type RedisClient, type RedisClientOptions } from './clients/redis.js'
@@ -49,11 +50,10 @@ export interface CheckupsOptions {
   lockTimeout?: number
   /** directory a relative `global.nginx_conf` is resolved against (default: process.cwd()) */
   configDir?: string
-  /**
-   * count every readyOk attempt in flight in the state zone (default true): what `drain`
-   * waits for and `dynamic.servers()` shows; off saves two shared-memory increments per attempt
-   */
+  /** count readyOk attempts in flight (default true): what `drain` waits for (dynamic/inflight.ts) */
   countInflight?: boolean
+  /** called with every attempt outcome readyOk accounts (per-peer statistics) */
+  onAttempt?: AttemptRecorder
 }
 
 export interface InitOptions {
@@ -89,6 +89,7 @@ export class Checkups {
   private view: WorkerView | undefined
   private readonly syncTimer: SyncTimer
   private readonly hb: HeartbeatHost
+  private readonly tryEnv: TryEnv
 
   constructor(opts: CheckupsOptions) {
     for (const z of ZONE_NAMES) {
@@ -108,6 +109,7 @@ export class Checkups {
     })
     this.dynamic = new DynamicApi(this.writer, () => this.requireView(), () => this.inflight, () => this.store.version())
     this.passive = new PassiveAccounting(this.zones.state, this.zones.locks, this.clock, this.logger)
+    this.tryEnv = { clock: this.clock, passive: this.passive, record: opts.onAttempt }
     this.nginx = new NginxUpstreams(opts.configDir ?? process.cwd())
     this.syncTimer = new SyncTimer(this.zones.state, this.clock, this.worker.id, () => this.view?.sync())
     this.hb = new HeartbeatHost(this.zones, this.clock, this.worker, this.logger, () => this.currentUpstreams(), () => this.heartbeats)
@@ -164,12 +166,9 @@ export class Checkups {
     return this.hb.stop()
   }
 
-  /**
-   * Primary: a worker died — drop the heartbeat lease and the config writers' lock it held so
-   * others take over at once. True when it held the lease.
-   */
+  /** Primary: a worker died — free the heartbeat lease (true if it held it) and the writers' lock it held. */
   onWorkerExit(pid: number): boolean {
-    if (releaseDeadHolder(this.zones.locks, KEY.SKEYS_LOCK, pid)) this.logger.warn('config lock of a dead worker freed', { deadPid: pid })
+    if (releaseDeadHolder(this.zones.locks, KEY.SKEYS_LOCK, pid)) this.logger.warn({ deadPid: pid }, 'config lock of a dead worker freed')
     return this.hb.releaseLease(pid)
   }
 
@@ -185,12 +184,11 @@ export class Checkups {
     } catch (err) {
       return Promise.reject(err)
     }
-    const env = { clock: this.clock, passive: this.passive, sync: () => this.view?.sync() }
     const counter = this.inflight
     const counted: ReadyOkCallback<T> = counter
       ? (host, port, ...rest) => counter.track(skey, host, port, () => cb(host, port, ...rest))
       : cb
-    return readyOk(env, u, counted, opts)
+    return readyOk(this.tryEnv, u, counted, opts)
   }
 
   selectPeer(skey: string, opts?: SelectOptions): PeerResult {

@@ -22,7 +22,7 @@ describe('config writes never evict', () => {
     const errors: string[] = []
     const w = new Checkups({
       shared: zones, persistence: { save: (s) => void saved.push(s) },
-      logger: { info() {}, warn() {}, error: (msg) => void errors.push(msg) },
+      logger: { info() {}, warn() {}, error: (_fields, msg) => void errors.push(msg) },
     })
     w.prepareChecker(base)
     const other = new Checkups({ shared: zones })

@@ -98,7 +98,7 @@ export class DynamicWriter {
       try {
         store.commit(version, skey, bytes, encodeMeta(nextMeta))
       } catch (err) {
-        this.d.logger.error('config write refused', { skey, version, code: (err as CheckupsError).code, error: (err as Error).message })
+        this.d.logger.error({ skey, version, code: (err as CheckupsError).code, error: (err as Error).message }, 'config write refused')
         this.undoSave(pending, version - 1, current, meta)
         throw err
       }
@@ -146,7 +146,7 @@ export class DynamicWriter {
       try {
         store.replaceAll(bytes, version, { confHash: cfg.conf_hash, meta: encodeMeta(r.meta) })
       } catch (err) {
-        this.d.logger.error('config write refused', { reload: true, version, error: (err as Error).message })
+        this.d.logger.error({ reload: true, version, error: (err as Error).message }, 'config write refused')
         this.undoSave(pending, version - 1, current, meta)
         throw err
       }
@@ -157,7 +157,7 @@ export class DynamicWriter {
   }
 
   private logDropped(dropped: readonly Dropped[]): void {
-    for (const d of dropped) this.d.logger.warn('runtime change dropped by the config file', { skey: d.skey, reason: d.reason })
+    for (const d of dropped) this.d.logger.warn({ skey: d.skey, reason: d.reason }, 'runtime change dropped by the config file')
   }
 
   /** Saves the snapshot; the pending save to commit or undo (undefined: nothing to undo). */
@@ -184,7 +184,7 @@ export class DynamicWriter {
       if (pending) pending.undo()
       else this.save(version, upstreams, meta)
     } catch (err) {
-      this.d.logger.error('state file not restored after a refused write', { error: (err as Error).message })
+      this.d.logger.error({ error: (err as Error).message }, 'state file not restored after a refused write')
     }
   }
 

@@ -15,12 +15,13 @@
  */
 import { linkSync, readFileSync, readdirSync, unlinkSync } from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
+import { pidAlive } from '@checkups/shm'
 import { resolveUpstream } from '../config/resolve.js'
 import { CheckupsError } from '../errors.js'
+import { parseJsonRefusingKeys } from '../json.js'
 import { refuseSymlink } from './file.js'
 import { STATE_FILE_FORMAT, type StateFileContent } from './types.js'
 
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
 
 /**
  * @returns the snapshot, or `undefined` when there is no state file yet
@@ -50,10 +51,7 @@ export function loadStateFile(file: string, confHash: string, opts: { allowSymli
 function checkContent(text: string, confHash: string): StateFileContent | string {
   let data: unknown
   try {
-    data = JSON.parse(text, (key, value: unknown) => {
-      if (FORBIDDEN_KEYS.has(key)) throw new Error(`forbidden key "${key}"`)
-      return value
-    })
+    data = parseJsonRefusingKeys(text)
   } catch (err) {
     return `corrupt: ${(err as Error).message}`
   }
@@ -129,7 +127,7 @@ function removeStaleTemps(file: string): void {
   for (const name of names) {
     if (!name.startsWith(prefix)) continue
     const pid = Number(name.slice(prefix.length).split('-')[0])
-    if (Number.isInteger(pid) && pid > 0 && pidRuns(pid)) continue
+    if (Number.isInteger(pid) && pid > 0 && pidAlive(pid)) continue
     try {
       unlinkSync(join(dir, name))
     } catch {
@@ -138,11 +136,4 @@ function removeStaleTemps(file: string): void {
   }
 }
 
-function pidRuns(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
+

@@ -165,13 +165,13 @@ export class Supervisor {
       const run = this.opts.reload?.() ?? Promise.reject(new Error('reload is not available'))
       run.then(
         (value) => answer({ rt: 'reply', rid: msg.rid, ok: true, value }),
-        (err: unknown) => answer({ rt: 'reply', rid: msg.rid, ok: false, error: err instanceof Error ? err.message : String(err) }),
+        (err: unknown) => answer({ rt: 'reply', rid: msg.rid, ok: false, code: 'RT_ERR_RELOAD', error: err instanceof Error ? err.message : String(err) }),
       )
     } else if (msg.rt === 'request') {
       const values: Omit<ReplyValues, 'reload'> = { workers: this.table(), config: this.opts.configJson() }
       const reply = msg.what in values
         ? { rt: 'reply', rid: msg.rid, ok: true, value: values[msg.what as 'workers' | 'config'] }
-        : { rt: 'reply', rid: msg.rid, ok: false, error: `unknown request ${String(msg.what)}` }
+        : { rt: 'reply', rid: msg.rid, ok: false, code: 'RT_ERR_IPC', error: `unknown request ${String(msg.what)}` }
       if (wp.handle.isConnected()) wp.handle.send(reply)
     }
   }

@@ -43,7 +43,7 @@ let server: AdminServer
 const JSON_CT = { 'content-type': 'application/json' }
 const H = '127.0.0.1'
 
-interface ServerRow { host: string; port: number; weight: number; state: string; busy_workers: number; down?: boolean; drain?: boolean }
+interface ServerRow { host: string; port: number; weight: number; state: string; busy: boolean; down?: boolean; drain?: boolean }
 const send = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
   server.send(method, path, { ...(body !== undefined ? { body: JSON.stringify(body) } : {}), headers: { ...JSON_CT, ...headers } })
 
@@ -84,7 +84,7 @@ describe('per-server operations', () => {
     const drain = await send('PATCH', `/upstreams/api/servers/${H}:${b1.port}`, { drain: true })
     expect(drain.status).toBe(200)
     for (const list of (await rows('api')).values()) {
-      expect(list.map((s) => [s.port, s.state, s.busy_workers])).toEqual([[b1.port, 'draining', 1], [b2.port, 'up', 0]])
+      expect(list.map((s) => [s.port, s.state, s.busy])).toEqual([[b1.port, 'draining', true], [b2.port, 'up', false]])
     }
     const hitsBefore = b1.hits
     for (let i = 0; i < 10; i++) expect(await proxyGet(server.proxyPort, '/')).toEqual({ status: 200, text: 'b2' })

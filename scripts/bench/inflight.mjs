@@ -1,9 +1,9 @@
 // The cost of counting requests in flight (what `drain` waits for): readyOk on one process with
 // counting on (the default) next to the same calls with `countInflight: false` measured in the
 // same run (the baseline), with the ratio and the CPU time per call, for
-//   - sequential calls with an immediate callback: every call takes its peer from idle to busy
-//     and back, so each pays the two shared-memory writes (the worst case, light load);
-//   - 64 calls in flight at once with an async callback: peers stay busy, flags rarely change.
+//   - sequential calls with an immediate callback;
+//   - 64 calls in flight at once with an async callback.
+// Counting is in process memory; only drained servers are published to shared memory.
 // Bounded: ~2 cases x 2 x ROUNDS x BENCH_MS.
 import { SharedDict } from '@checkups/shdict'
 import { Checkups } from '@checkups/core'

@@ -146,7 +146,9 @@ export class Checkups {
       this.inflight = new InflightCounter(this.zones.state, this.worker.id, this.worker.count)
       this.inflight.reset()
     }
-    this.view = new WorkerView(this.zones, this.store, this.clock, cfg, this.heartbeats)
+    const counter = this.inflight
+    const onConfig = counter ? (v: WorkerView) => counter.publish(v.current(), v.shdConfigVersion) : undefined
+    this.view = new WorkerView(this.zones, this.store, this.clock, cfg, this.heartbeats, onConfig)
     this.view.sync()
     return cfg
   }

@@ -57,8 +57,10 @@ export const KEY = {
   /** state zone: `checkups:config_timer:<worker-id>` = true with TTL (sync-timer liveness) */
   configTimer: (workerId: number) => `checkups:config_timer:${workerId}`,
 
-  /** state zone: requests in flight to a peer from one worker id (dynamic/inflight.ts) */
+  /** state zone: requests in flight to a drained peer from one worker id (dynamic/inflight.ts) */
   inflight: (workerId: number, skey: string, host: string, port: number) => `checkups:inflight:${workerId}:${skey}:${host}:${port}`,
+  /** state zone: the config version a worker id's view last took in (dynamic/inflight.ts) */
+  seenConfig: (workerId: number) => `checkups:inflight:${workerId}:seen_config`,
 
   // mutex zone
   HEARTBEAT_LEASE: 'checkups:heartbeat_lease',

@@ -24,8 +24,8 @@ export interface ServerState extends ResolvedServer {
   readonly cluster: string | number
   /** `draining` while a drained server still has requests in flight */
   readonly state: 'up' | 'down' | 'draining' | 'drained'
-  /** how many workers have a request in flight to it */
-  readonly busy_workers: number
+  /** a drained server some worker may still have a request in flight to */
+  readonly busy: boolean
 }
 
 export class DynamicApi {
@@ -71,11 +71,12 @@ export class DynamicApi {
     const ups = this.view().get(skey)?.ups
     if (!ups) throw new CheckupsError('CKP_ERR_UPSTREAM_NOT_FOUND', `upstream ${skey} not found`)
     const counter = this.inflight()
+    const version = this.versionOf()
     const out: ServerState[] = []
     forEachServer(ups, (s, cluster) => {
-      const busy = counter?.busyWorkers(skey, s.host, s.port) ?? 0
-      const state = s.drain ? (busy > 0 ? 'draining' : 'drained') : s.down ? 'down' : 'up'
-      out.push({ ...s, cluster, state, busy_workers: busy })
+      const busy = s.drain === true && (counter?.busy(skey, s.host, s.port, version) ?? false)
+      const state = s.drain ? (busy ? 'draining' : 'drained') : s.down ? 'down' : 'up'
+      out.push({ ...s, cluster, state, busy })
     })
     return out
   }

@@ -1,22 +1,33 @@
 /**
- * Which workers have a request in flight to a peer (what `drain` waits for).
+ * Requests in flight per peer, as far as `drain` needs them: whether any worker still has one
+ * in flight to a drained server.
  *
  * Invariants
- * - Each worker counts its readyOk attempts per peer in process memory: +1 when a callback
- *   starts, -1 when it returns or settles.
- * - It publishes only the transitions: when its count for a peer goes 0 → 1 it sets
- *   `checkups:inflight:<worker-id>:<skey>:<host>:<port>` = 1 in the state zone, when it goes
- *   back to 0 it sets 0. So a busy peer costs no shared-memory write per request, and a peer
- *   is idle exactly when every worker's flag is 0 — whether or not a worker has seen the
- *   `drain` flag yet.
- * - A worker process starting under an id clears that id's flags first: a process that died
+ * - Each worker counts its readyOk attempts per peer in process memory (+1 when a callback
+ *   starts, -1 when it returns or settles): the request path writes no shared memory.
+ * - For the servers its view sees flagged `drain`, a worker publishes its count in the state
+ *   zone (`checkups:inflight:<worker-id>:<skey>:<host>:<port>`) at every change. Each time its
+ *   view takes in a config change it first publishes the counts of the drained servers, then
+ *   the config version it now runs (`checkups:inflight:<worker-id>:seen_config`).
+ * - So a drained server is idle exactly when every worker id has seen a config version at
+ *   least the current one and published 0 for it. A worker that has not caught up yet (an idle
+ *   one until its next request or sync timer) keeps the server `draining`: conservative.
+ * - A worker process starting under an id clears that id's keys first: a process that died
  *   mid-request leaves no phantom request behind once its id is respawned.
- * - Counting never fails a request: a full zone only loses the flag.
  */
+import type { ResolvedUpstream } from '../config/types.js'
+import { forEachServer } from '../config/walk.js'
 import { KEY } from '../keys.js'
 import type { Dict } from '../shared.js'
 
-interface PeerCount { key: string; n: number }
+interface PeerCount {
+  key: string
+  n: number
+  shared: boolean
+  /** settle handlers made once per peer (no closure per request) */
+  ok(v: unknown): unknown
+  fail(e: unknown): never
+}
 
 export class InflightCounter {
   private readonly peers = new Map<string, Map<number, Map<string, PeerCount>>>()
@@ -30,13 +41,14 @@ export class InflightCounter {
   /** Runs `fn` counted as one request in flight to host:port. */
   track<R>(skey: string, host: string, port: number, fn: () => R): R {
     const c = this.peer(skey, host, port)
-    if (c.n++ === 0) this.state.set(c.key, 1)
+    c.n++
+    if (c.shared) this.state.set(c.key, c.n)
     let sync = true
     try {
       const r = fn()
       if (r !== null && typeof r === 'object' && typeof (r as { then?: unknown }).then === 'function') {
         sync = false
-        return (r as unknown as Promise<unknown>).finally(() => this.leave(c)) as R
+        return (r as unknown as Promise<unknown>).then(c.ok, c.fail) as R
       }
       return r
     } finally {
@@ -44,24 +56,44 @@ export class InflightCounter {
     }
   }
 
-  /** How many workers have a request in flight to host:port. */
-  busyWorkers(skey: string, host: string, port: number): number {
-    let n = 0
-    for (let id = 0; id < this.workerCount; id++) {
-      const v = this.state.get(KEY.inflight(id, skey, host, port))
-      if (typeof v === 'number' && v > 0) n++
+  /** After this worker's view took in config `version`: publish drained peers, then the version. */
+  publish(upstreams: Iterable<[string, { ups: ResolvedUpstream }]>, version: number): void {
+    const drained = new Set<PeerCount>()
+    for (const [skey, { ups }] of upstreams) {
+      forEachServer(ups, (s) => {
+        if (s.drain !== true) return
+        const c = this.peer(skey, s.host, s.port)
+        drained.add(c)
+        c.shared = true
+        this.state.set(c.key, c.n)
+      })
     }
-    return n
+    for (const byPort of this.peers.values()) {
+      for (const byHost of byPort.values()) for (const c of byHost.values()) if (c.shared && !drained.has(c)) c.shared = false
+    }
+    this.state.set(KEY.seenConfig(this.workerId), version)
   }
 
-  /** At worker start: forget the flags a previous process of this id left. */
+  /** Whether some worker may still have a request in flight to host:port (drained at `version`). */
+  busy(skey: string, host: string, port: number, version: number): boolean {
+    for (let id = 0; id < this.workerCount; id++) {
+      const seen = this.state.get(KEY.seenConfig(id))
+      if (typeof seen !== 'number' || seen < version) return true
+      const v = this.state.get(KEY.inflight(id, skey, host, port))
+      if (typeof v === 'number' && v > 0) return true
+    }
+    return false
+  }
+
+  /** At worker start: forget the keys a previous process of this id left. */
   reset(): void {
     const prefix = `checkups:inflight:${this.workerId}:`
     for (const key of this.state.getKeys(0)) if (key.startsWith(prefix)) this.state.delete(key)
   }
 
   private leave(c: PeerCount): void {
-    if (--c.n === 0) this.state.set(c.key, 0)
+    c.n--
+    if (c.shared) this.state.set(c.key, c.n)
   }
 
   private peer(skey: string, host: string, port: number): PeerCount {
@@ -70,7 +102,17 @@ export class InflightCounter {
     let byHost = byPort.get(port)
     if (!byHost) byPort.set(port, (byHost = new Map()))
     let c = byHost.get(host)
-    if (c === undefined) byHost.set(host, (c = { key: KEY.inflight(this.workerId, skey, host, port), n: 0 }))
+    if (c === undefined) {
+      const pc: PeerCount = {
+        key: KEY.inflight(this.workerId, skey, host, port), n: 0, shared: false,
+        ok: (v) => (this.leave(pc), v),
+        fail: (e) => {
+          this.leave(pc)
+          throw e
+        },
+      }
+      byHost.set(host, (c = pc))
+    }
     return c
   }
 }

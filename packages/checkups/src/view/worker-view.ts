@@ -35,6 +35,8 @@ export class WorkerView {
     private readonly clock: Clock,
     private readonly local: ResolvedConfig,
     private readonly heartbeats: ReadonlyMap<string, HeartbeatFn>,
+    /** called after each config refresh (sync or install), with this view (dynamic/inflight.ts) */
+    private readonly onConfig?: (view: WorkerView) => void,
   ) {}
 
   /** The current view of `skey` (after a sync), or undefined. */
@@ -64,9 +66,11 @@ export class WorkerView {
       if (p !== this.passiveSlot || rebuilt.includes(v)) v.refreshPassive(state)
       v.computeAvail(this.clock.now())
     }
+    const configChanged = c !== this.cfgSlot
     this.cfgSlot = c
     this.hbSlot = h
     this.passiveSlot = p
+    if (configChanged) this.onConfig?.(this)
   }
 
   /**
@@ -88,6 +92,12 @@ export class WorkerView {
     }
     this.shdConfigVersion = version
     this.cfgSlot = this.zones.config.loadSlot(SLOT.CONFIG_VERSION)
+    this.onConfig?.(this)
+  }
+
+  /** The current upstreams without syncing (for `onConfig`). */
+  current(): IterableIterator<[string, UpstreamView]> {
+    return this.views.entries()
   }
 
   /** Forces a full re-read on the next sync (tests, the backstop timer). */

@@ -1,7 +1,8 @@
 /**
  * One server at a time (nginx Plus `/upstreams/{u}/servers`, HAProxy's `set server`):
  * - `GET /upstreams/:skey/servers` → every server with `cluster`, `state`
- *   (`up | down | draining | drained`) and `busy_workers` (workers with a request in flight to it);
+ *   (`up | down | draining | drained`) and `busy` (a drained server some worker may still have
+ *   a request in flight to);
  * - `POST /upstreams/:skey/servers` `{ host, port, weight?, max_fails?, fail_timeout?, down?,
  *   drain?, level? | cluster? }` adds one (201; to the first level unless `level` (1-based) or
  *   `cluster` (a named cluster) says where);

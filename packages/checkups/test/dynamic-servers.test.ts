@@ -69,4 +69,28 @@ describe('checkups.dynamic per-server operations', () => {
     }
     expect([...before.values()].filter((p) => p === 3002).length).toBeGreaterThan(10)
   })
+
+  it('drain: draining while another worker has a request in flight, or has not taken the change in yet', async () => {
+    const zones = makeZones()
+    const cfg = { u: { cluster: [{ servers: [srv(4001), srv(4002)] }] } }
+    new Checkups({ shared: zones }).init(cfg)
+    const a = new Checkups({ shared: zones, worker: { id: 0, count: 2, pid: 1 } })
+    a.prepareChecker(cfg)
+    const b = new Checkups({ shared: zones, worker: { id: 1, count: 2, pid: 2 } })
+    b.prepareChecker(cfg)
+    let release!: () => void
+    const held = new Promise<void>((r) => (release = r))
+    let port = 0
+    const slow = b.readyOk('u', async (_h, p) => { port = p; await held; return true })
+    await Promise.resolve()
+    const state = () => a.dynamic.servers('u').find((s) => s.port === port)!.state
+    await a.dynamic.patchServer('u', H, port, { drain: true })
+    expect(state()).toBe('draining') // b has not seen the drain yet
+    b.selectPeer('u') // b takes the change in and publishes its count
+    expect(state()).toBe('draining')
+    release()
+    await slow
+    expect(state()).toBe('drained')
+    expect(b.selectPeer('u').port).not.toBe(port)
+  })
 })

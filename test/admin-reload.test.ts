@@ -103,7 +103,8 @@ describe('reload keeps runtime changes of unchanged upstreams', () => {
     s.opts.upstreams = { a: { cluster: [{ servers: [{ host: H, port: 70000 }] }] } }
     await s.writeConfig()
     const r = await s.send('POST', '/reload')
-    expect([r.status, (r.body as { error: { code: string } }).error.code]).toEqual([400, 'RT_ERR_CONFIG_INVALID'])
+    const e = (r.body as { error: { code: string; message: string } }).error
+    expect([r.status, e.code, e.message]).toEqual([400, 'ADM_ERR_RELOAD_REFUSED', expect.stringContaining('(RT_ERR_CONFIG_INVALID)')])
     expect(await everyWorker(s)).toEqual(before)
   }, 180_000)
 })

@@ -12,6 +12,8 @@ export const AdminErrorCodes = codeTable(
   'ADM_ERR_FORBIDDEN',
   // `POST /reload`: the reload failed (a replacement not ready, the shared config not updated)
   'ADM_ERR_RELOAD',
+  // `POST /reload`: the primary refused the new config (its runtime code is in the message)
+  'ADM_ERR_RELOAD_REFUSED',
 )
 export type AdminErrorCode = keyof typeof AdminErrorCodes
 
@@ -39,7 +41,6 @@ export function errorResponse(err: unknown): { status: number; body: ErrorBody; 
   const message = typeof e?.message === 'string' ? e.message : String(err)
   if (code !== undefined && code in CHECKUPS_STATUS) return { status: CHECKUPS_STATUS[code]!, body: body(code, message) }
   if (code === 'RT_ERR_IPC') return { status: 503, body: body(code, message) }
-  if (code === 'RT_ERR_CONFIG_INVALID' || code === 'RT_ERR_CONFIG_LOAD') return { status: 400, body: body(code, message) }
   return { status: 500, body: body(AdminErrorCodes.ADM_ERR_INTERNAL, message) }
 }
 

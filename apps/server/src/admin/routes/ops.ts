@@ -3,8 +3,9 @@
  * - `POST /validate` `{ skey, upstream }` dry-runs what `PUT /upstreams/:skey` would store:
  *   200 `{ ok, skey, upstream }` (resolved, secrets redacted) or the PUT's error; nothing changes.
  * - `POST /reload` does what SIGHUP does and answers its outcome: 200 `{ ok, generation }`, a
- *   refused config 400 with the runtime's code (`RT_ERR_CONFIG_INVALID`, `RT_ERR_CONFIG_LOAD`),
- *   a failed reload 500 `ADM_ERR_RELOAD`. Either way the shared config is unchanged.
+ *   refused config 400 `ADM_ERR_RELOAD_REFUSED` (the runtime's code, `RT_ERR_CONFIG_INVALID` or
+ *   `RT_ERR_CONFIG_LOAD`, in the message), a failed reload 500 `ADM_ERR_RELOAD`. Either way the
+ *   shared config is unchanged.
  */
 import { AdminError } from '../errors.js'
 import type { Router } from '../router.js'
@@ -28,8 +29,8 @@ export function register(router: Router): void {
     if (!ctx.reload) throw new AdminError('ADM_ERR_INTERNAL', 500, 'reload is not available in this process')
     const r = await ctx.reload()
     if (r.outcome === 'done') return ok({ ok: true, generation: r.generation })
-    const status = r.outcome === 'refused' ? 400 : 500
-    const code = r.outcome === 'refused' ? (r.code ?? 'RT_ERR_CONFIG_INVALID') : 'ADM_ERR_RELOAD'
-    return { status, body: { error: { code, message: `reload ${r.outcome}: ${r.error ?? ''}` } } }
+    const refused = r.outcome === 'refused'
+    const message = `reload ${r.outcome}${r.code ? ` (${r.code})` : ''}: ${r.error ?? ''}`
+    throw new AdminError(refused ? 'ADM_ERR_RELOAD_REFUSED' : 'ADM_ERR_RELOAD', refused ? 400 : 500, message)
   })
 }

@@ -79,8 +79,8 @@ describe('a dead lock holder', () => {
   }, 30_000)
 })
 
-describe('deleting an upstream', () => {
-  it('removes its heartbeat and passive records from the state zone', async () => {
+describe('deleting an upstream or a server', () => {
+  it('removes their heartbeat and passive records from the state zone', async () => {
     const zones = makeZones()
     const cfg = { ups1: { cluster: [{ servers: [{ host: H, port: 1001, max_fails: 5 }, { host: H, port: 1002, max_fails: 5 }] }] } }
     new Checkups({ shared: zones }).init(cfg)
@@ -90,6 +90,9 @@ describe('deleting an upstream', () => {
     zones.state.set(KEY.peerStatus('ups1', H, 1002), new Uint8Array([1, 2, 3]))
     const mine = () => zones.state.getKeys(0).filter((k) => k.includes(':ups1:')).sort()
     expect(mine()).toEqual([KEY.passive('ups1', H, 1001), KEY.peerStatus('ups1', H, 1002)].sort())
+    // a write that drops a server drops its records; the kept server keeps its own
+    await c.dynamic.removeServer('ups1', H, 1002)
+    expect(mine()).toEqual([KEY.passive('ups1', H, 1001)])
     await c.deleteUpstream('ups1')
     expect(mine()).toEqual([])
   })

@@ -10,7 +10,8 @@
  * - A commit that does not fit the config zone changes nothing there (store.ts), and the
  *   state file gets the previous snapshot back: zone and file always agree with what was
  *   acknowledged. The failure is logged.
- * - A deleted upstream's health records (heartbeat and passive, state zone) are removed.
+ * - The health records (heartbeat and passive, state zone) of a deleted upstream, and of the
+ *   servers a write removed from an upstream, are removed.
  * - The primary's reload reads what is in force from the zone under the same lock, so no
  *   acknowledged write is ever lost to a reload; dynamic/reconcile.ts decides what stays.
  */
@@ -104,7 +105,7 @@ export class DynamicWriter {
       }
       pending?.commit()
       view.install(skey, ups, bytes, version)
-      if (ups === null && stored !== undefined) this.removeHealth(skey, stored)
+      if (stored !== undefined) this.removeHealth(skey, stored, ups)
       return version
     })
   }
@@ -188,8 +189,12 @@ export class DynamicWriter {
     }
   }
 
-  private removeHealth(skey: string, ups: ResolvedUpstream): void {
-    forEachServer(ups, (s) => {
+  /** Health records of the servers of `before` that `after` (null: deleted) no longer has. */
+  private removeHealth(skey: string, before: ResolvedUpstream, after: ResolvedUpstream | null): void {
+    const kept = new Set<string>()
+    if (after) forEachServer(after, (s) => kept.add(`${s.host}:${s.port}`))
+    forEachServer(before, (s) => {
+      if (kept.has(`${s.host}:${s.port}`)) return
       this.d.state.delete(KEY.peerStatus(skey, s.host, s.port))
       this.d.state.delete(KEY.passive(skey, s.host, s.port))
     })

@@ -16,6 +16,8 @@ export const CheckupsErrorCodes = {
   CKP_ERR_NO_MEMORY: 'CKP_ERR_NO_MEMORY',
   /** `new Checkups()` without one of the zones state/mutex/locks/config, or a call out of order */
   CKP_ERR_SETUP: 'CKP_ERR_SETUP',
+  /** an optional peer package a feature needs (ioredis, mysql2, piscina) is not installed */
+  CKP_ERR_MISSING_PACKAGE: 'CKP_ERR_MISSING_PACKAGE',
 } as const
 export type CheckupsErrorCode = keyof typeof CheckupsErrorCodes
 

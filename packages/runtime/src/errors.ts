@@ -14,6 +14,8 @@ export const RuntimeErrorCodes = {
   RT_ERR_WRONG_PROCESS: 'RT_ERR_WRONG_PROCESS',
   /** a replacement worker did not become ready during a reload */
   RT_ERR_RELOAD: 'RT_ERR_RELOAD',
+  /** run() on a Node.js older than the supported minimum (see node-version.ts) */
+  RT_ERR_UNSUPPORTED_NODE: 'RT_ERR_UNSUPPORTED_NODE',
 } as const
 export type RuntimeErrorCode = keyof typeof RuntimeErrorCodes
 

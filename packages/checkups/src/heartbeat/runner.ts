@@ -14,6 +14,7 @@ import { SLOT } from '../keys.js'
 import { holdsLease, readLease, releaseLease, renewLease, tryAcquire, type Candidate, type Lease } from './election.js'
 import type { Bounds } from './limit.js'
 import { createPool, splitForPool, type HeartbeatPool } from './pool.js'
+import { requirePackage } from '../optional-deps.js'
 import { bounds, finishRound, probeAndWrite, type WriteResult } from './round.js'
 import { silentLogger, type DictLike, type HeartbeatGlobals, type Logger, type UpstreamLike } from './types.js'
 import type { Heartbeat, HeartbeatOptions, HeartbeatPhase, RoundReport } from './index.js'
@@ -51,6 +52,7 @@ export class HeartbeatRunner implements Heartbeat {
     this.me = { worker: opts.worker.id, pid: opts.worker.pid }
     this.pollMs = opts.pollMs ?? DEFAULT_POLL_MS
     this.limits = bounds(opts.concurrency, opts.maxSockets)
+    if (opts.pool) requirePackage('piscina', 'the heartbeat option `pool`')
     this.pool = opts.pool ? createPool(this.state, this.mutex, opts.pool === true ? {} : opts.pool) : undefined
     this.globals = this.view().globals
   }

@@ -2,9 +2,10 @@
  * Optional peer packages of @checkups/core: the drivers and the thread pool most deployments
  * never use, so they are not installed with it.
  *
- *   ioredis  — the heartbeat of `typ: 'redis'` upstreams
- *   mysql2   — the heartbeat of `typ: 'mysql'` upstreams
+ *   ioredis  — the heartbeat of `typ: 'redis'` upstreams, and `checkups.redis()`
+ *   mysql2   — the heartbeat of `typ: 'mysql'` upstreams, and `checkups.mysql()`
  *   piscina  — the heartbeat thread pool (`pool` option)
+ *   undici   — `checkups.dispatcher()` / `interceptor()` (the clients load it themselves)
  *
  * Invariants
  * - Whatever needs one of them asks here first, at the boundary (config resolution, heartbeat
@@ -24,6 +25,7 @@ export const OPTIONAL_PACKAGES = {
   ioredis: "the heartbeat of typ: 'redis' upstreams",
   mysql2: "the heartbeat of typ: 'mysql' upstreams",
   piscina: 'the heartbeat thread pool',
+  undici: 'checkups.dispatcher() and interceptor()',
 } as const
 export type OptionalPackage = keyof typeof OPTIONAL_PACKAGES
 

@@ -39,8 +39,10 @@ cat > "$dir/package.json" <<JSON
 { "name": "checkups-smoke", "version": "0.0.0", "private": true, "type": "module" }
 JSON
 cd "$dir"
-npm install --no-audit --no-fund --loglevel=error ./tarballs/*.tgz "typescript@$(ver typescript)" "@types/node@$(ver @types/node)"
+npm install --no-audit --no-fund ./tarballs/*.tgz "typescript@$(ver typescript)" "@types/node@$(ver @types/node)" 2>&1 | tee install.log
 log "installed with npm $(npm --version) on node $(node --version)"
+# a user's install must not warn about our packages (engines, peers, deprecations, scripts)
+if grep -i 'warn' install.log | grep -i 'checkups'; then echo "smoke: npm warned about our packages (above)" >&2; exit 1; fi
 for p in ioredis mysql2 piscina; do
   if [ -e "node_modules/$p" ]; then echo "smoke: optional peer $p was installed" >&2; exit 1; fi
 done

@@ -115,6 +115,22 @@ try {
   step('a strict TypeScript consumer: tsc --noEmit')
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit', timeout: 120_000 })
 
+  // The same with every .d.ts checked (skipLibCheck: false): our declarations may only lack
+  // the optional peers' own types (the clients' options name ioredis / mysql2 / undici types).
+  step('the same with skipLibCheck: false: only the optional peers\' types may be missing')
+  {
+    let out = ''
+    try {
+      execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.libcheck.json'], { encoding: 'utf8', timeout: 120_000 })
+    } catch (err) {
+      out = String(err.stdout)
+    }
+    const errors = out.split('\n').filter((l) => /error TS\d+/.test(l))
+    const other = errors.filter((l) => !/error TS2307: Cannot find module '(ioredis|mysql2(\/promise)?|piscina|undici)'/.test(l))
+    assert.deepEqual(other, [], out)
+    if (errors.length) process.stderr.write(`[smoke]   (${errors.length} declarations name an optional peer's types: ${[...new Set(errors.map((l) => /'([^']+)'/.exec(l)[1]))].join(', ')})\n`)
+  }
+
   step('ok')
 } finally {
   backend.close()

@@ -34,15 +34,26 @@ for t in "$dir"/tarballs/*.tgz; do
 done
 
 ver() { node -p "require('$root/node_modules/$1/package.json').version"; }
-cp "$here/app.mjs" "$here/check.mjs" "$here/consumer.ts" "$here/tsconfig.json" "$dir/"
+cp "$here/app.mjs" "$here/check.mjs" "$here/consumer.ts" "$here/tsconfig.json" "$here/tsconfig.libcheck.json" "$dir/"
+# as the READMEs tell users: allow the shm addon's build (npm 12 blocks unreviewed install
+# scripts; npm 11 warns), deny msgpackr-extract's (its prebuilt binaries load without it).
+# A tarball is approved by its file: spec (a registry install by the name, as in the README).
+shm_tgz="$(echo "$dir"/tarballs/checkups-shm-*.tgz)"
 cat > "$dir/package.json" <<JSON
-{ "name": "checkups-smoke", "version": "0.0.0", "private": true, "type": "module" }
+{
+  "name": "checkups-smoke", "version": "0.0.0", "private": true, "type": "module",
+  "allowScripts": { "@checkups/shm": true, "file:$shm_tgz": true, "msgpackr-extract": false }
+}
 JSON
 cd "$dir"
 npm install --no-audit --no-fund ./tarballs/*.tgz "typescript@$(ver typescript)" "@types/node@$(ver @types/node)" 2>&1 | tee install.log
 log "installed with npm $(npm --version) on node $(node --version)"
-# a user's install must not warn about our packages (engines, peers, deprecations, scripts)
-if grep -i 'warn' install.log | grep -i 'checkups'; then echo "smoke: npm warned about our packages (above)" >&2; exit 1; fi
+# a user's install must print no warnings about our packages (engines, peers, deprecations,
+# install scripts)
+if grep -i 'warn' install.log | grep -i 'checkups\|msgpackr\|install-scripts'; then
+  echo "smoke: npm warned about our packages (above)" >&2; exit 1
+fi
+test -f node_modules/@checkups/shm/build/Release/shm.node || { echo "smoke: the shm addon was not built" >&2; exit 1; }
 for p in ioredis mysql2 piscina; do
   if [ -e "node_modules/$p" ]; then echo "smoke: optional peer $p was installed" >&2; exit 1; fi
 done

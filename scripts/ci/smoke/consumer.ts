@@ -5,6 +5,8 @@ import { SharedDict, Lock } from '@checkups/shdict'
 import { Checkups, CheckupsError, STATUS_OK, resolveConfig, requirePackage, type Status } from '@checkups/core'
 import { run, SUPPORTED_NODE, type RunOptions, type WorkerContext } from '@checkups/runtime'
 import { main, parseCli, type CliOptions } from '@checkups/server'
+import { createHeartbeat, DEFAULT_POLL_MS, type Heartbeat } from '@checkups/core/heartbeat'
+import { isCodedError } from '@checkups/shm/errors'
 import serverManifest from '@checkups/server/package.json' with { type: 'json' }
 
 const dict: SharedDict = SharedDict.create(64 * 1024)
@@ -25,5 +27,9 @@ const options: RunOptions = {
 const cli: CliOptions = parseCli(['--workers', '2'])
 const start: (argv: readonly string[]) => Promise<number | undefined> = main
 const version: string = serverManifest.version
+const heartbeat: typeof createHeartbeat = createHeartbeat
+const poll: number = DEFAULT_POLL_MS
+const leader = (h: Heartbeat): boolean => h.isLeader()
+const coded = (e: unknown): boolean => isCodedError(e)
 
-export { set, lock, zone, cfg, status, isCoded, options, cli, start, version, run, requirePackage, STATUS_OK, SUPPORTED_NODE }
+export { set, lock, zone, cfg, status, isCoded, options, cli, start, version, heartbeat, poll, leader, coded, run, requirePackage, STATUS_OK, SUPPORTED_NODE }

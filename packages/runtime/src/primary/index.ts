@@ -28,6 +28,7 @@ export async function runPrimary(options: RunOptions): Promise<PrimaryHandle> {
   const sizes = zoneSizes(options.shared_dicts)
   const validate = options.validate?.bind(options)
   let loaded = await loadConfig(options.config, undefined, validate)
+  let staged: LoadedConfig | undefined
   const { zones, shared } = createZones(sizes)
   const dir = configDir(options.config)
   const checkups = createCheckups({ shared, logger, ...(options.state ? { stateFile: options.state } : {}), ...(dir ? { configDir: dir } : {}) })
@@ -52,12 +53,16 @@ export async function runPrimary(options: RunOptions): Promise<PrimaryHandle> {
     count, zones, logger,
     reap: createReaper(shared, checkups, logger),
     shutdownTimeout: options.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
-    configJson: () => (isObjectConfig ? JSON.stringify(loaded.raw) : null),
+    // during a reload the replacements get the config being reloaded (`staged`)
+    configJson: () => (isObjectConfig ? JSON.stringify((staged ?? loaded).raw) : null),
     reload: (): Promise<unknown> => reloader.reload(),
   })
   const reloader: Reloader = new Reloader({
     source: options.config, validate, supervisor, count, logger,
     readyTimeout: options.readyTimeout ?? DEFAULT_READY_TIMEOUT_MS,
+    stage(next: LoadedConfig | undefined) {
+      staged = next
+    },
     async apply(next: LoadedConfig) {
       // what is in force (the zone, every acknowledged change) meets the new file under the
       // writers' lock; runtime changes of upstreams the file did not change are kept

@@ -36,6 +36,8 @@ export interface ReloaderOptions {
   count: number
   readyTimeout: number
   logger: Logger
+  /** the config the replacements of a running reload start with (undefined: none any more) */
+  stage?(loaded: LoadedConfig | undefined): void
   /** makes a validated config current (seeds zones, updates contexts), once workers are ready */
   apply(loaded: LoadedConfig): void | Promise<void>
 }
@@ -89,6 +91,16 @@ export class Reloader {
       logger.error({ generation, code, error }, LOG.RELOAD_REFUSED)
       return { outcome: 'refused', generation, code, error }
     }
+    this.opts.stage?.(loaded)
+    try {
+      return await this.#replaceAndApply(loaded, generation, t0)
+    } finally {
+      this.opts.stage?.(undefined)
+    }
+  }
+
+  async #replaceAndApply(loaded: LoadedConfig, generation: number, t0: number): Promise<ReloadOutcome> {
+    const { logger, supervisor } = this.opts
     for (let id = 0; id < this.opts.count; id++) {
       if (supervisor.state !== 'running') return { outcome: 'failed', generation, error: 'stopping' }
       try {

@@ -28,8 +28,8 @@ export function attachDict(sab: SharedArrayBuffer): Dict {
 }
 
 /** Validates a raw config (throws CKP_ERR_INVALID_CONFIG with a dotted path). */
-export function resolveConfig(raw: Record<string, unknown>): ResolvedConfig {
-  return resolveCoreConfig(raw)
+export function resolveConfig(raw: Record<string, unknown>, onWarning?: (message: string) => void): ResolvedConfig {
+  return resolveCoreConfig(raw, { onWarning })
 }
 
 export interface CheckupsDeps {

@@ -8,8 +8,6 @@ export const ServerErrorCodes = {
   SRV_ERR_CLI: 'SRV_ERR_CLI',
   /** the config file is missing, cannot be loaded or is invalid (exit 1) */
   SRV_ERR_CONFIG: 'SRV_ERR_CONFIG',
-  /** a listener could not be opened at start: port in use, address not available (exit 1) */
-  SRV_ERR_LISTEN: 'SRV_ERR_LISTEN',
 } as const
 export type ServerErrorCode = keyof typeof ServerErrorCodes
 

@@ -42,6 +42,7 @@ describe('--check / -t validates the config and exits (nginx -t)', () => {
     ['a misspelt server key', 'serverkey.mjs', [], /^checkups: server\.rotues: unknown option \(did you mean "routes"\?\)$/m],
     ['a bad route prefix', 'prefix.mjs', [], /^checkups: server\.routes\[0\]\.path_prefix: must start with \/$/m],
     ['the admin API off loopback without a token', 'ok2.mjs', ['--admin', '0.0.0.0:9999'], /^checkups: --admin: the admin API on 0\.0\.0\.0 is reachable from other machines .*set server\.admin\.token/m],
+    ['a bad zone size', 'zone.mjs', [], /^checkups: server\.shared_dicts\.state: invalid size "lots"$/m],
   ])('%s: exit 1 with the reason', (_name, name, args, message) => {
     const texts: Record<string, string> = {
       'wieght.mjs': mod("api: { cluster: [{ servers: [{ host: '127.0.0.1', port: 1, wieght: 2 }] }] }"),
@@ -50,11 +51,17 @@ describe('--check / -t validates the config and exits (nginx -t)', () => {
       'serverkey.mjs': mod(`${API}, server: { rotues: [] }`),
       'prefix.mjs': mod(`${API}, server: { routes: [{ upstream: 'api', path_prefix: 'api' }] }`),
       'ok2.mjs': mod(API),
+      'zone.mjs': mod(`${API}, server: { shared_dicts: { state: 'lots' } }`),
     }
     const r = cli(['--check', '--config', file(name, texts[name]!), ...args])
     expect(r.code).toBe(1)
     expect(r.stderr).toMatch(message)
     expect(r.stderr).toMatch(/checkups: configuration file test failed\n$/)
+  })
+
+  it('the admin API off loopback is accepted with a token', () => {
+    const r = cli(['-t', '--admin', '0.0.0.0:9999', '--config', file('token.mjs', mod(`${API}, server: { admin: { token: 'k3y' } }`))])
+    expect(r.code).toBe(0)
   })
 
   it("a JSON config works as a module does; a level's try is accepted with a warning", () => {

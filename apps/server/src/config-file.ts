@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { issueMessages, resolveConfig, suggest, unknownOption, type GlobalInput, type ResolvedConfig, type UpstreamInput } from '@checkups/core'
-import { importConfig } from '@checkups/runtime'
+import { importConfig, zoneSizes } from '@checkups/runtime'
 import { ConfigFileError } from './errors.js'
 import { isLoopback, parseListen, type ListenAddress } from './listen.js'
 import { compileRoutes } from './proxy/route.js'
@@ -107,6 +107,11 @@ export function serverConfig(raw: Readonly<Record<string, unknown>>, overrides: 
       `${adminWhere}: the admin API on ${adminListen.host} is reachable from other machines and can change every upstream; ` +
         'set server.admin.token (requests then need Authorization: Bearer <token>) or listen on 127.0.0.1',
     )
+  }
+  try {
+    zoneSizes(s.shared_dicts) // names and sizes, as the runtime will read them
+  } catch (err) {
+    throw new ConfigFileError(`server.${err instanceof Error ? err.message : String(err)}`, { cause: err })
   }
   const routes = (s.routes ?? []) as RouteConfig[]
   checkRoutes(routes, upstreams)

@@ -3,8 +3,10 @@
  * its input type for `defineConfig`.
  *
  * Invariants: strict like core's schema (an unknown key names the nearest option); addresses
- * are kept as given here and parsed by listen.ts, where the command line can override them;
- * route options are the proxy's (`RouteConfig`) and a new one is added here too.
+ * are kept as given here and parsed by listen.ts, where the command line can override them.
+ * The proxy's own keys of the section (PROXY_SECTION_KEYS: listener limits, TLS, streams) and
+ * every route are accepted here and validated by the proxy's own schema (compileRoutes and
+ * its option parsers), which the boundary calls too — one owner per option.
  */
 import { strictObject } from '@checkups/core'
 import { z } from 'zod'
@@ -18,12 +20,11 @@ const int = (min: number, max: number) => {
 const address = z.union([z.string(), z.number()], { error: 'expected HOST:PORT' })
 const nonEmpty = z.string({ error: 'must be a non-empty string' }).min(1, { error: 'must be a non-empty string' })
 
-export const routeSchema = strictObject({
-  host: z.string({ error: 'must be a string' }).nullish(),
-  path_prefix: z.string({ error: 'must be a string starting with /' }).nullish(),
-  upstream: nonEmpty,
-  strip_prefix: z.boolean({ error: 'must be a boolean' }).nullish(),
-})
+/** Keys of the `server` section that belong to the proxy (src/proxy validates their values). */
+export const PROXY_SECTION_KEYS = [
+  'headers_timeout', 'request_timeout', 'keepalive_timeout', 'max_connections', 'max_headers', 'max_body_size',
+  'websocket_idle_timeout', 'worker_header', 'http2', 'tls', 'streams',
+] as const
 
 export const serverSectionSchema = strictObject({
   workers: int(1, 1024).optional(),
@@ -34,13 +35,32 @@ export const serverSectionSchema = strictObject({
     body_limit: int(1, MAX_BODY_LIMIT).optional(),
   }).optional(),
   shared_dicts: z.record(z.string(), z.union([z.number(), z.string()], { error: 'must be a size (bytes, or a string like "10m")' }), { error: 'must be an object of sizes' }).optional(),
-  routes: z.array(routeSchema, { error: 'must be an array of routes' }).optional(),
+  routes: z.array(z.unknown(), { error: 'must be an array of routes' }).optional(),
+  ...Object.fromEntries(PROXY_SECTION_KEYS.map((k) => [k, z.unknown().optional()])),
   demo: strictObject({
     backends: z.array(address, { error: 'must be an array of HOST:PORT' }),
   }).optional(),
 })
 
-export type RouteInput = z.input<typeof routeSchema>
+/** One route as written (the proxy's options; see src/proxy for their ranges). */
+export interface RouteInput {
+  /** Host header to match; `*.example.com` matches subdomains */
+  host?: string | null
+  /** path prefix, matched on segment boundaries; default `/` */
+  path_prefix?: string | null
+  /** the upstream (skey) to forward to: it must exist in the config */
+  upstream: string
+  strip_prefix?: boolean | null
+  timeouts?: { connect?: number; send?: number; read?: number }
+  next_upstream?: string[]
+  try?: number
+  try_timeout?: number
+  max_body_size?: number
+  request_headers?: { set?: Record<string, string>; remove?: string[] }
+  response_headers?: { set?: Record<string, string>; remove?: string[] }
+  redirect?: boolean
+  allow_trace?: boolean
+}
 /** The `server` section as written in a config file. */
 export interface ServerSectionInput {
   /** worker processes, 1-1024 (default: the number of CPUs) */
@@ -57,7 +77,19 @@ export interface ServerSectionInput {
   }
   /** zone sizes: bytes or '10m' / '512k' */
   shared_dicts?: Record<string, number | string>
-  routes?: Array<{ host?: string | null; path_prefix?: string | null; upstream: string; strip_prefix?: boolean | null }>
+  routes?: RouteInput[]
   /** demo backends served by the workers themselves (the bundled example) */
   demo?: { backends: Array<string | number> }
+  // the proxy's listener settings (seconds for durations, bytes for sizes)
+  headers_timeout?: number
+  request_timeout?: number
+  keepalive_timeout?: number
+  max_connections?: number
+  max_headers?: number
+  max_body_size?: number
+  websocket_idle_timeout?: number
+  worker_header?: boolean
+  http2?: boolean
+  tls?: { cert: string; key: string; ca?: string; min_version?: 'TLSv1.2' | 'TLSv1.3' }
+  streams?: unknown[]
 }

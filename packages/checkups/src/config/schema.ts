@@ -61,7 +61,7 @@ const fn = z.custom<(...args: unknown[]) => unknown>((v) => typeof v === 'functi
 
 /** Everything of an upstream; `cluster` is validated level by level in resolve.ts. */
 export const upstreamSchema = strictObject({
-  cluster: z.unknown(),
+  cluster: z.unknown().optional(),
   enable: nullable(bool),
   typ: z.enum(TYPS, { error: `must be one of ${TYPS.join(', ')}` }).default('general'),
   timeout: seconds().default(5),

@@ -48,6 +48,12 @@ describe('unknown keys', () => {
     expect(warnings).toEqual(["api.cluster[0].try: ignored (lua-resty-checkups ignores a level's try too; set try on the upstream)"])
   })
 
+  it("a level's try_timeout (also in the original's README) is ignored the same way", () => {
+    const warnings: string[] = []
+    resolveConfig({ api: { cluster: { dc1: { try_timeout: 3, servers: [] } } } }, { onWarning: (m) => warnings.push(m) })
+    expect(warnings).toEqual(["api.cluster.dc1.try_timeout: ignored (lua-resty-checkups ignores a level's try_timeout too; set try_timeout on the upstream)"])
+  })
+
   it('defineConfig returns its argument', () => {
     const c = { api: { cluster: [{ servers: [{ host: H, port: 80, weight: 2 }] }] } }
     expect(defineConfig(c)).toBe(c)

@@ -33,6 +33,8 @@ export interface LevelInput {
   upstream_skip_down?: boolean
   /** accepted for the original README's sake and ignored, as the original does (a warning) */
   try?: number
+  /** accepted and ignored, like `try` (a warning) */
+  try_timeout?: number
 }
 
 export interface HttpOptsInput {

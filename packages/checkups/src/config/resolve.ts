@@ -45,11 +45,17 @@ export interface ResolveUpstreamOptions {
   onWarning?: ConfigWarning | undefined
 }
 
-/** The original's README shows `try` on a level; the original never reads it there. */
+/** The original's README shows `try` and `try_timeout` on a level; the original never reads them there. */
+const LEVEL_IGNORED = ['try', 'try_timeout'] as const
+
 function resolveLevel(raw: unknown, path: Path, code: ConfigErrorCode, warn: ConfigWarning | undefined): ResolvedLevel {
-  if (isPlainObject(raw) && Object.hasOwn(raw, 'try')) {
-    warn?.(`${formatPath([...path, 'try'])}: ignored (lua-resty-checkups ignores a level's try too; set try on the upstream)`)
-    const { try: _ignored, ...rest } = raw
+  if (isPlainObject(raw) && LEVEL_IGNORED.some((k) => Object.hasOwn(raw as object, k))) {
+    const rest: Record<string, unknown> = { ...raw }
+    for (const k of LEVEL_IGNORED) {
+      if (!Object.hasOwn(rest, k)) continue
+      warn?.(`${formatPath([...path, k])}: ignored (lua-resty-checkups ignores a level's ${k} too; set ${k} on the upstream)`)
+      delete rest[k]
+    }
     raw = rest
   }
   return parse(levelSchema, raw, path, code) as ResolvedLevel

@@ -12,7 +12,7 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { issueMessages, resolveConfig, suggest, unknownOption, type GlobalInput, type ResolvedConfig, type UpstreamInput } from '@checkups/core'
+import { formatIssues, resolveConfig, suggest, unknownOption, type GlobalInput, type ResolvedConfig, type UpstreamInput } from '@checkups/core'
 import { importConfig, zoneSizes } from '@checkups/runtime'
 import { ConfigFileError } from './errors.js'
 import { isLoopback, parseListen, type ListenAddress } from './listen.js'
@@ -96,7 +96,7 @@ export function checkConfig(raw: Readonly<Record<string, unknown>>, overrides: S
 export function serverConfig(raw: Readonly<Record<string, unknown>>, overrides: ServerOverrides = {}, upstreams?: readonly string[]): ServerConfig {
   checkTopLevel(raw, upstreams)
   const parsed = serverSectionSchema.safeParse(raw['server'] ?? {})
-  if (!parsed.success) throw new ConfigFileError(issueMessages(parsed.error, ['server']).join('; '))
+  if (!parsed.success) throw new ConfigFileError(formatIssues(parsed.error.issues, ['server']))
   const s = parsed.data
   const listen = parseListen(overrides.listen ?? s.listen ?? DEFAULT_LISTEN, overrides.listen ? '--listen' : 'server.listen')
   const adminWhere = overrides.admin ? '--admin' : 'server.admin.listen'

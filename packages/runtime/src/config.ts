@@ -12,7 +12,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { resolveConfig, type ResolvedConfig } from './deps.js'
+import { parseJsonRefusingKeys, resolveConfig, type ResolvedConfig } from './deps.js'
 import { RuntimeError } from './errors.js'
 import type { ConfigSource } from './types.js'
 
@@ -61,13 +61,8 @@ export async function importConfig(url: URL, bust?: number): Promise<Record<stri
   return cfg as Record<string, unknown>
 }
 
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
-
 function readJson(file: string): unknown {
-  return JSON.parse(readFileSync(file, 'utf8'), (key, value: unknown) => {
-    if (FORBIDDEN_KEYS.has(key)) throw new Error(`forbidden key "${key}"`)
-    return value
-  })
+  return parseJsonRefusingKeys(readFileSync(file, 'utf8'))
 }
 
 /** Validates with core's resolveConfig; failures become RT_ERR_CONFIG_INVALID (cause kept). */

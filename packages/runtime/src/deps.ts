@@ -1,10 +1,10 @@
 /**
  * The runtime's use of @checkups/shdict and @checkups/core, in one place: formatting and
- * attaching zones, validating a config, building a process's Checkups (core's log calls
- * adapted to pino, the state file wired in), and restoring a persisted snapshot.
+ * attaching zones, validating a config, building a process's Checkups (pino's logger passed
+ * as is: core logs in pino's shape), and restoring a persisted snapshot.
  */
 import {
-  Checkups, createFilePersistence, loadStateFile, resolveConfig as resolveCoreConfig,
+  Checkups, createFilePersistence, loadStateFile, parseJsonRefusingKeys, resolveConfig as resolveCoreConfig,
   type CheckupsOptions, type ResolvedConfig,
 } from '@checkups/core'
 import { SharedDict } from '@checkups/shdict'
@@ -12,6 +12,7 @@ import type { Logger } from 'pino'
 import { LOG } from './logger.js'
 
 export type { ResolvedConfig }
+export { parseJsonRefusingKeys }
 export type Dict = SharedDict
 export type CheckupsInstance = Checkups
 /** What the runtime calls on a Checkups instance (the instance itself). */
@@ -47,25 +48,11 @@ export function createCheckups(deps: CheckupsDeps): Checkups {
   return new Checkups({
     // the runtime always creates state, mutex, locks and config (Checkups checks them too)
     shared: deps.shared as unknown as CheckupsOptions['shared'],
-    logger: coreLogger(deps.logger.child({ component: 'checkups' })),
+    logger: deps.logger.child({ component: 'checkups' }),
     ...(deps.worker ? { worker: deps.worker } : {}),
     ...(deps.configDir ? { configDir: deps.configDir } : {}),
     ...(deps.stateFile ? { persistence: createFilePersistence(deps.stateFile) } : {}),
   })
-}
-
-/** core logs `(msg, fields)`; pino takes `(fields, msg)`. */
-function coreLogger(log: Logger): Record<'info' | 'warn' | 'error', (msg: string, fields?: Record<string, unknown>) => void> {
-  // `worker` and `pid` are on every line already (logger base); core repeats them.
-  const clean = (fields: Record<string, unknown> = {}): Record<string, unknown> => {
-    const { worker: _w, pid: _p, ...rest } = fields
-    return rest
-  }
-  return {
-    info: (msg, fields) => log.info(clean(fields), msg),
-    warn: (msg, fields) => log.warn(clean(fields), msg),
-    error: (msg, fields) => log.error(clean(fields), msg),
-  }
 }
 
 /**

@@ -3,8 +3,10 @@
  *
  * Every runtime message carries `rt`, so user messages on the same channel are left alone.
  * Worker → primary: `ready` once initWorker resolved and its servers listen; `request`
- * (answered by exactly one `reply` with the same `rid`); `listen_failed` when a server could
- * not listen before ready (the worker exits 1 right after; at start the primary stops all).
+ * (answered by exactly one `reply` with the same `rid`; a failed one carries the error's
+ * `code` and message, and the worker rejects with that code).
+ * `listen_failed` when a server could not listen before ready (the worker exits 1 right
+ * after; at start the primary stops all).
  * Primary → worker: `reply`; `shutdown` (graceful: close servers, finish in-flight, exit 0).
  *
  * Exit handshake of a graceful stop: the worker closes its servers (node:cluster tells the
@@ -26,7 +28,7 @@ export type WorkerMessage =
 
 export type PrimaryMessage =
   | { rt: 'reply'; rid: number; ok: true; value: unknown }
-  | { rt: 'reply'; rid: number; ok: false; error: string }
+  | { rt: 'reply'; rid: number; ok: false; error: string; code: string }
   | { rt: 'shutdown' }
   | { rt: 'bye' }
 

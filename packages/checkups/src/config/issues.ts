@@ -80,11 +80,18 @@ export function strictObject<S extends z.ZodRawShape>(shape: S, message = 'must 
   })
 }
 
+/** A zod issue, as far as the messages need it. */
+export interface IssueLike {
+  readonly code?: string
+  readonly path: readonly PropertyKey[]
+  readonly message: string
+}
+
 /** One `path: message` line per problem of a failed parse, under `base`. */
-export function issueMessages(error: z.ZodError, base: Path = []): string[] {
+export function issueMessages(issues: readonly IssueLike[], base: Path = []): string[] {
   const out: string[] = []
-  for (const i of error.issues) {
-    const path = [...base, ...(i.path as (string | number)[])]
+  for (const i of issues) {
+    const path = [...base, ...(i.path.filter((s) => typeof s !== 'symbol') as (string | number)[])]
     if (i.code === 'unrecognized_keys' && i.message.startsWith(UNKNOWN)) {
       for (const [key, msg] of JSON.parse(i.message.slice(UNKNOWN.length)) as [string, string][]) {
         out.push(`${formatPath([...path, key])}: ${msg}`)
@@ -95,4 +102,12 @@ export function issueMessages(error: z.ZodError, base: Path = []): string[] {
     out.push(p ? `${p}: ${i.message}` : i.message)
   }
   return out
+}
+
+/**
+ * The one zod issue → message formatter: `<dotted path>: <message>` per issue (the path under
+ * `base`; an unknown key one line each, with its suggestion), joined by `; `.
+ */
+export function formatIssues(issues: readonly IssueLike[], base: Path = []): string {
+  return issueMessages(issues, base).join('; ')
 }

@@ -14,11 +14,11 @@ import { createHash } from 'node:crypto'
 import type { z } from 'zod'
 import { CheckupsError } from '../errors.js'
 import { deepFreeze } from './freeze.js'
-import { formatPath, issueMessages, type Path } from './issues.js'
+import { formatIssues, formatPath, type Path } from './issues.js'
 import { globalSchema, levelSchema, upstreamSchema } from './schema.js'
 import type { ResolvedCluster, ResolvedConfig, ResolvedGlobal, ResolvedLevel, ResolvedUpstream } from './types.js'
 
-export { formatPath }
+export { formatIssues, formatPath }
 
 /** Receives the `path: message` of an accepted but doubtful input (a level's `try`). */
 export type ConfigWarning = (message: string) => void
@@ -32,7 +32,7 @@ export type ConfigErrorCode = 'CKP_ERR_INVALID_CONFIG' | 'CKP_ERR_INVALID_UPSTRE
 function parse<T extends z.ZodType>(schema: T, raw: unknown, path: Path, code: ConfigErrorCode): z.output<T> {
   const r = schema.safeParse(raw)
   if (r.success) return r.data
-  throw new CheckupsError(code, issueMessages(r.error, path).join('; '))
+  throw new CheckupsError(code, formatIssues(r.error.issues, path))
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>

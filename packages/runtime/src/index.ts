@@ -5,6 +5,7 @@
  */
 export { run } from './run.js'
 export { importConfig } from './config.js'
+export { SUPPORTED_NODE, checkNode, nodeSupport, type NodeSupport } from './node-version.js'
 export { RuntimeError, RuntimeErrorCodes, type RuntimeErrorCode } from './errors.js'
 export { LOG, LOG_FORMATS, LOG_LEVELS, type LogFormat, type Logger, type LoggerOptions } from './logger.js'
 export { DEFAULT_SHARED_DICTS, zoneSizes } from './zones.js'

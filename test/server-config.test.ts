@@ -13,6 +13,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { freePort, Primary, request } from './fixtures/runtime-harness.js'
 
 const SERVER = fileURLToPath(new URL('../apps/server', import.meta.url))
+const RUNTIME_APP = fileURLToPath(new URL('./fixtures/runtime-app.mjs', import.meta.url))
 const dir = mkdtempSync(join(tmpdir(), 'checkups-config-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
@@ -140,16 +141,24 @@ describe('running', () => {
     await new Promise<void>((r) => holder.listen(0, '127.0.0.1', () => r()))
     const busy = (holder.address() as { port: number }).port
     try {
+      // the app probes its addresses before forking: one plain line, nothing started
       const f = file('busy.mjs', mod(`${API}, server: { workers: 2, routes: [{ upstream: 'api' }] }`))
       const t0 = Date.now()
-      const p = new Primary([SERVER, '--config', f, '--listen', `127.0.0.1:${busy}`, '--admin', `127.0.0.1:${await freePort()}`, '--log-level', 'warn'])
+      const p = new Primary([SERVER, '--config', f, '--listen', `127.0.0.1:${busy}`, '--admin', `127.0.0.1:${await freePort()}`])
       server = p
       expect(await p.exited).toEqual({ code: 1, signal: null })
-      console.log(`[server] port in use: exit 1 after ${Date.now() - t0} ms (workers' start included)`)
-      expect(p.logs).toEqual([expect.objectContaining({ level: 60, msg: 'cannot listen', code: 'EADDRINUSE', address: `127.0.0.1:${busy}`, error: `cannot listen on 127.0.0.1:${busy}: address already in use` })])
+      console.log(`[server] port in use: exit 1 after ${Date.now() - t0} ms`)
+      expect(p.stderr).toBe(`checkups: cannot listen on 127.0.0.1:${busy}: address already in use\n`)
+
+      // the runtime itself (a port taken after the probe, or any run() script): the workers
+      // report it, the primary logs one line, stops them and exits 1 instead of respawning
+      const r = new Primary([RUNTIME_APP], { FIXTURE_PORT: String(busy), FIXTURE_WORKERS: '2', CHECKUPS_LOG_LEVEL: 'warn' })
+      server = r
+      expect(await r.exited).toEqual({ code: 1, signal: null })
+      expect(r.logs).toEqual([expect.objectContaining({ level: 60, msg: 'cannot listen', code: 'EADDRINUSE', address: `127.0.0.1:${busy}`, error: `cannot listen on 127.0.0.1:${busy}: address already in use` })])
 
       // the same, human-readable: one line
-      const q = new Primary([SERVER, '--config', f, '--listen', `127.0.0.1:${busy}`, '--admin', `127.0.0.1:${await freePort()}`, '--log-format', 'pretty'])
+      const q = new Primary([RUNTIME_APP], { FIXTURE_PORT: String(busy), FIXTURE_WORKERS: '2', CHECKUPS_LOG_FORMAT: 'pretty' })
       server = q
       expect(await q.exited).toEqual({ code: 1, signal: null })
       const lines = q.stderr.split('\n').filter((l) => /\b(WARN|ERROR|FATAL)\b/.test(l))

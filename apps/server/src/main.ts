@@ -6,7 +6,8 @@
  * with the same argv and environment).
  *
  * Exit codes: 0 after --help, --version, a passed --check or a stop signal; 1 for a missing
- * or invalid config (or a failed --check), or a port that cannot be bound at start; 2 for a
+ * or invalid config (or a failed --check), or a port that cannot be bound at start (probed
+ * before forking: probe.ts); 2 for a
  * command line mistake.
  */
 import cluster from 'node:cluster'
@@ -16,7 +17,8 @@ import { DEFAULT_STATE_FILE_NAME } from '@checkups/core'
 import { run, RuntimeError, type PrimaryHandle } from '@checkups/runtime'
 import { HELP, parseCli, type CliOptions } from './cli.js'
 import { checkConfig, configPath, importConfigFile, serverConfig, type ServerConfig, type ServerOverrides } from './config-file.js'
-import { CliError, ConfigFileError } from './errors.js'
+import { CliError, ConfigFileError, ListenError } from './errors.js'
+import { probeListeners } from './probe.js'
 import { formatListen } from './listen.js'
 import { initServerWorker } from './worker.js'
 
@@ -45,6 +47,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     const raw = await importConfigFile(file)
     const server = cluster.isPrimary ? checkConfig(raw, overrides) : { server: serverConfig(raw, overrides), warnings: [] }
     if (cli.check) return reportCheck(file, server.warnings)
+    if (cluster.isPrimary) await probeListeners([server.server.listen, server.server.admin.listen])
     const handle = await run({
       config: file,
       workers: cli.workers ?? server.server.workers,
@@ -84,7 +87,7 @@ function reportStartError(err: unknown): number {
     return 2
   }
   const coded = typeof (err as { code?: unknown } | null)?.code === 'string' // RuntimeError, CheckupsError (state file)
-  if (err instanceof ConfigFileError || err instanceof RuntimeError || coded) {
+  if (err instanceof ConfigFileError || err instanceof ListenError || err instanceof RuntimeError || coded) {
     process.stderr.write(`checkups${where}: ${(err as Error).message}\n`)
     return 1
   }

@@ -7,7 +7,7 @@
  */
 import type { Server } from 'node:http'
 import type { WorkerContext } from '@checkups/runtime'
-import { isLoopback } from './security.js'
+import { isLoopback } from '../listen.js'
 import { createAdminServer } from './server.js'
 
 export interface AdminListenOptions {

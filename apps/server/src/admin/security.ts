@@ -10,11 +10,10 @@
  *   existence); a valid read token on another method gets 403 ADM_ERR_FORBIDDEN.
  * - Tokens are compared as fixed-length digests (the time taken does not depend on them).
  * - The admin listener never binds a non-loopback address without a write token: a clear
- *   error at start (config validation, in the primary) instead of an open control plane.
+ *   error at start (config-file.ts, in the primary; listenAdmin for library mode).
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
-import { isIP } from 'node:net'
 import { AdminError } from './errors.js'
 
 export type Role = 'read' | 'write'
@@ -48,16 +47,4 @@ export function authorize(req: IncomingMessage, tokens: readonly AdminToken[]): 
   if (role === 'read' && !READ_METHODS.has(req.method ?? 'GET')) {
     throw new AdminError('ADM_ERR_FORBIDDEN', 403, `a read token may not ${req.method}: use a write token`)
   }
-}
-
-/** True for 127.0.0.0/8, ::1, localhost. */
-export function isLoopback(host: string): boolean {
-  if (host === 'localhost' || host === '::1' || host === '::ffff:127.0.0.1') return true
-  return isIP(host) === 4 && host.startsWith('127.')
-}
-
-/** Refuses a non-loopback admin address without a write token (message names the fix). */
-export function checkAdminBind(host: string, token: string | undefined): void {
-  if (token !== undefined || isLoopback(host)) return
-  throw new Error(`server.admin.listen: refusing to bind the admin API to ${host} (not loopback) without server.admin.token`)
 }

@@ -13,7 +13,7 @@
  *   (RELOAD_FAILED) and leaves the remaining old workers in place.
  */
 import type { Logger } from 'pino'
-import { loadConfig, type LoadedConfig, type Validator } from '../config.js'
+import { loadConfig, type LoadedConfig, type Validator, type WarningSink } from '../config.js'
 import { RuntimeError } from '../errors.js'
 import { LOG } from '../logger.js'
 import type { ConfigSource } from '../types.js'
@@ -32,6 +32,7 @@ export interface ReloadOutcome {
 export interface ReloaderOptions {
   source: ConfigSource | undefined
   validate: Validator | undefined
+  warn?: WarningSink
   supervisor: Supervisor
   count: number
   readyTimeout: number
@@ -84,7 +85,7 @@ export class Reloader {
     logger.info({ generation }, LOG.RELOAD_START)
     let loaded: LoadedConfig
     try {
-      loaded = await loadConfig(this.opts.source, generation, this.opts.validate)
+      loaded = await loadConfig(this.opts.source, generation, this.opts.validate, this.opts.warn)
     } catch (err) {
       const code = err instanceof RuntimeError ? err.code : undefined
       const error = err instanceof Error ? err.message : String(err)

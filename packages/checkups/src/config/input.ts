@@ -23,6 +23,10 @@ export interface ServerInput {
   max_fails?: number
   /** seconds, default 10 */
   fail_timeout?: number
+  /** out of rotation until undone (set at runtime by the admin per-server operations) */
+  down?: boolean
+  /** no new requests; the ones in flight finish (set at runtime by the admin per-server operations) */
+  drain?: boolean
 }
 
 export interface LevelInput {

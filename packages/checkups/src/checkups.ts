@@ -186,11 +186,7 @@ export class Checkups {
     } catch (err) {
       return Promise.reject(err)
     }
-    const counter = this.inflight
-    const counted: ReadyOkCallback<T> = counter
-      ? (host, port, ...rest) => counter.track(skey, host, port, () => cb(host, port, ...rest))
-      : cb
-    return readyOk(this.tryEnv, u, counted, opts)
+    return readyOk(this.tryEnv, u, this.inflight ? this.inflight.counted(skey, cb) : cb, opts)
   }
 
   selectPeer(skey: string, opts?: SelectOptions): PeerResult {

@@ -38,6 +38,11 @@ export class InflightCounter {
     private readonly workerCount: number,
   ) {}
 
+  /** `cb` (a readyOk callback) with each of its attempts counted. */
+  counted<A extends unknown[], R>(skey: string, cb: (host: string, port: number, ...rest: A) => R): (host: string, port: number, ...rest: A) => R {
+    return (host, port, ...rest) => this.track(skey, host, port, () => cb(host, port, ...rest))
+  }
+
   /** Runs `fn` counted as one request in flight to host:port. */
   track<R>(skey: string, host: string, port: number, fn: () => R): R {
     const c = this.peer(skey, host, port)

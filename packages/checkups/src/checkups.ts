@@ -13,7 +13,7 @@ import { type Clock, systemClock } from './clock.js'
 import { isResolvedConfig, resolveConfig, resolveUpstream } from './config/resolve.js'
 import { ConfigStore, type LockFactory } from './config/store.js'
 import type { HeartbeatFn, ResolvedConfig, ResolvedUpstream } from './config/types.js'
-import { findServer } from './config/walk.js'
+import { findServer, forEachServer } from './config/walk.js'
 import { buildUpstream, checkUpstreamInput } from './dynamic/build.js'
 import { CheckupsError } from './errors.js'
 import { KEY } from './keys.js'
@@ -29,6 +29,8 @@ import { WorkerView } from './view/worker-view.js'
 import { type NginxPeers, NginxUpstreams } from './nginx/upstreams.js'
 import { SyncTimer } from './sync-timer.js'
 import { HeartbeatHost } from './heartbeat-host.js'
+import { Observer } from './stats/observer.js'
+import type { PeerStats } from './stats/view.js'
 
 export interface CheckupsOptions {
   shared: SharedZones<SharedDict>
@@ -40,6 +42,8 @@ export interface CheckupsOptions {
   lockTimeout?: number
   /** directory a relative `global.nginx_conf` is resolved against (default: process.cwd()) */
   configDir?: string
+  /** the statistics zone (STATS_ZONE_BYTES of shared memory); default: a private buffer */
+  stats?: SharedArrayBuffer
 }
 
 export interface InitOptions {
@@ -71,6 +75,8 @@ export class Checkups {
   private view: WorkerView | undefined
   private readonly syncTimer: SyncTimer
   private readonly hb: HeartbeatHost
+  /** per-peer statistics, events and process snapshots (shared memory when the runtime runs us) */
+  readonly observer: Observer
 
   constructor(opts: CheckupsOptions) {
     for (const z of ZONE_NAMES) {
@@ -84,10 +90,13 @@ export class Checkups {
     const timeout = opts.lockTimeout ?? 5
     const newLock: LockFactory = (d) => new Lock(d as SharedDict, { timeout })
     this.store = new ConfigStore(this.zones.config, this.zones.locks, newLock)
-    this.passive = new PassiveAccounting(this.zones.state, this.zones.locks, this.clock, this.logger)
+    this.observer = new Observer(opts.stats, this.logger, () => this.clock.now())
+    this.passive = new PassiveAccounting(this.zones.state, this.zones.locks, this.clock, this.logger, (skey, srv, to) =>
+      this.observer.transition({ skey, host: srv.host, port: srv.port, from: to === 'err' ? 'ok' : 'err', to, cause: 'passive' }))
     this.nginx = new NginxUpstreams(opts.configDir ?? process.cwd())
     this.syncTimer = new SyncTimer(this.zones.state, this.clock, this.worker.id, () => this.view?.sync())
-    this.hb = new HeartbeatHost(this.zones, this.clock, this.worker, this.logger, () => this.currentUpstreams(), () => this.heartbeats)
+    this.hb = new HeartbeatHost(this.zones, this.clock, this.worker, this.logger, () => this.currentUpstreams(), () => this.heartbeats,
+      (checks, ms) => this.observer.heartbeatRound(checks, ms))
   }
 
   /** Primary (init_by_lua): validates `config` and seeds the config zone. */
@@ -153,7 +162,7 @@ export class Checkups {
     } catch (err) {
       return Promise.reject(err)
     }
-    const env = { clock: this.clock, passive: this.passive, sync: () => this.view?.sync() }
+    const env = { clock: this.clock, passive: this.passive, sync: () => this.view?.sync(), stats: this.observer.recorder }
     return readyOk(env, u, cb, opts)
   }
 
@@ -169,6 +178,23 @@ export class Checkups {
       confHash: cfg.global.conf_hash, shdConfigVersion: view.shdConfigVersion,
       workerCount: this.worker.count, now: this.clock.now(),
     })
+  }
+
+  /**
+   * Per-peer statistics from shared memory, the same from every worker:
+   * `{ <skey>: { "<host>:<port>": PeerStats } }` (one upstream with `skey`).
+   */
+  getStats(skey?: string): Record<string, Record<string, PeerStats>> {
+    const ups = this.requireView().upstreams()
+    const out: Record<string, Record<string, PeerStats>> = {}
+    for (const [k, u] of Object.entries(ups)) {
+      if (skey !== undefined && k !== skey) continue
+      const peers: Record<string, PeerStats> = {}
+      forEachServer(u, (s) => { peers[`${s.host}:${s.port}`] ??= this.observer.peer(k, s.host, s.port) })
+      out[k] = peers
+    }
+    if (skey !== undefined && out[skey] === undefined) throw new CheckupsError('CKP_ERR_UNKNOWN_SKEY', `unknown skey ${skey}`)
+    return out
   }
 
   /** `[connect, send, read]` timeouts in seconds (the original's get_ups_timeout). */
@@ -206,6 +232,7 @@ export class Checkups {
       return this.store.writeUpstream(skey, ups)
     })
     view.sync()
+    this.observer.configChanged({ version, op: 'update', upstream: skey })
     return version
   }
 
@@ -219,6 +246,7 @@ export class Checkups {
       return this.store.deleteUpstream(skey) as number // stored: checked above, under the same lock
     })
     view.sync()
+    this.observer.configChanged({ version, op: 'delete', upstream: skey })
     return version
   }
 

@@ -9,7 +9,7 @@ import type { HeartbeatFn } from './config/types.js'
 import { KEY } from './keys.js'
 import { type HeartbeatRecord, STATUS_ERR, decodeRecord } from './records.js'
 import { type Logger, type SharedZones, type WorkerInfo, asBytes } from './shared.js'
-import { type Heartbeat, createHeartbeat, releaseLease } from './heartbeat/index.js'
+import { type Heartbeat, type PeerCheck, createHeartbeat, releaseLease } from './heartbeat/index.js'
 
 export class HeartbeatHost {
   private hb: Heartbeat | undefined
@@ -21,6 +21,7 @@ export class HeartbeatHost {
     private readonly logger: Logger,
     private readonly getUpstreams: () => Record<string, ResolvedUpstream>,
     private readonly customHeartbeats: () => ReadonlyMap<string, HeartbeatFn>,
+    private readonly onRound?: (checks: PeerCheck[], ms: number) => void,
   ) {}
 
   start(cfg: ResolvedConfig): void {
@@ -32,6 +33,7 @@ export class HeartbeatHost {
       logger: this.logger,
       getConfig: () => ({ global: cfg.global, upstreams: this.getUpstreams() }),
       customHeartbeats: Object.fromEntries(this.customHeartbeats()),
+      ...(this.onRound ? { onRound: this.onRound } : {}),
     })
     this.hb.start()
   }

@@ -15,6 +15,9 @@
  *   round (or any record flip) the writer bumps STATE_HEARTBEAT_VERSION; after a passive
  *   record changes its err window it bumps STATE_PASSIVE_VERSION. Worker views cache both
  *   and refresh when the slot moves (one Atomics.load per select).
+ * - statistics zone (`checkups_stats`, raw shared memory, not a dict; layout in stats/layout.ts):
+ *   per-peer counter slots written by every worker with Atomics, the event ring (any writer,
+ *   numbered), one process-metrics block per process (written only by that process).
  * - `mutex` zone: `checkups:heartbeat_lease` → msgpackr `{ worker, pid, since }`, TTL
  *   `checkup_timer_overtime`; removed by the primary when its holder dies.
  */

@@ -7,6 +7,7 @@ import {
   Checkups, createFilePersistence, loadStateFile, resolveConfig as resolveCoreConfig,
   type CheckupsOptions, type ResolvedConfig,
 } from '@checkups/core'
+export { STATS_ZONE, STATS_ZONE_BYTES } from '@checkups/core'
 import { SharedDict } from '@checkups/shdict'
 import type { Logger } from 'pino'
 import { LOG } from './logger.js'
@@ -40,6 +41,8 @@ export interface CheckupsDeps {
   stateFile?: string
   /** the config module's directory (relative `global.nginx_conf` paths) */
   configDir?: string
+  /** the statistics zone (shared memory) */
+  stats?: SharedArrayBuffer | undefined
 }
 
 /** Builds the Checkups instance of this process. */
@@ -51,6 +54,7 @@ export function createCheckups(deps: CheckupsDeps): Checkups {
     ...(deps.worker ? { worker: deps.worker } : {}),
     ...(deps.configDir ? { configDir: deps.configDir } : {}),
     ...(deps.stateFile ? { persistence: createFilePersistence(deps.stateFile) } : {}),
+    ...(deps.stats ? { stats: deps.stats } : {}),
   })
 }
 

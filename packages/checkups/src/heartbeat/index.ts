@@ -16,7 +16,8 @@
 import type { Lease } from './election.js'
 import { HeartbeatRunner } from './runner.js'
 import type { PoolOptions } from './pool.js'
-import type { WriteResult } from './round.js'
+import type { PeerCheck, WriteResult } from './round.js'
+export type { PeerCheck } from './round.js'
 import type { DictLike, HeartbeatFn, HeartbeatGlobals, Logger, UpstreamLike } from './types.js'
 import type { Clock } from '../clock.js'
 
@@ -46,6 +47,8 @@ export interface HeartbeatOptions {
   pollMs?: number
   /** run probing on a piscina thread (true = one thread) */
   pool?: boolean | PoolOptions
+  /** after each committed round: every checked peer (status before → after) and its duration */
+  onRound?: (checks: PeerCheck[], ms: number) => void
 }
 
 export interface RoundReport extends WriteResult {

@@ -16,7 +16,7 @@
  *   zone's SharedArrayBuffer (thread.ts).
  */
 import { KEY, SLOT } from '../keys.js'
-import { decodeRecord, encodeRecord, STATUS_OK, type HeartbeatRecord } from '../records.js'
+import { decodeRecord, encodeRecord, STATUS_NAMES, STATUS_OK, type HeartbeatRecord } from '../records.js'
 import { aggregateUpstream } from './aggregate.js'
 import { mapBounded, type Bounds } from './limit.js'
 import { planRound, type PlanOptions, type PlannedProbe, type RoundPlan } from './plan.js'
@@ -45,6 +45,19 @@ export interface WriteResult {
   written: number
   /** false when the round was discarded because leadership was lost */
   committed: boolean
+  /** each peer whose record was written: its status before (`ok` for a new record) and after */
+  checks: PeerCheck[]
+}
+
+export interface PeerCheck {
+  skey: string
+  host: string
+  port: number
+  from: string
+  to: string
+  /** the probe's own result was not ok */
+  failed: boolean
+  msg: string | null
 }
 
 export interface ProbeWriteOptions extends PlanOptions {
@@ -103,16 +116,24 @@ export function suspects(plan: RoundPlan, state: DictLike): Set<string> {
 
 /** Aggregates and writes every planned upstream's records (synchronous, one pass). */
 export function writeRecords(plan: RoundPlan, results: Map<string, ProbeResult>, state: DictLike,
-  now: number, logger: Logger): number {
+  now: number, logger: Logger, checks: PeerCheck[] = []): number {
   let written = 0
   const previous = (key: string): HeartbeatRecord | undefined => readRecord(state, key)
   for (const u of plan.upstreams) {
     const outcomes = u.peers.map((p) => ({ key: p.key, result: results.get(p.probe) as ProbeResult }))
+    const before = new Map(u.peers.map((p) => [p.key, previous(p.key)?.status ?? STATUS_OK]))
     const records = aggregateUpstream(outcomes, previous, { protected: u.protected, sensibility: u.sensibility, now })
     for (const [key, rec] of records) {
       const r = state.set(key, encodeRecord(rec))
       if (r.ok) written += 1
       else logger.error('heartbeat: failed to set peer status', { key, err: r.err })
+    }
+    for (const p of u.peers) {
+      const rec = records.get(p.key)
+      if (rec === undefined) continue
+      const name = (s: number): string => STATUS_NAMES[s] ?? 'ok'
+      checks.push({ skey: u.skey, host: p.host, port: p.port, from: name(before.get(p.key) ?? STATUS_OK), to: name(rec.status),
+        failed: results.get(p.probe)?.status !== STATUS_OK, msg: rec.msg ?? null })
     }
   }
   return written
@@ -124,9 +145,10 @@ export async function probeAndWrite(upstreams: Readonly<Record<string, UpstreamL
   const results = await probeAll(plan, opts.limits, suspects(plan, opts.state))
   const peers = plan.upstreams.reduce((n, u) => n + u.peers.length, 0)
   const base = { upstreams: plan.upstreams.length, peers, probes: plan.probes.size }
-  if (!opts.stillLeader()) return { ...base, written: 0, committed: false }
-  const written = writeRecords(plan, results, opts.state, opts.nowSeconds(), opts.logger)
-  return { ...base, written, committed: true }
+  if (!opts.stillLeader()) return { ...base, written: 0, committed: false, checks: [] }
+  const checks: PeerCheck[] = []
+  const written = writeRecords(plan, results, opts.state, opts.nowSeconds(), opts.logger, checks)
+  return { ...base, written, committed: true, checks }
 }
 
 /** `YYYY-MM-DD hh:mm:ss` in local time (ngx.localtime()). */

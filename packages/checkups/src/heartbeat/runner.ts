@@ -147,6 +147,7 @@ export class HeartbeatRunner implements Heartbeat {
     if (res.committed && stillLeader()) {
       version = finishRound(this.state, this.clock.now(), this.globals.checkup_timer_overtime, this.logger)
       this.committed += 1
+      this.opts.onRound?.(res.checks, this.clock.now() - started)
     } else {
       res.committed = false
     }
@@ -166,7 +167,7 @@ export class HeartbeatRunner implements Heartbeat {
     for (const err of a.errors) this.logger.error('heartbeat: thread', { err })
     return {
       upstreams: a.upstreams + b.upstreams, peers: a.peers + b.peers, probes: a.probes + b.probes,
-      written: a.written + b.written, committed: a.committed && b.committed,
+      written: a.written + b.written, committed: a.committed && b.committed, checks: [...a.checks, ...b.checks],
     }
   }
 }

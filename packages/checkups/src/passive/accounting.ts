@@ -44,6 +44,8 @@ export class PassiveAccounting {
     private readonly locks: Dict,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    /** called once per err window start (`err`) and end seen by a report (`ok`) */
+    private readonly onWindow?: (skey: string, srv: ResolvedServer, to: 'ok' | 'err') => void,
   ) {}
 
   /**
@@ -90,7 +92,10 @@ export class PassiveAccounting {
       const r = this.state.set(key, encodeRecord(rec))
       if (!r.ok) this.logger.warn('passive record not stored', { key, err: r.err })
     }
-    if (windowMoved) this.state.addSlot(SLOT.STATE_PASSIVE_VERSION, 1)
+    if (windowMoved) {
+      this.state.addSlot(SLOT.STATE_PASSIVE_VERSION, 1)
+      this.onWindow?.(skey, srv, rec.status === STATUS_ERR ? 'err' : 'ok')
+    }
     return rec.since
   }
 

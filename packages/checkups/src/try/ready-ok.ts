@@ -17,6 +17,7 @@ import type { LevelView, UpstreamView } from '../view/upstream-view.js'
 import { isFailure } from './outcome.js'
 import { type ClusterKey, clusterOrder, freshen, reportAttempt } from './pick.js'
 import { hashKeyOf, type HashKeyOptions } from '../balancer/key.js'
+import { outcomeOfError, statusOf, type PeerRecorder } from '../stats/recorder.js'
 
 export interface ReadyOkOptions extends HashKeyOptions {
   cluster_key?: ClusterKey
@@ -42,6 +43,8 @@ export interface TryEnv {
   readonly passive: PassiveAccounting
   /** re-syncs the worker view (health may change while callbacks run) */
   sync(): void
+  /** per-peer statistics in shared memory (absent: not counted) */
+  readonly stats?: PeerRecorder
 }
 
 interface CallState {
@@ -77,6 +80,7 @@ export async function readyOk<T>(env: TryEnv, u: UpstreamView, cb: ReadyOkCallba
       const { host, port } = level.peers[idx]!.server
       const ctx: AttemptContext = { attempt: ++call.attempt, skey: u.skey, cluster: level.key, host, port }
       const t0 = env.clock.now()
+      const slot = env.stats ? env.stats.begin(u.skey, host, port) : -1
       let failed: boolean
       let result: T | undefined
       try {
@@ -88,7 +92,9 @@ export async function readyOk<T>(env: TryEnv, u: UpstreamView, cb: ReadyOkCallba
         failed = true
         ;[call.lastError, call.lastResult] = [err, undefined]
       }
-      call.elapsed += env.clock.now() - t0
+      const spent = env.clock.now() - t0
+      call.elapsed += spent
+      if (slot >= 0) recordEnd(env.stats!, slot, failed, call, result, spent)
       reportAttempt(env.passive, env.clock, u, level, idx, failed)
       if (!failed) return result as T
       call.excluded.add(`${level.key}:${host}:${port}`)
@@ -100,6 +106,17 @@ export async function readyOk<T>(env: TryEnv, u: UpstreamView, cb: ReadyOkCallba
   }
   const cause = call.attempt > 0 ? lastCause(call) : undefined
   throw new CheckupsError('CKP_ERR_NO_SERVERS', 'no servers available', cause === undefined ? undefined : { cause })
+}
+
+/** The attempt's statistics: its outcome, and for a response its status and latency. */
+function recordEnd(stats: PeerRecorder, slot: number, failed: boolean, call: CallState, result: unknown, ms: number): void {
+  if (failed && call.lastError !== undefined) {
+    stats.end(slot, outcomeOfError(call.lastError))
+    return
+  }
+  const status = statusOf(result)
+  const info = status === undefined ? { latencyMs: ms } : { status, latencyMs: ms }
+  stats.end(slot, failed ? (status === undefined ? 'error' : 'http_status') : 'ok', info)
 }
 
 function lastCause(call: CallState): unknown {

@@ -28,9 +28,9 @@ export async function runPrimary(options: RunOptions): Promise<PrimaryHandle> {
   const sizes = zoneSizes(options.shared_dicts)
   const validate = options.validate?.bind(options)
   let loaded = await loadConfig(options.config, undefined, validate)
-  const { zones, shared } = createZones(sizes)
+  const { zones, shared, stats } = createZones(sizes)
   const dir = configDir(options.config)
-  const checkups = createCheckups({ shared, logger, ...(options.state ? { stateFile: options.state } : {}), ...(dir ? { configDir: dir } : {}) })
+  const checkups = createCheckups({ shared, stats, logger, ...(options.state ? { stateFile: options.state } : {}), ...(dir ? { configDir: dir } : {}) })
   // The state file's snapshot (dynamic upstreams) wins over the file's upstreams when it
   // belongs to this config (same conf_hash), at start and on reload.
   const seed = (config: LoadedConfig['config']): void => {

@@ -61,6 +61,16 @@ export class ProxyCall implements ExchangeOwner {
   #tryHost = ''
   #tryPort = 0
 
+  /** attempts made so far (access log) */
+  get attempts(): number {
+    return this.#attempts
+  }
+
+  /** `host:port` of the peer whose response the client got, or null (access log) */
+  get peer(): string | null {
+    return this.#peerHost === '' ? null : `${this.#peerHost}:${this.#peerPort}`
+  }
+
   constructor(deps: CallDeps, route: Route, req: IncomingMessage, res: ServerResponse) {
     this.#deps = deps
     this.#route = route

@@ -56,6 +56,8 @@ export interface ProxyServerConfig {
   readonly listen?: string | { readonly host: string; readonly port: number } | undefined
   /** validated here (compileRoutes); the app's config loader passes them through unchecked */
   readonly routes?: readonly unknown[] | undefined
+  /** access log / per-peer bytes hook (apps/server/src/access-log/observe.ts) */
+  readonly observe?: import('./handler.js').RequestObserver | undefined
   /** admin listener, only used to print the URLs to try with the demo */
   readonly admin?: { readonly listen?: { readonly host: string; readonly port: number } | string } | undefined
 }

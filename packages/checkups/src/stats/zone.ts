@@ -11,6 +11,7 @@
  * - Each process caches key → slot index; the zone stays the only source of the numbers.
  * - Full zone (PEER_SLOTS distinct peers): `slot()` returns -1 and that peer is not counted.
  */
+import { CheckupsError } from '../errors.js'
 import { C, COUNTER_BASE, H, KEY_BYTES, KEY_OFFSET, LAYOUT_VERSION, MAGIC, PEER_BYTES, PEER_SLOTS, PEERS_OFFSET, STATS_ZONE_BYTES } from './layout.js'
 
 const CLAIM_SPIN_MS = 2
@@ -42,7 +43,9 @@ export class StatsZone {
 
   /** Formats `buffer` when it is blank (all zero), else checks it is a statistics zone. */
   constructor(buffer: SharedArrayBuffer = new SharedArrayBuffer(STATS_ZONE_BYTES)) {
-    if (buffer.byteLength < STATS_ZONE_BYTES) throw new RangeError(`statistics zone: ${buffer.byteLength} bytes, need ${STATS_ZONE_BYTES}`)
+    if (buffer.byteLength < STATS_ZONE_BYTES) {
+      throw new CheckupsError('CKP_ERR_SETUP', `statistics zone: ${buffer.byteLength} bytes, need ${STATS_ZONE_BYTES}`)
+    }
     this.buffer = buffer
     this.i32 = new Int32Array(buffer)
     this.i64 = new BigInt64Array(buffer)
@@ -51,7 +54,7 @@ export class StatsZone {
       Atomics.store(this.i32, H.VERSION, LAYOUT_VERSION)
       Atomics.store(this.i32, H.PEER_SLOTS, PEER_SLOTS)
     } else if (Atomics.load(this.i32, H.MAGIC) !== MAGIC) {
-      throw new RangeError('statistics zone: not a statistics zone (bad magic)')
+      throw new CheckupsError('CKP_ERR_SETUP', 'statistics zone: not a statistics zone (bad magic)')
     }
   }
 

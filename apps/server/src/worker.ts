@@ -10,10 +10,12 @@ import { startProxy } from './proxy/index.js'
 
 export async function initServerWorker(ctx: WorkerContext, overrides: ServerOverrides): Promise<void> {
   const server = serverConfig(ctx.rawConfig, overrides)
+  // CHECKUPS_STATS=off: no per-attempt statistics (to measure what they cost, scripts/bench/proxy.mjs)
+  if (process.env['CHECKUPS_STATS'] === 'off') ctx.checkups.observer.recording = false
   startAdmin(ctx, server)
   const access = createAccessLog(server.access_log, (err) => ctx.logger.error({ err }, 'access log write failed'))
   ctx.onClose(() => access.close())
-  startProxy(ctx, { ...server, observe: requestObserver(access, ctx.worker.id, ctx.checkups.observer.recorder) })
+  startProxy(ctx, { ...server, observe: requestObserver(access, ctx.worker.id, ctx.checkups.observer.recording ? ctx.checkups.observer.recorder : undefined) })
   const proc = startProcessMetrics({ procs: ctx.checkups.observer.procs, worker: ctx.worker.id, registry: adminMetrics().processRegistry })
   ctx.onClose(() => proc.stop())
 }

@@ -162,7 +162,8 @@ export class Checkups {
     } catch (err) {
       return Promise.reject(err)
     }
-    const env = { clock: this.clock, passive: this.passive, sync: () => this.view?.sync(), stats: this.observer.recorder }
+    const env = { clock: this.clock, passive: this.passive, sync: () => this.view?.sync(),
+      ...(this.observer.recording ? { stats: this.observer.recorder } : {}) }
     return readyOk(env, u, cb, opts)
   }
 

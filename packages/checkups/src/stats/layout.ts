@@ -37,8 +37,10 @@ export const ROUND_BOUNDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5
 
 /** Counter offsets (BigInt64 words after COUNTER_BASE). */
 export const C = {
+  /** reserved (requests are the sum of OUTCOME words) */
   REQUESTS: 0,
   SELECTED: 1,
+  /** reserved (in flight = SELECTED - requests) */
   INFLIGHT: 2,
   BYTES_IN: 3,
   BYTES_OUT: 4,
@@ -47,6 +49,7 @@ export const C = {
   /** attempt outcomes, in OUTCOMES order */
   OUTCOME: 10,
   LAT_SUM_US: 18,
+  /** reserved (the count is the sum of LAT_BUCKETS) */
   LAT_COUNT: 19,
   /** LATENCY_BOUNDS.length + 1 buckets (not cumulative; the last is +Inf) */
   LAT_BUCKETS: 20,

@@ -47,6 +47,8 @@ export class Observer {
   readonly recorder: PeerRecorder
   readonly events: EventRing
   readonly procs: ProcessBlocks
+  /** false: readyOk records nothing per attempt (events and heartbeat counts still run) */
+  recording = true
 
   constructor(buffer: SharedArrayBuffer | undefined, private readonly logger: Logger, private readonly now: () => number = Date.now) {
     this.zone = new StatsZone(buffer)

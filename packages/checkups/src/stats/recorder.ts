@@ -2,9 +2,10 @@
  * The request-path recorder: what one attempt on a peer adds to its counters.
  *
  * Invariants
- * - `begin` (selected + 1, in flight + 1) is always paired with exactly one `end` (in flight
- *   - 1, requests + 1, the outcome, and for a response its class and latency), so in flight
- *   returns to zero and requests equals the attempts that ended.
+ * - `begin` adds 1 to SELECTED; the one `end` paired with it adds 1 to its outcome, and for a
+ *   response its status class, latency sum and latency bucket. Requests (attempts ended) are
+ *   the sum of the outcomes, in flight is selected - requests, the latency count the sum of
+ *   the buckets: derived by the reader (view.ts), so an attempt costs five atomic adds.
  * - Only Atomics.add on fixed words: no lock, no allocation besides the BigInt operands.
  * - A slot of -1 (zone full, key too long) records nothing.
  */
@@ -20,8 +21,8 @@ export interface AttemptStats {
 }
 
 const OUTCOME_INDEX: Readonly<Record<string, number>> = Object.fromEntries(OUTCOMES.map((o, i) => [o, i]))
+const ERROR_INDEX = OUTCOME_INDEX['error']!
 const ONE = 1n
-const MINUS_ONE = -1n
 
 export function latencyBucket(seconds: number): number {
   let i = 0
@@ -30,34 +31,42 @@ export function latencyBucket(seconds: number): number {
 }
 
 export class PeerRecorder {
+  /** slot by the caller's own object for the peer (a view's peer entry): no key string per call */
+  readonly #byRef = new WeakMap<object, number>()
+
   constructor(readonly zone: StatsZone) {}
 
-  /** An attempt starts on the peer: returns its slot for `end`. */
-  begin(skey: string, host: string, port: number): number {
-    const idx = this.zone.slot(skey, host, port)
+  /** An attempt starts on the peer: returns its slot for `end`. `ref` caches the slot lookup. */
+  begin(skey: string, host: string, port: number, ref?: object): number {
+    let idx = ref === undefined ? undefined : this.#byRef.get(ref)
+    if (idx === undefined) {
+      idx = this.zone.slot(skey, host, port)
+      if (ref !== undefined && idx >= 0) this.#byRef.set(ref, idx)
+    }
     if (idx < 0) return idx
-    this.zone.add(idx, C.SELECTED, ONE)
-    this.zone.add(idx, C.INFLIGHT, ONE)
+    Atomics.add(this.zone.i64, this.zone.word(idx, C.SELECTED), ONE)
     return idx
   }
 
   /** The attempt begun on `idx` ended as `outcome`. */
-  end(idx: number, outcome: StatsOutcome, info: AttemptStats = {}): void {
+  end(idx: number, outcome: StatsOutcome, info?: AttemptStats): void {
+    this.ended(idx, outcome, info?.status, info?.latencyMs)
+    if (idx < 0 || info === undefined) return
+    if (info.bytesIn) this.zone.add(idx, C.BYTES_IN, BigInt(Math.trunc(info.bytesIn)))
+    if (info.bytesOut) this.zone.add(idx, C.BYTES_OUT, BigInt(Math.trunc(info.bytesOut)))
+  }
+
+  /** `end` without an info object (the try engine's path: no allocation). */
+  ended(idx: number, outcome: StatsOutcome, status: number | undefined, latencyMs: number | undefined): void {
     if (idx < 0) return
-    const z = this.zone
-    z.add(idx, C.INFLIGHT, MINUS_ONE)
-    z.add(idx, C.REQUESTS, ONE)
-    z.add(idx, C.OUTCOME + (OUTCOME_INDEX[outcome] ?? OUTCOME_INDEX['error']!), ONE)
-    const st = info.status
-    if (st !== undefined && st >= 100 && st < 600) z.add(idx, C.RESP + Math.floor(st / 100) - 1, ONE)
-    const ms = info.latencyMs
-    if (ms !== undefined && ms >= 0) {
-      z.add(idx, C.LAT_SUM_US, BigInt(Math.round(ms * 1000)))
-      z.add(idx, C.LAT_COUNT, ONE)
-      z.add(idx, C.LAT_BUCKETS + latencyBucket(ms / 1000), ONE)
+    const a = this.zone.i64
+    const w = this.zone.word(idx, 0)
+    Atomics.add(a, w + C.OUTCOME + (OUTCOME_INDEX[outcome] ?? ERROR_INDEX), ONE)
+    if (status !== undefined && status >= 100 && status < 600) Atomics.add(a, w + C.RESP + ((status / 100) | 0) - 1, ONE)
+    if (latencyMs !== undefined && latencyMs >= 0) {
+      Atomics.add(a, w + C.LAT_SUM_US, BigInt(Math.round(latencyMs * 1000)))
+      Atomics.add(a, w + C.LAT_BUCKETS + latencyBucket(latencyMs / 1000), ONE)
     }
-    if (info.bytesIn) z.add(idx, C.BYTES_IN, BigInt(info.bytesIn))
-    if (info.bytesOut) z.add(idx, C.BYTES_OUT, BigInt(info.bytesOut))
   }
 
   /** Bytes exchanged with a peer after the attempt ended (a streamed body). */

@@ -52,20 +52,24 @@ export function quantileMs(buckets: readonly number[], q: number): number | null
 
 export function peerStatsOf(z: StatsZone, idx: number, now: number): PeerStats {
   const v = (c: number): number => (idx < 0 ? 0 : z.load(idx, c))
+  // outcomes before SELECTED: every ended attempt read was begun before, so in flight >= 0
+  const outcomes = OUTCOMES.map((_, i) => v(C.OUTCOME + i))
+  const requests = outcomes.reduce((a, b) => a + b, 0)
+  const selected = v(C.SELECTED)
   const buckets = Array.from({ length: LATENCY_BOUNDS.length + 1 }, (_, i) => v(C.LAT_BUCKETS + i))
   const downSince = v(C.DOWN_SINCE_MS)
   const passive = v(C.PASSIVE)
   const lastChange = v(C.LAST_CHANGE_MS)
   return {
-    requests: v(C.REQUESTS),
-    selected: v(C.SELECTED),
-    inflight: v(C.INFLIGHT),
+    requests,
+    selected,
+    inflight: Math.max(0, selected - requests),
     bytes_in: v(C.BYTES_IN),
     bytes_out: v(C.BYTES_OUT),
     responses: { '1xx': v(C.RESP), '2xx': v(C.RESP + 1), '3xx': v(C.RESP + 2), '4xx': v(C.RESP + 3), '5xx': v(C.RESP + 4) },
-    outcomes: Object.fromEntries(OUTCOMES.map((o, i) => [o, v(C.OUTCOME + i)])) as Record<StatsOutcome, number>,
+    outcomes: Object.fromEntries(OUTCOMES.map((o, i) => [o, outcomes[i]!])) as Record<StatsOutcome, number>,
     latency: {
-      count: v(C.LAT_COUNT),
+      count: buckets.reduce((a, b) => a + b, 0),
       sum_ms: v(C.LAT_SUM_US) / 1000,
       buckets: buckets.map((count, i) => ({ le: LATENCY_BOUNDS[i] ?? null, count })),
       p50_ms: quantileMs(buckets, 0.5),

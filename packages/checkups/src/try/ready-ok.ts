@@ -80,7 +80,7 @@ export async function readyOk<T>(env: TryEnv, u: UpstreamView, cb: ReadyOkCallba
       const { host, port } = level.peers[idx]!.server
       const ctx: AttemptContext = { attempt: ++call.attempt, skey: u.skey, cluster: level.key, host, port }
       const t0 = env.clock.now()
-      const slot = env.stats ? env.stats.begin(u.skey, host, port) : -1
+      const slot = env.stats ? env.stats.begin(u.skey, host, port, level.peers[idx]) : -1
       let failed: boolean
       let result: T | undefined
       try {
@@ -111,12 +111,11 @@ export async function readyOk<T>(env: TryEnv, u: UpstreamView, cb: ReadyOkCallba
 /** The attempt's statistics: its outcome, and for a response its status and latency. */
 function recordEnd(stats: PeerRecorder, slot: number, failed: boolean, call: CallState, result: unknown, ms: number): void {
   if (failed && call.lastError !== undefined) {
-    stats.end(slot, outcomeOfError(call.lastError))
+    stats.ended(slot, outcomeOfError(call.lastError), undefined, undefined)
     return
   }
   const status = statusOf(result)
-  const info = status === undefined ? { latencyMs: ms } : { status, latencyMs: ms }
-  stats.end(slot, failed ? (status === undefined ? 'error' : 'http_status') : 'ok', info)
+  stats.ended(slot, failed ? (status === undefined ? 'error' : 'http_status') : 'ok', status, ms)
 }
 
 function lastCause(call: CallState): unknown {

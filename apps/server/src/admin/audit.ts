@@ -14,6 +14,14 @@ const READS = new Set(['GET', 'HEAD', 'OPTIONS'])
 export const AUDIT_MSG = 'admin write'
 
 export function auditWrite(logger: AuditLogger | undefined, req: IncomingMessage, status: number, body: unknown): void {
+  try {
+    writeLine(logger, req, status, body)
+  } catch {
+    // an audit line never breaks the answer it describes
+  }
+}
+
+function writeLine(logger: AuditLogger | undefined, req: IncomingMessage, status: number, body: unknown): void {
   const method = req.method ?? 'GET'
   if (!logger || READS.has(method)) return
   const path = new URL(req.url ?? '/', 'http://admin').pathname
@@ -27,6 +35,7 @@ export function auditWrite(logger: AuditLogger | undefined, req: IncomingMessage
   const v = (body as { version?: unknown } | null)?.version
   logger.info({
     event: 'admin_write', method, path, skey, version: typeof v === 'number' ? v : null, status,
-    client: req.socket.remoteAddress ?? null,
+    // the socket is gone when the client hung up (e.g. refused mid-upload)
+    client: req.socket?.remoteAddress ?? null,
   }, AUDIT_MSG)
 }

@@ -40,13 +40,13 @@ export function createAdminServer(ctx: AdminContext, opts: AdminServerOptions): 
     res.once('finish', () => metrics.recordRequest(req.method ?? 'GET', route.pattern, res.statusCode))
     handle(req, ctx, router, opts, route).then(
       (answer) => {
-        auditWrite(opts.logger, req, answer.status, answer.body)
         send(res, answer)
+        auditWrite(opts.logger, req, answer.status, answer.body)
       },
       (err: unknown) => {
         const { status, body } = errorResponse(err)
-        auditWrite(opts.logger, req, status, body)
         send(res, { status, body })
+        auditWrite(opts.logger, req, status, body)
       },
     )
   })

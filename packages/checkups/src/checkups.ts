@@ -13,7 +13,7 @@ import { type Clock, systemClock } from './clock.js'
 import { isResolvedConfig, resolveConfig, resolveUpstream } from './config/resolve.js'
 import { ConfigStore, type LockFactory } from './config/store.js'
 import type { HeartbeatFn, ResolvedConfig, ResolvedUpstream } from './config/types.js'
-import { findServer, forEachServer } from './config/walk.js'
+import { findServer } from './config/walk.js'
 import { buildUpstream, checkUpstreamInput } from './dynamic/build.js'
 import { CheckupsError } from './errors.js'
 import { KEY } from './keys.js'
@@ -29,8 +29,11 @@ import { WorkerView } from './view/worker-view.js'
 import { type NginxPeers, NginxUpstreams } from './nginx/upstreams.js'
 import { SyncTimer } from './sync-timer.js'
 import { HeartbeatHost } from './heartbeat-host.js'
-import { Observer } from './stats/observer.js'
-import type { PeerStats } from './stats/view.js'
+import { Observer, type PeerStats } from './stats/index.js'
+import type { Dispatcher } from 'undici'
+import { createDispatcher, createInterceptor, type DispatcherOptions } from './clients/dispatcher.js'
+import { createRedisClient, type RedisClient, type RedisClientOptions } from './clients/redis.js'
+import { type CheckupsMysql, createMysqlClient, type MysqlClientOptions } from './clients/mysql.js'
 
 export interface CheckupsOptions {
   shared: SharedZones<SharedDict>
@@ -42,8 +45,7 @@ export interface CheckupsOptions {
   lockTimeout?: number
   /** directory a relative `global.nginx_conf` is resolved against (default: process.cwd()) */
   configDir?: string
-  /** the statistics zone (STATS_ZONE_BYTES of shared memory); default: a private buffer */
-  stats?: SharedArrayBuffer
+  /** the statistics zone (STATS_ZONE_BYTES of shared memory; default: a private buffer) */ stats?: SharedArrayBuffer
 }
 
 export interface InitOptions {
@@ -75,7 +77,6 @@ export class Checkups {
   private view: WorkerView | undefined
   private readonly syncTimer: SyncTimer
   private readonly hb: HeartbeatHost
-  /** per-peer statistics, events and process snapshots (shared memory when the runtime runs us) */
   readonly observer: Observer
 
   constructor(opts: CheckupsOptions) {
@@ -91,12 +92,10 @@ export class Checkups {
     const newLock: LockFactory = (d) => new Lock(d as SharedDict, { timeout })
     this.store = new ConfigStore(this.zones.config, this.zones.locks, newLock)
     this.observer = new Observer(opts.stats, this.logger, () => this.clock.now())
-    this.passive = new PassiveAccounting(this.zones.state, this.zones.locks, this.clock, this.logger, (skey, srv, to) =>
-      this.observer.transition({ skey, host: srv.host, port: srv.port, from: to === 'err' ? 'ok' : 'err', to, cause: 'passive' }))
+    this.passive = new PassiveAccounting(this.zones.state, this.zones.locks, this.clock, this.logger, this.observer.passiveWindow)
     this.nginx = new NginxUpstreams(opts.configDir ?? process.cwd())
     this.syncTimer = new SyncTimer(this.zones.state, this.clock, this.worker.id, () => this.view?.sync())
-    this.hb = new HeartbeatHost(this.zones, this.clock, this.worker, this.logger, () => this.currentUpstreams(), () => this.heartbeats,
-      (checks, ms) => this.observer.heartbeatRound(checks, ms))
+    this.hb = new HeartbeatHost(this.zones, this.clock, this.worker, this.logger, () => this.currentUpstreams(), () => this.heartbeats, this.observer.onRound)
   }
 
   /** Primary (init_by_lua): validates `config` and seeds the config zone. */
@@ -162,8 +161,7 @@ export class Checkups {
     } catch (err) {
       return Promise.reject(err)
     }
-    const env = { clock: this.clock, passive: this.passive, sync: () => this.view?.sync(),
-      ...(this.observer.recording ? { stats: this.observer.recorder } : {}) }
+    const env = { clock: this.clock, passive: this.passive, sync: () => this.view?.sync(), stats: this.observer.recorder }
     return readyOk(env, u, cb, opts)
   }
 
@@ -181,22 +179,8 @@ export class Checkups {
     })
   }
 
-  /**
-   * Per-peer statistics from shared memory, the same from every worker:
-   * `{ <skey>: { "<host>:<port>": PeerStats } }` (one upstream with `skey`).
-   */
-  getStats(skey?: string): Record<string, Record<string, PeerStats>> {
-    const ups = this.requireView().upstreams()
-    const out: Record<string, Record<string, PeerStats>> = {}
-    for (const [k, u] of Object.entries(ups)) {
-      if (skey !== undefined && k !== skey) continue
-      const peers: Record<string, PeerStats> = {}
-      forEachServer(u, (s) => { peers[`${s.host}:${s.port}`] ??= this.observer.peer(k, s.host, s.port) })
-      out[k] = peers
-    }
-    if (skey !== undefined && out[skey] === undefined) throw new CheckupsError('CKP_ERR_UNKNOWN_SKEY', `unknown skey ${skey}`)
-    return out
-  }
+  /** Per-peer statistics (shared memory, the same from every worker): `{ skey: { 'host:port': PeerStats } }`. */
+  getStats(skey?: string): Record<string, Record<string, PeerStats>> { return this.observer.upstreams(this.requireView().upstreams(), skey) }
 
   /** `[connect, send, read]` timeouts in seconds (the original's get_ups_timeout). */
   getUpsTimeout(skey: string): [connect: number, send: number, read: number] | undefined {
@@ -266,6 +250,15 @@ export class Checkups {
     const sync = cfg.global.ups_status_sync_enable
     return this.nginx.peers(cfg.global.nginx_conf, name, (n, host, port) => (sync ? this.hb.peerDown(n, host, port) : undefined))
   }
+
+  /** An undici Dispatcher balancing requests to upstream names (clients/dispatcher.ts). */
+  dispatcher(opts?: DispatcherOptions): Dispatcher { return createDispatcher(this, opts) }
+  /** The same as an interceptor for `agent.compose(...)`. */
+  interceptor(opts?: Omit<DispatcherOptions, 'fallback' | 'pool'>): Dispatcher.DispatcherComposeInterceptor { return createInterceptor(this, opts) }
+  /** An ioredis-style client over the peers of `skey` (clients/redis.ts). */
+  redis(skey: string, opts?: RedisClientOptions): RedisClient { return createRedisClient(this, skey, opts) }
+  /** A mysql2 promise pool over the peers of `skey` (clients/mysql.ts). */
+  mysql(skey: string, opts?: MysqlClientOptions): CheckupsMysql { return createMysqlClient(this, skey, opts) }
 
   /** The resolved config this worker was prepared with. */
   get config(): ResolvedConfig | undefined {

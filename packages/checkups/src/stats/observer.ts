@@ -10,6 +10,9 @@
  * - Health and downtime follow the heartbeat / admin status (ok, unstable, err); the passive
  *   state is its own word. Downtime = closed down periods + the open one.
  */
+import type { ResolvedUpstream } from '../config/types.js'
+import { forEachServer } from '../config/walk.js'
+import { CheckupsError } from '../errors.js'
 import type { Logger } from '../shared.js'
 import { EventRing, type ConfigEvent, type HealthCause } from './events.js'
 import { C, CAUSES, H64, LATENCY_BOUNDS, OUTCOMES, ROUND_BOUNDS } from './layout.js'
@@ -47,8 +50,6 @@ export class Observer {
   readonly recorder: PeerRecorder
   readonly events: EventRing
   readonly procs: ProcessBlocks
-  /** false: readyOk records nothing per attempt (events and heartbeat counts still run) */
-  recording = true
 
   constructor(buffer: SharedArrayBuffer | undefined, private readonly logger: Logger, private readonly now: () => number = Date.now) {
     this.zone = new StatsZone(buffer)
@@ -56,6 +57,18 @@ export class Observer {
     this.events = new EventRing(this.zone)
     this.procs = new ProcessBlocks(this.zone)
   }
+
+  /** false: nothing is recorded per attempt (events and heartbeat counts still run) */
+  get recording(): boolean {
+    return this.recorder.enabled
+  }
+
+  set recording(on: boolean) {
+    this.recorder.enabled = on
+  }
+
+  /** The heartbeat's `onRound` hook. */
+  readonly onRound = (checks: readonly HeartbeatCheck[], ms: number): void => this.heartbeatRound(checks, ms)
 
   /** Counts a committed round's checks and records its flips as transitions. */
   heartbeatRound(checks: readonly HeartbeatCheck[], ms: number): void {
@@ -106,6 +119,23 @@ export class Observer {
   /** A config change (dynamic update/delete, reload) with the version it produced. */
   configChanged(e: Omit<ConfigEvent, 'type'>): void {
     this.events.push({ type: 'config', ...e }, this.now())
+  }
+
+  /** Passive accounting moved a peer's err window (its `onWindow` hook). */
+  readonly passiveWindow = (skey: string, srv: { host: string; port: number }, to: 'ok' | 'err'): void =>
+    this.transition({ skey, host: srv.host, port: srv.port, from: to === 'err' ? 'ok' : 'err', to, cause: 'passive' })
+
+  /** `{ <skey>: { "<host>:<port>": PeerStats } }` for the given upstreams (one with `skey`). */
+  upstreams(ups: Readonly<Record<string, ResolvedUpstream>>, skey?: string): Record<string, Record<string, PeerStats>> {
+    const out: Record<string, Record<string, PeerStats>> = {}
+    for (const [k, u] of Object.entries(ups)) {
+      if (skey !== undefined && k !== skey) continue
+      const peers: Record<string, PeerStats> = {}
+      forEachServer(u, (s) => { peers[`${s.host}:${s.port}`] ??= this.peer(k, s.host, s.port) })
+      out[k] = peers
+    }
+    if (skey !== undefined && out[skey] === undefined) throw new CheckupsError('CKP_ERR_UNKNOWN_SKEY', `unknown skey ${skey}`)
+    return out
   }
 
   /** A peer's statistics (zeros when nothing counted it yet). */

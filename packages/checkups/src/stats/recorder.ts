@@ -34,10 +34,14 @@ export class PeerRecorder {
   /** slot by the caller's own object for the peer (a view's peer entry): no key string per call */
   readonly #byRef = new WeakMap<object, number>()
 
+  /** false: `begin` hands out no slot, so nothing is recorded (measuring the cost) */
+  enabled = true
+
   constructor(readonly zone: StatsZone) {}
 
   /** An attempt starts on the peer: returns its slot for `end`. `ref` caches the slot lookup. */
   begin(skey: string, host: string, port: number, ref?: object): number {
+    if (!this.enabled) return -1
     let idx = ref === undefined ? undefined : this.#byRef.get(ref)
     if (idx === undefined) {
       idx = this.zone.slot(skey, host, port)

@@ -122,6 +122,19 @@ describe('events and logs', () => {
     expect(line).toMatchObject({ event: 'admin_write', method: 'PUT', skey: 'extra', version, status: 200, client: '127.0.0.1' })
   }, 30_000)
 
+  it('a reload is a config event too, and the ring (with everything before it) outlives the workers', async () => {
+    srv.signal('SIGHUP')
+    await srv.waitOutput('"reload done"', 60_000)
+    await srv.waitReady()
+    const sse = new SseClient()
+    await sse.open(srv.adminPort, {}, '/events?since=0')
+    const reload = await until('the reload event', () => sse.events.find((e) => e.event === 'config' && JSON.parse(e.data).op === 'reload'))
+    expect(JSON.parse(reload.data)).toMatchObject({ type: 'config', op: 'reload', version: expect.any(Number) })
+    // the transitions of the earlier test are still there, numbered as before
+    expect(sse.events.filter((e) => e.event === 'transition').map((e) => JSON.parse(e.data).to)).toEqual(['err', 'ok'])
+    sse.close()
+  }, 90_000)
+
   it('the access log has one JSON line per request, and X-Request-Id reaches the peer', async () => {
     await traffic(srv.proxyPort, 1, 1, { 'x-request-id': 'rid-given-1' })
     await traffic(srv.proxyPort, 1, 1)

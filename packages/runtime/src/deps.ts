@@ -4,7 +4,7 @@
  * adapted to pino, the state file wired in), and restoring a persisted snapshot.
  */
 import {
-  Checkups, createFilePersistence, loadStateFile, resolveConfig as resolveCoreConfig,
+  Checkups, KEY, createFilePersistence, loadStateFile, resolveConfig as resolveCoreConfig,
   type CheckupsOptions, type ResolvedConfig,
 } from '@checkups/core'
 export { STATS_ZONE, STATS_ZONE_BYTES } from '@checkups/core'
@@ -56,6 +56,12 @@ export function createCheckups(deps: CheckupsDeps): Checkups {
     ...(deps.stateFile ? { persistence: createFilePersistence(deps.stateFile) } : {}),
     ...(deps.stats ? { stats: deps.stats } : {}),
   })
+}
+
+/** A reload is a config change: one `config` event (op `reload`) with the version it left. */
+export function announceReload(checkups: Checkups, config: Dict): void {
+  const v = config.get(KEY.CONFIG_VERSION)
+  checkups.observer.configChanged({ version: typeof v === 'number' ? v : 0, op: 'reload' })
 }
 
 /** core logs `(msg, fields)`; pino takes `(fields, msg)`. */

@@ -9,7 +9,7 @@
 import { availableParallelism } from 'node:os'
 import type { Logger } from 'pino'
 import { configDir, configUrl, loadConfig, type LoadedConfig } from '../config.js'
-import { createCheckups, loadStateSnapshot, type CheckupsInstance } from '../deps.js'
+import { announceReload, createCheckups, loadStateSnapshot, type CheckupsInstance } from '../deps.js'
 import { RuntimeError } from '../errors.js'
 import { createLogger, LOG } from '../logger.js'
 import type { PrimaryContext, PrimaryHandle, RunOptions } from '../types.js'
@@ -61,6 +61,7 @@ export async function runPrimary(options: RunOptions): Promise<PrimaryHandle> {
       const restored = loadStateSnapshot(options.state, next.config, logger)
       if (restored === undefined) checkups.init(next.config)
       else checkups.init(next.config, { restore: restored })
+      announceReload(checkups, shared.config)
       loaded = next
       ctx.config = next.config
       ctx.rawConfig = next.raw

@@ -9,7 +9,8 @@
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import { ProcessBlocks } from '@checkups/core'
 
-export const DEFAULT_PUBLISH_MS = 5000
+/** how often a process republishes its block: per-process families lag a scrape by at most this */
+export const DEFAULT_PUBLISH_MS = 1000
 
 export interface ProcessMetrics {
   /** publishes a snapshot now (resolves when written) */

@@ -26,7 +26,8 @@ export function startProcessMetrics(opts: {
 }): ProcessMetrics {
   const registry = opts.registry ?? new Registry()
   registry.setDefaultLabels({ worker: String(opts.worker) })
-  collectDefaultMetrics({ register: registry })
+  // a second publisher over the same registry (two admin listeners) must not register them twice
+  if (registry.getSingleMetric('process_cpu_user_seconds_total') === undefined) collectDefaultMetrics({ register: registry })
   const block = ProcessBlocks.blockOf(opts.worker)
   const publish = async (): Promise<void> => {
     const json = JSON.stringify(await registry.getMetricsAsJSON())

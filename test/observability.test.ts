@@ -123,7 +123,11 @@ describe('events and logs', () => {
   }, 30_000)
 
   it('a reload is a config event too, and the ring (with everything before it) outlives the workers', async () => {
+    const open = new SseClient()
+    await open.open(srv.adminPort)
     srv.signal('SIGHUP')
+    // an open stream does not hold its worker's graceful stop (30 s before a kill): it is ended
+    await until('the stream ended by the drain', () => open.ended, 15_000)
     await srv.waitOutput('"reload done"', 60_000)
     await srv.waitReady()
     const sse = new SseClient()

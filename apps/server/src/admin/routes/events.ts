@@ -9,6 +9,9 @@
  * - The ring is polled every POLL_MS (one atomic load when nothing is new); a comment line
  *   every KEEPALIVE_MS keeps proxies from closing an idle stream. Both timers end with the
  *   client's connection.
+ * - A stream never holds up a graceful stop or reload: once its server stops listening (the
+ *   drain has begun) the stream is ended at the next poll, and the client reconnects with
+ *   `Last-Event-ID` to a worker that still serves.
  */
 import type { ServerResponse } from 'node:http'
 import type { EventRing } from '@checkups/core'
@@ -26,9 +29,20 @@ function startAfter(header: string | string[] | undefined, query: string | null,
   return ring.head() - 1
 }
 
+/** The server the connection was accepted by (net sets `socket.server`), if known. */
+function serverOf(res: ServerResponse): { listening: boolean } | undefined {
+  return (res.socket as unknown as { server?: { listening: boolean } } | null)?.server
+}
+
 function pump(res: ServerResponse, ring: EventRing, since: number): void {
   let next = since
+  const server = serverOf(res)
   const flush = (): void => {
+    if (res.writableEnded) return
+    if (server && !server.listening) {
+      res.end()
+      return
+    }
     for (;;) {
       const got = ring.read(next)
       if (got.lost > 0) res.write(`event: lost\ndata: ${JSON.stringify({ lost: got.lost })}\n\n`)
@@ -40,7 +54,7 @@ function pump(res: ServerResponse, ring: EventRing, since: number): void {
   res.write('retry: 2000\n\n')
   flush()
   const poll = setInterval(flush, POLL_MS)
-  const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS)
+  const keepalive = setInterval(() => res.writableEnded || res.write(': keepalive\n\n'), KEEPALIVE_MS)
   res.on('close', () => {
     clearInterval(poll)
     clearInterval(keepalive)

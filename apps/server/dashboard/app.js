@@ -90,7 +90,8 @@ function peerRow(skey, peer, st, s, dt) {
   const last = s.last_change
   return el('tr', { class: 'peer', 'data-upstream': skey, 'data-peer': hp, 'data-health': health },
     el('td', {}, el('span', { class: 'peer-name' }, hp)),
-    el('td', {}, el('span', { class: 'pill ' + st.status, title: st.msg || '' }, st.status)),
+    el('td', {}, el('span', { class: 'pill ' + st.status, title: st.msg || '' }, st.status),
+      st.status !== 'ok' && st.msg ? el('span', { class: 'why' }, st.msg) : null),
     el('td', {}, el('span', { class: 'pill ' + passive, title: 'failures counted: ' + (st.passive ? st.passive.count : 0) }, passive),
       st.passive && st.passive.count > 0 ? el('span', { class: 'muted' }, ' ×' + st.passive.count) : null),
     el('td', { class: 'num' }, st.weight),

@@ -23,6 +23,7 @@ import { Counter, Gauge, Registry } from 'prom-client'
 import type { ProcessBlocks } from '@checkups/core'
 import { peerFamilies, type PeerMetricsSource } from './metrics-peers.js'
 import { mergeSnapshots, renderFamilies } from './prom-text.js'
+import { DEFAULT_PUBLISH_MS } from './process-metrics.js'
 
 export interface MetricsSource {
   worker: { id: number }
@@ -41,6 +42,12 @@ export interface AdminMetrics {
   render(): Promise<string>
   readonly contentType: string
 }
+
+/**
+ * A process block not republished for this long is left out of the scrape: its process is
+ * gone (a worker retired by a reload that lowered the count) or stuck. Ten publish periods.
+ */
+export const STALE_BLOCK_MS = 10 * DEFAULT_PUBLISH_MS
 
 let instance: AdminMetrics | undefined
 let source: MetricsSource | undefined
@@ -115,7 +122,9 @@ function createMetrics(): AdminMetrics {
       if (src?.getStats && src.observer) {
         const stats = { getStatus: () => src.getStatus(), getStats: src.getStats, observer: src.observer }
         text += renderFamilies(peerFamilies(stats))
-        text += renderFamilies(mergeSnapshots(src.observer.procs.all().map((p) => p.text)))
+        const now = Date.now()
+        const live = src.observer.procs.all().filter((p) => now - p.time < STALE_BLOCK_MS)
+        text += renderFamilies(mergeSnapshots(live.map((p) => p.text)))
       }
       return text
     },

@@ -122,6 +122,22 @@ describe('events and logs', () => {
     expect(line).toMatchObject({ event: 'admin_write', method: 'PUT', skey: 'extra', version, status: 200, client: '127.0.0.1' })
   }, 30_000)
 
+  it('an operator\'s failure report that opens an err window is an admin transition', async () => {
+    const servers = backends.map((b) => ({ host: '127.0.0.1', port: b.port, max_fails: 1, fail_timeout: 30 }))
+    expect((await srv.putJson('/upstreams/fed', { cluster: [{ servers }] })).status).toBe(200)
+    const sse = new SseClient()
+    await sse.open(srv.adminPort)
+    const peer = `127.0.0.1:${backends[0]!.port}`
+    const r = await srv.send('POST', '/upstreams/fed/feedback', { body: JSON.stringify({ host: '127.0.0.1', port: backends[0]!.port, failed: true }), headers: { 'content-type': 'application/json' } })
+    expect(r.status).toBe(200)
+    const ev = await until('the admin transition', () => sse.events.find((e) => e.event === 'transition'))
+    expect(JSON.parse(ev.data)).toMatchObject({ upstream: 'fed', peer, from: 'ok', to: 'err', cause: 'admin' })
+    sse.close()
+    const stats = (await srv.get('/upstreams/fed/stats')).body as Record<string, { passive: string; transitions: Record<string, number> }>
+    expect(stats[peer]).toMatchObject({ passive: 'err', transitions: { heartbeat: 0, passive: 0, admin: 1 } })
+    expect(logLines('health transition').filter((l) => l['upstream'] === 'fed').map((l) => l['cause'])).toEqual(['admin'])
+  }, 30_000)
+
   it('a reload is a config event too, and the ring (with everything before it) outlives the workers', async () => {
     const open = new SseClient()
     await open.open(srv.adminPort)
@@ -135,7 +151,8 @@ describe('events and logs', () => {
     const reload = await until('the reload event', () => sse.events.find((e) => e.event === 'config' && JSON.parse(e.data).op === 'reload'))
     expect(JSON.parse(reload.data)).toMatchObject({ type: 'config', op: 'reload', version: expect.any(Number) })
     // the transitions of the earlier test are still there, numbered as before
-    expect(sse.events.filter((e) => e.event === 'transition').map((e) => JSON.parse(e.data).to)).toEqual(['err', 'ok'])
+    const api = sse.events.filter((e) => e.event === 'transition').map((e) => JSON.parse(e.data)).filter((t) => t.upstream === 'api')
+    expect(api.map((t) => t.to)).toEqual(['err', 'ok'])
     sse.close()
   }, 90_000)
 

@@ -189,11 +189,11 @@ export class Checkups {
     return [ups.timeout, ups.send_timeout ?? ups.timeout, ups.read_timeout ?? ups.timeout]
   }
 
-  feedbackStatus(skey: string, host: string, port: number, failed: boolean): void {
+  feedbackStatus(skey: string, host: string, port: number, failed: boolean, cause: 'passive' | 'admin' = 'passive'): void {
     const u = this.upstreamView(skey)
     const srv = findServer(u.ups, host, Number(port))
     if (srv === undefined) throw new CheckupsError('CKP_ERR_UNKNOWN_PEER', `unknown host:port${host}:${port}`)
-    this.passive.report(skey, u.ups, srv, failed)
+    this.passive.report(skey, u.ups, srv, failed, cause)
     this.view?.sync()
   }
 

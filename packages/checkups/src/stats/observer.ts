@@ -41,6 +41,8 @@ export interface TransitionInput {
   to: string
   cause: HealthCause
   msg?: string | null
+  /** the passive state moved (default: when cause is `passive`), else the health status */
+  passive?: boolean
 }
 
 const HEALTH_CODE: Readonly<Record<string, number>> = { ok: 1, err: 2, unstable: 3 }
@@ -97,7 +99,7 @@ export class Observer {
       const z = this.zone
       z.add(idx, C.TRANSITIONS + CAUSES.indexOf(t.cause), 1n)
       z.store(idx, C.LAST_CHANGE_MS, now)
-      if (t.cause === 'passive') z.store(idx, C.PASSIVE, t.to === 'err' ? 2 : 1)
+      if (t.passive ?? t.cause === 'passive') z.store(idx, C.PASSIVE, t.to === 'err' ? 2 : 1)
       else this.#health(idx, t.to, now)
     }
     const peer = `${t.host}:${t.port}`
@@ -122,8 +124,8 @@ export class Observer {
   }
 
   /** Passive accounting moved a peer's err window (its `onWindow` hook). */
-  readonly passiveWindow = (skey: string, srv: { host: string; port: number }, to: 'ok' | 'err'): void =>
-    this.transition({ skey, host: srv.host, port: srv.port, from: to === 'err' ? 'ok' : 'err', to, cause: 'passive' })
+  readonly passiveWindow = (skey: string, srv: { host: string; port: number }, to: 'ok' | 'err', cause: 'passive' | 'admin' = 'passive'): void =>
+    this.transition({ skey, host: srv.host, port: srv.port, from: to === 'err' ? 'ok' : 'err', to, cause, passive: true })
 
   /** `{ <skey>: { "<host>:<port>": PeerStats } }` for the given upstreams (one with `skey`). */
   upstreams(ups: Readonly<Record<string, ResolvedUpstream>>, skey?: string): Record<string, Record<string, PeerStats>> {

@@ -10,6 +10,7 @@
  */
 import { Lock, type SharedDict } from '@checkups/shdict'
 import { type Clock, systemClock } from './clock.js'
+import { Observer, type PeerStats } from './stats/index.js'
 import { isResolvedConfig, resolveConfig, resolveUpstream } from './config/resolve.js'
 import { ConfigStore, type LockFactory } from './config/store.js'
 import type { HeartbeatFn, ResolvedConfig, ResolvedUpstream } from './config/types.js'
@@ -22,14 +23,14 @@ import type { Persistence, StateSnapshot } from './persist/index.js'
 import { type SharedZones, type Logger, type WorkerInfo, ZONE_NAMES, silentLogger } from './shared.js'
 import { type Status, buildStatus } from './status.js'
 import { localtime } from './time.js'
-import { type ReadyOkCallback, type ReadyOkOptions, readyOk } from './try/ready-ok.js'
+import { type ReadyOkCallback, type ReadyOkOptions, type TryEnv, readyOk } from './try/ready-ok.js'
+import type { AttemptRecorder } from './try/report.js'
 import { type SelectOptions, selectPeer } from './try/select.js'
 import type { PeerResult, UpstreamView } from './view/upstream-view.js'
 import { WorkerView } from './view/worker-view.js'
 import { type NginxPeers, NginxUpstreams } from './nginx/upstreams.js'
 import { SyncTimer } from './sync-timer.js'
-import { HeartbeatHost } from './heartbeat-host.js'
-import { Observer, type PeerStats } from './stats/index.js'
+import { HeartbeatHost } from './heartbeat/host.js'
 import type { Dispatcher } from 'undici'
 import { createDispatcher, createInterceptor, type DispatcherOptions } from './clients/dispatcher.js'
 import { createRedisClient, type RedisClient, type RedisClientOptions } from './clients/redis.js'
@@ -45,6 +46,8 @@ export interface CheckupsOptions {
   lockTimeout?: number
   /** directory a relative `global.nginx_conf` is resolved against (default: process.cwd()) */
   configDir?: string
+  /** called with every attempt outcome readyOk accounts (besides the built-in per-peer statistics) */
+  onAttempt?: AttemptRecorder
   /** the statistics zone (STATS_ZONE_BYTES of shared memory; default: a private buffer) */ stats?: SharedArrayBuffer
 }
 
@@ -77,6 +80,7 @@ export class Checkups {
   private view: WorkerView | undefined
   private readonly syncTimer: SyncTimer
   private readonly hb: HeartbeatHost
+  private readonly tryEnv: TryEnv
   readonly observer: Observer
 
   constructor(opts: CheckupsOptions) {
@@ -93,6 +97,7 @@ export class Checkups {
     this.store = new ConfigStore(this.zones.config, this.zones.locks, newLock)
     this.observer = new Observer(opts.stats, this.logger, () => this.clock.now())
     this.passive = new PassiveAccounting(this.zones.state, this.zones.locks, this.clock, this.logger, this.observer.passiveWindow)
+    this.tryEnv = { clock: this.clock, passive: this.passive, ...this.observer.funnelHooks(opts.onAttempt) }
     this.nginx = new NginxUpstreams(opts.configDir ?? process.cwd())
     this.syncTimer = new SyncTimer(this.zones.state, this.clock, this.worker.id, () => this.view?.sync())
     this.hb = new HeartbeatHost(this.zones, this.clock, this.worker, this.logger, () => this.currentUpstreams(), () => this.heartbeats, this.observer.onRound)
@@ -161,8 +166,7 @@ export class Checkups {
     } catch (err) {
       return Promise.reject(err)
     }
-    const env = { clock: this.clock, passive: this.passive, sync: () => this.view?.sync(), stats: this.observer.recorder }
-    return readyOk(env, u, cb, opts)
+    return readyOk(this.tryEnv, u, cb, opts)
   }
 
   selectPeer(skey: string, opts?: SelectOptions): PeerResult {
@@ -179,15 +183,15 @@ export class Checkups {
     })
   }
 
-  /** Per-peer statistics (shared memory, the same from every worker): `{ skey: { 'host:port': PeerStats } }`. */
-  getStats(skey?: string): Record<string, Record<string, PeerStats>> { return this.observer.upstreams(this.requireView().upstreams(), skey) }
-
   /** `[connect, send, read]` timeouts in seconds (the original's get_ups_timeout). */
   getUpsTimeout(skey: string): [connect: number, send: number, read: number] | undefined {
     const ups = this.requireView().get(skey)?.ups
     if (!ups) return undefined
     return [ups.timeout, ups.send_timeout ?? ups.timeout, ups.read_timeout ?? ups.timeout]
   }
+
+  /** Per-peer statistics (shared memory, the same from every worker): `{ skey: { 'host:port': PeerStats } }`. */
+  getStats(skey?: string): Record<string, Record<string, PeerStats>> { return this.observer.upstreams(this.requireView().upstreams(), skey) }
 
   feedbackStatus(skey: string, host: string, port: number, failed: boolean, cause: 'passive' | 'admin' = 'passive'): void {
     const u = this.upstreamView(skey)
@@ -217,8 +221,7 @@ export class Checkups {
       return this.store.writeUpstream(skey, ups)
     })
     view.sync()
-    this.observer.configChanged({ version, op: 'update', upstream: skey })
-    return version
+    return this.observer.configChanged({ version, op: 'update', upstream: skey })
   }
 
   async deleteUpstream(skey: string): Promise<number> {
@@ -231,8 +234,7 @@ export class Checkups {
       return this.store.deleteUpstream(skey) as number // stored: checked above, under the same lock
     })
     view.sync()
-    this.observer.configChanged({ version, op: 'delete', upstream: skey })
-    return version
+    return this.observer.configChanged({ version, op: 'delete', upstream: skey })
   }
 
   getUpstream(): Record<string, ResolvedUpstream>

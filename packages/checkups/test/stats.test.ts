@@ -13,7 +13,7 @@ const config = {
 
 function lines(): { logger: Logger; seen: Array<[string, Record<string, unknown> | undefined]> } {
   const seen: Array<[string, Record<string, unknown> | undefined]> = []
-  const log = (msg: string, f?: Record<string, unknown>): void => void seen.push([msg, f])
+  const log = (f: Record<string, unknown>, msg: string): void => void seen.push([msg, f])
   return { logger: { info: log, warn: log, error: log }, seen }
 }
 
@@ -71,6 +71,24 @@ describe('readyOk feeds the per-peer counters', () => {
     expect(a.outcomes.connect_error + b.outcomes.connect_error).toBe(1)
     expect(a.outcomes.error + b.outcomes.error).toBe(1)
     expect(() => c.getStats('nope')).toThrow(/unknown skey nope/)
+  })
+})
+
+describe('the funnel feeds the recorder', () => {
+  it('a body failing after the response counts one request with two outcomes; in flight returns to 0', async () => {
+    const c = prepared(config)
+    let late: { report(o: 'body_error'): void } | undefined
+    await c.readyOk('ups', (_h, _p, ctx) => {
+      late = ctx
+      return { status: 200 }
+    })
+    late!.report('body_error')
+    const peers = Object.values(c.getStats('ups').ups!)
+    const used = peers.find((p) => p.selected > 0)!
+    expect(used).toMatchObject({ requests: 1, selected: 1, inflight: 0, responses: { '2xx': 1 }, outcomes: { ok: 1, body_error: 1 } })
+    c.observer.recording = false
+    await c.readyOk('ups', () => ({ status: 200 }))
+    expect(Object.values(c.getStats('ups').ups!).reduce((n, p) => n + p.requests, 0)).toBe(1)
   })
 })
 

@@ -7,13 +7,9 @@ import { ProxyCall, type CallDeps } from './call.js'
 import { httpErrorOf, ProxyError } from './errors.js'
 import { sendError } from './respond.js'
 import { hostOnly, pathOf, type RouteTable } from './route.js'
+import type { RequestObserver } from './types.js'
 
-/**
- * Called when a request arrives (before it is forwarded: it may add `x-request-id`); the
- * function it returns learns the call serving it (null: none) and reports at the end.
- */
-export type RequestObserver = (req: IncomingMessage, res: ServerResponse, upstream: string | null) =>
-  ((call: { readonly attempts: number; readonly peer: string | null } | null) => void)
+export type { RequestObserver } from './types.js'
 
 export interface HandlerDeps extends CallDeps {
   readonly routes: RouteTable

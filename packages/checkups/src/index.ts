@@ -32,4 +32,5 @@ export { parseJsonRefusingKeys, ForbiddenJsonKey, FORBIDDEN_JSON_KEYS } from './
 export * from './persist/index.js'
 export * from './stats/index.js'
 export type { PeerCheck } from './heartbeat/index.js'
+export { OPTIONAL_PACKAGES, isInstalled, requirePackage, type OptionalPackage } from './optional-deps.js'
 export * from './clients/index.js'

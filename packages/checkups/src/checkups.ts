@@ -11,6 +11,7 @@
  */
 import type { SharedDict } from '@checkups/shdict'
 import { type Clock, systemClock } from './clock.js'
+import { Observer, type PeerStats } from './stats/index.js'
 import { isResolvedConfig, resolveConfig } from './config/resolve.js'
 import { ConfigStore, type LockFactory } from './config/store.js'
 import type { HeartbeatFn, ResolvedConfig, ResolvedUpstream } from './config/types.js'
@@ -52,8 +53,9 @@ export interface CheckupsOptions {
   configDir?: string
   /** count readyOk attempts in flight (default true): what `drain` waits for (dynamic/inflight.ts) */
   countInflight?: boolean
-  /** called with every attempt outcome readyOk accounts (per-peer statistics) */
+  /** called with every attempt outcome readyOk accounts (besides the built-in per-peer statistics) */
   onAttempt?: AttemptRecorder
+  /** the statistics zone (STATS_ZONE_BYTES of shared memory; default: a private buffer) */ stats?: SharedArrayBuffer
 }
 
 export interface InitOptions {
@@ -90,6 +92,7 @@ export class Checkups {
   private readonly syncTimer: SyncTimer
   private readonly hb: HeartbeatHost
   private readonly tryEnv: TryEnv
+  readonly observer: Observer
 
   constructor(opts: CheckupsOptions) {
     for (const z of ZONE_NAMES) {
@@ -103,16 +106,18 @@ export class Checkups {
     const timeout = opts.lockTimeout ?? 5
     const newLock: LockFactory = (d) => new PidLock(d, { timeout, pid: this.worker.pid })
     this.store = new ConfigStore(this.zones.config, this.zones.locks, newLock)
+    this.observer = new Observer(opts.stats, this.logger, () => this.clock.now())
     this.writer = new DynamicWriter({
       store: this.store, state: this.zones.state, logger: this.logger, persistence: opts.persistence,
       heartbeat: (skey) => this.heartbeats.get(skey) ?? null,
     })
-    this.dynamic = new DynamicApi(this.writer, () => this.requireView(), () => this.inflight, () => this.store.version())
-    this.passive = new PassiveAccounting(this.zones.state, this.zones.locks, this.clock, this.logger)
-    this.tryEnv = { clock: this.clock, passive: this.passive, record: opts.onAttempt }
+    const changed = (version: number, op: 'update' | 'delete', upstream: string): number => this.observer.configChanged({ version, op, upstream })
+    this.dynamic = new DynamicApi(this.writer, () => this.requireView(), () => this.inflight, () => this.store.version(), changed)
+    this.passive = new PassiveAccounting(this.zones.state, this.zones.locks, this.clock, this.logger, this.observer.passiveWindow)
+    this.tryEnv = { clock: this.clock, passive: this.passive, ...this.observer.funnelHooks(opts.onAttempt) }
     this.nginx = new NginxUpstreams(opts.configDir ?? process.cwd())
     this.syncTimer = new SyncTimer(this.zones.state, this.clock, this.worker.id, () => this.view?.sync())
-    this.hb = new HeartbeatHost(this.zones, this.clock, this.worker, this.logger, () => this.currentUpstreams(), () => this.heartbeats)
+    this.hb = new HeartbeatHost(this.zones, this.clock, this.worker, this.logger, () => this.currentUpstreams(), () => this.heartbeats, this.observer.onRound)
   }
 
   /** Primary (init_by_lua): validates `config` and seeds the config zone. */
@@ -210,11 +215,14 @@ export class Checkups {
     return [ups.timeout, ups.send_timeout ?? ups.timeout, ups.read_timeout ?? ups.timeout]
   }
 
-  feedbackStatus(skey: string, host: string, port: number, failed: boolean): void {
+  /** Per-peer statistics (shared memory, the same from every worker): `{ skey: { 'host:port': PeerStats } }`. */
+  getStats(skey?: string): Record<string, Record<string, PeerStats>> { return this.observer.upstreams(this.requireView().upstreams(), skey) }
+
+  feedbackStatus(skey: string, host: string, port: number, failed: boolean, cause: 'passive' | 'admin' = 'passive'): void {
     const u = this.upstreamView(skey)
     const srv = findServer(u.ups, host, Number(port))
     if (srv === undefined) throw new CheckupsError('CKP_ERR_UNKNOWN_PEER', `unknown host:port${host}:${port}`)
-    this.passive.report(skey, u.ups, srv, failed)
+    this.passive.report(skey, u.ups, srv, failed, cause)
     this.view?.sync()
   }
 

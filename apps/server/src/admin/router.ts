@@ -5,7 +5,7 @@
  * ignored. HEAD is answered by the GET handler (server.ts sends no body). A known path with
  * another method is 405 with `Allow` listing its methods, an unknown path 404.
  */
-import type { IncomingHttpHeaders } from 'node:http'
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http'
 import type { CheckupsInstance, ReloadResult, ResolvedConfig, WorkerIdentity, WorkerInfo } from '@checkups/runtime'
 import { AdminError } from './errors.js'
 
@@ -24,6 +24,8 @@ export interface AdminResponse {
   /** JSON-serialised, or sent as is when a string */
   body: unknown
   headers?: Record<string, string>
+  /** a streamed answer (Server-Sent Events): called with the response after status + headers */
+  stream?: (res: ServerResponse) => void
 }
 
 export interface AdminContext {

@@ -14,8 +14,10 @@ import { createServer, type IncomingMessage, type RequestListener, type Server, 
 import { createServer as createHttpsServer } from 'node:https'
 import { assertJsonContentType, parseJsonStrict } from './body.js'
 import { AdminError, errorResponse } from './errors.js'
-import { adminMetrics } from './metrics.js'
+import { adminMetrics, metricsSource } from './metrics.js'
 import { registerAll } from './routes/index.js'
+import { isDashboardFile } from './routes/dashboard.js'
+import { auditWrite, type AuditLogger } from './audit.js'
 import { Router, type AdminContext, type AdminRequest, type AdminResponse } from './router.js'
 import { adminTokens, authorize, type AdminToken } from './security.js'
 
@@ -31,19 +33,29 @@ export interface AdminServerOptions {
   router?: Router
   /** serve HTTPS with this certificate and key (PEM) */
   tls?: { cert: Buffer | string; key: Buffer | string } | undefined
+  /** where the audit log of admin writes goes (audit.ts) */
+  logger?: AuditLogger
 }
 
 export function createAdminServer(ctx: AdminContext, opts: AdminServerOptions): Server {
   const router = opts.router ?? registerAll(new Router())
   const tokens = adminTokens(opts.token, opts.readToken)
-  const metrics = adminMetrics({ worker: ctx.worker, getStatus: () => ctx.checkups.getStatus() })
+  const metrics = adminMetrics(metricsSource(ctx))
   const listener: RequestListener = (req, res) => {
     res.setHeader(WORKER_HEADER, String(ctx.worker.id))
     const route = { pattern: 'unmatched' }
     res.once('finish', () => metrics.recordRequest(req.method ?? 'GET', route.pattern, res.statusCode))
+    const head = req.method === 'HEAD'
     handle(req, ctx, router, opts, tokens, route).then(
-      (answer) => send(res, answer, req.method === 'HEAD'),
-      (err: unknown) => send(res, errorResponse(err), req.method === 'HEAD'),
+      (answer) => {
+        send(res, answer, head)
+        auditWrite(opts.logger, req, answer.status, answer.body)
+      },
+      (err: unknown) => {
+        const answer = errorResponse(err)
+        send(res, answer, head)
+        auditWrite(opts.logger, req, answer.status, answer.body)
+      },
     )
   }
   return opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, listener) : createServer(listener)
@@ -53,9 +65,10 @@ async function handle(
   req: IncomingMessage, ctx: AdminContext, router: Router, opts: AdminServerOptions, tokens: readonly AdminToken[],
   route: { pattern: string },
 ): Promise<AdminResponse> {
-  authorize(req, tokens)
   const url = new URL(req.url ?? '/', 'http://admin')
   const method = req.method ?? 'GET'
+  // the dashboard's static files hold no data: the page asks for the token and sends it itself
+  if (!((method === 'GET' || method === 'HEAD') && isDashboardFile(url.pathname))) authorize(req, tokens)
   const { handler, params, pattern } = router.match(method, url.pathname)
   route.pattern = pattern
   const body = await readJsonBody(req, opts.bodyLimit)
@@ -92,6 +105,12 @@ function tooLarge(limit: number): AdminError {
 function send(res: ServerResponse, answer: AdminResponse, head = false): void {
   if (res.headersSent) return
   for (const [k, v] of Object.entries(answer.headers ?? {})) res.setHeader(k, v)
+  if (answer.stream) {
+    res.statusCode = answer.status
+    if (head) res.end() // HEAD: the stream's headers, no events
+    else answer.stream(res)
+    return
+  }
   let payload: string
   if (typeof answer.body === 'string') {
     payload = answer.body

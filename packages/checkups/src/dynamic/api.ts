@@ -34,6 +34,8 @@ export class DynamicApi {
     private readonly view: () => WorkerView,
     private readonly inflight: () => InflightCounter | undefined,
     private readonly versionOf: () => number,
+    /** told of every acknowledged write (statistics' config events); returns the version */
+    private readonly changed: (version: number, op: 'update' | 'delete', skey: string) => number = (v) => v,
   ) {}
 
   /** The config version every worker converges to (`config_version`). */
@@ -42,11 +44,11 @@ export class DynamicApi {
   }
 
   async update(skey: string, upstream: unknown, opts?: WriteOptions): Promise<number> {
-    return this.writer.update(this.view(), skey, upstream, opts)
+    return this.changed(await this.writer.update(this.view(), skey, upstream, opts), 'update', skey)
   }
 
   async delete(skey: string, opts?: WriteOptions): Promise<number> {
-    return this.writer.delete(this.view(), skey, opts)
+    return this.changed(await this.writer.delete(this.view(), skey, opts), 'delete', skey)
   }
 
   /** The upstream `update(skey, upstream)` would store; nothing is changed. */
@@ -55,15 +57,15 @@ export class DynamicApi {
   }
 
   async addServer(skey: string, server: Record<string, unknown>, place: ServerPlace = {}, opts?: WriteOptions): Promise<number> {
-    return this.writer.modify(this.view(), skey, opts ?? {}, (ups) => addServer(skey, ups, server, place))
+    return this.changed(await this.writer.modify(this.view(), skey, opts ?? {}, (ups) => addServer(skey, ups, server, place)), 'update', skey)
   }
 
   async patchServer(skey: string, host: string, port: number, patch: ServerPatch, opts?: WriteOptions): Promise<number> {
-    return this.writer.modify(this.view(), skey, opts ?? {}, (ups) => patchServer(skey, ups, host, port, patch))
+    return this.changed(await this.writer.modify(this.view(), skey, opts ?? {}, (ups) => patchServer(skey, ups, host, port, patch)), 'update', skey)
   }
 
   async removeServer(skey: string, host: string, port: number, opts?: WriteOptions): Promise<number> {
-    return this.writer.modify(this.view(), skey, opts ?? {}, (ups) => removeServer(skey, ups, host, port))
+    return this.changed(await this.writer.modify(this.view(), skey, opts ?? {}, (ups) => removeServer(skey, ups, host, port)), 'update', skey)
   }
 
   /** Every server of `skey` with its runtime state; CKP_ERR_UPSTREAM_NOT_FOUND if none. */

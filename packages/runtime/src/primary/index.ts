@@ -9,7 +9,7 @@
 import { availableParallelism } from 'node:os'
 import type { Logger } from 'pino'
 import { configDir, configUrl, loadConfig, type LoadedConfig } from '../config.js'
-import { createCheckups, loadStateSnapshot, type CheckupsInstance } from '../deps.js'
+import { announceReload, createCheckups, loadStateSnapshot, type CheckupsInstance } from '../deps.js'
 import { RuntimeError } from '../errors.js'
 import { createLogger, LOG } from '../logger.js'
 import type { PrimaryContext, PrimaryHandle, RunOptions } from '../types.js'
@@ -31,9 +31,9 @@ export async function runPrimary(options: RunOptions): Promise<PrimaryHandle> {
   const warn = (warning: string): void => logger.warn({ warning }, LOG.CONFIG_WARNING)
   let loaded = await loadConfig(options.config, undefined, validate, warn)
   let staged: LoadedConfig | undefined
-  const { zones, shared } = createZones(sizes)
+  const { zones, shared, stats } = createZones(sizes)
   const dir = configDir(options.config)
-  const checkups = createCheckups({ shared, logger, ...(options.state ? { stateFile: options.state } : {}), ...(dir ? { configDir: dir } : {}) })
+  const checkups = createCheckups({ shared, stats, logger, ...(options.state ? { stateFile: options.state } : {}), ...(dir ? { configDir: dir } : {}) })
   // At start the state file's runtime changes meet the file's upstreams (core's reload rule:
   // changes of upstreams whose file configuration did not change are kept); on reload the
   // zone itself is the state in force (see `apply` below).
@@ -81,6 +81,7 @@ export async function runPrimary(options: RunOptions): Promise<PrimaryHandle> {
       // what is in force (the zone, every acknowledged change) meets the new file under the
       // writers' lock; runtime changes of upstreams the file did not change are kept
       await checkups.reload(next.config)
+      announceReload(checkups, shared.config)
       loaded = next
       ctx.config = next.config
       ctx.rawConfig = next.raw

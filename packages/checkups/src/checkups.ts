@@ -111,8 +111,8 @@ export class Checkups {
       store: this.store, state: this.zones.state, logger: this.logger, persistence: opts.persistence,
       heartbeat: (skey) => this.heartbeats.get(skey) ?? null,
     })
-    const changed = (version: number, op: 'update' | 'delete', upstream: string): number => this.observer.configChanged({ version, op, upstream })
-    this.dynamic = new DynamicApi(this.writer, () => this.requireView(), () => this.inflight, () => this.store.version(), changed)
+    this.dynamic = new DynamicApi(this.writer, () => this.requireView(), () => this.inflight, () => this.store.version(),
+      (version, op, upstream) => this.observer.configChanged({ version, op, upstream }))
     this.passive = new PassiveAccounting(this.zones.state, this.zones.locks, this.clock, this.logger, this.observer.passiveWindow)
     this.tryEnv = { clock: this.clock, passive: this.passive, ...this.observer.funnelHooks(opts.onAttempt) }
     this.nginx = new NginxUpstreams(opts.configDir ?? process.cwd())
@@ -129,10 +129,7 @@ export class Checkups {
     return cfg
   }
 
-  /**
-   * Primary (reload): makes `config`'s upstreams current under the writers' lock, keeping the
-   * runtime changes of upstreams whose file configuration did not change (dynamic/reconcile.ts).
-   */
+  /** Primary (reload): `config`'s upstreams, with the runtime changes dynamic/reconcile.ts keeps. */
   async reload(config: unknown): Promise<ResolvedConfig> {
     const cfg = this.expand(toResolved(config))
     this.heartbeats = customHeartbeats(cfg)

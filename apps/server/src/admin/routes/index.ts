@@ -9,12 +9,13 @@ import * as peer from './peer.js'
 import * as feedback from './feedback.js'
 import * as timeout from './timeout.js'
 import * as metrics from './metrics.js'
+import * as openapi from './openapi.js'
 
 export interface RouteModule {
   register(router: Router): void
 }
 
-export const ROUTE_MODULES: readonly RouteModule[] = [workers, upstreams, peer, feedback, timeout, metrics]
+export const ROUTE_MODULES: readonly RouteModule[] = [workers, upstreams, peer, feedback, timeout, metrics, openapi]
 
 export function registerAll(router: Router): Router {
   for (const mod of ROUTE_MODULES) mod.register(router)

@@ -52,6 +52,8 @@ interface Call {
   raw?: string
   headers?: Record<string, string>
   auth?: 'none'
+  /** a stream is read until this matches (default: its first blank line) */
+  until?: RegExp
   status: number
   code?: string
 }
@@ -130,7 +132,7 @@ describe('real responses conform to the document (2 workers)', () => {
     const auth = c.auth === 'none' ? {} : server.authHeaders()
     if (c.auth !== 'none' && isStream(doc, c.op) && payload === undefined) {
       // a stream never ends by itself: read its first event, then hang up
-      const r = await readStreamStart(server.adminPort, c.path, { ...auth, ...headers }, /\n\n/)
+      const r = await readStreamStart(server.adminPort, c.path, { ...auth, ...headers }, c.until ?? /\n\n/)
       return { ...r, body: r.text, worker: Number(r.headers['x-checkups-worker']) }
     }
     return request(server.adminPort, methodOf(c), c.path, { ...(payload !== undefined ? { body: payload } : {}), headers: { ...auth, ...headers } })
@@ -151,13 +153,23 @@ describe('real responses conform to the document (2 workers)', () => {
     const problems: string[] = []
     const ok = new Set<string>()
     const failed = new Set<string>()
+    let events = 0
     for (const c of calls()) {
       const r = await send(c)
       problems.push(...conformance(c, r))
       ;(r.status < 300 ? ok : failed).add(c.op)
       if (c.op === 'GET /openapi.json' && r.status === 200) expect(r.body).toEqual(doc)
+      if (isStream(doc, c.op) && r.status === 200) {
+        // every event's data is an Event of the document
+        for (const m of r.text.matchAll(/^event: (\w+)\ndata: (.*)$/gm)) {
+          if (m[1] !== 'lost') problems.push(...checker.checkSchema('Event', JSON.parse(m[2]!)))
+          events++
+        }
+      }
     }
     expect(problems).toEqual([])
+    // a documented event stream was read and its events checked (the writes above are events)
+    if (docOperations(doc).some((op) => isStream(doc, op))) expect(events).toBeGreaterThan(0)
     // every documented operation was seen succeeding and failing (401 without the token below)
     expect([...ok].sort()).toEqual(docOperations(doc))
     expect([...failed].filter((op) => ok.has(op)).length).toBeGreaterThan(5)

@@ -180,7 +180,7 @@ describe('real responses conform to the document (2 workers)', () => {
     // operations documented with `security: []` (public pages) are the exception
     for (const op of docOperations(doc).filter((o) => !isPublic(doc, o))) {
       const [method, template] = op.split(' ') as [string, string]
-      const path = template.replace('{skey}', 'api')
+      const path = template.replace('{skey}', 'api').replace('{server}', '127.0.0.1:1')
       const body = method === 'GET' || method === 'DELETE' ? undefined : {}
       const r = await send({ op, path, method, auth: 'none', status: 401, code: 'ADM_ERR_UNAUTHORIZED', ...(body ? { raw: '{}', headers: JSON_CT } : {}) })
       problems.push(...conformance({ op, path, method, status: 401, code: 'ADM_ERR_UNAUTHORIZED' }, r))

@@ -4,8 +4,10 @@
 // are exactly the ones the admin layer can answer; and a real `node apps/server` with 2
 // workers and a token answers every operation — successes and failures — with responses that
 // conform to the document (status, content type, body schema).
+import { readFileSync } from 'node:fs'
 import { Validator } from '@seriousme/openapi-schema-validator'
 import { AdminErrorCodes, CHECKUPS_STATUS } from '@checkups/server'
+import { OPENAPI_FILE } from '../apps/server/dist/admin/routes/openapi.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AdminServer, request, startBackends, type Reply } from './fixtures/admin-server.js'
 import { docOperations, isPublic, isStream, loadDoc, OPENAPI_PATH, readStreamStart, responseChecker, routerOperations } from './fixtures/openapi.js'
@@ -21,6 +23,12 @@ describe('the OpenAPI document', () => {
     expect(res.errors ?? []).toEqual([])
     expect(res.valid).toBe(true)
     expect(v.version).toBe('3.1')
+  })
+
+  it('ships with the package (apps/server files) and is read from there', () => {
+    const pj = JSON.parse(readFileSync(new URL('../apps/server/package.json', import.meta.url), 'utf8')) as { files: string[] }
+    expect(pj.files).toContain('openapi.json')
+    expect(OPENAPI_FILE).toBe(OPENAPI_PATH)
   })
 
   it('documents exactly the routes the admin router serves', () => {

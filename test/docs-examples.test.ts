@@ -1,17 +1,15 @@
 // The config examples of the documentation are real configs: every ```js block of README.md
 // and docs/*.md that starts with a file-name comment (`// my.config.mjs`) and has a default
 // export is written to a temp module, imported, and accepted by the same checks `node
-// apps/server` runs at start — core's resolveConfig, the `server` section, the routes — so a
+// apps/server --check` runs — core's schema, the `server` section, routes to known upstreams — so a
 // documented example never drifts from what the program accepts. Program examples (blocks
 // that call run()) are left to the reader; they need ports of their own.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { resolveConfig } from '@checkups/core'
-import { serverConfig } from '@checkups/server'
+import { checkConfig } from '@checkups/server'
 import { afterAll, describe, expect, it } from 'vitest'
-import { compileRoutes } from '../apps/server/dist/proxy/route.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const pages = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)]
@@ -46,9 +44,9 @@ describe('config examples in the documentation', () => {
     const file = join(dir, `${e.page.replace(/\W/g, '_')}_${e.line}.mjs`)
     writeFileSync(file, e.code)
     const raw = ((await import(pathToFileURL(file).href)) as { default: Record<string, unknown> }).default
-    const config = resolveConfig(raw)
-    const server = serverConfig(raw)
-    const routes = compileRoutes(server.routes)
-    for (const r of routes.routes) expect(Object.keys(config.upstreams)).toContain(r.upstream)
+    // what `node apps/server --check` runs: core's schema, the server section, routes to known upstreams
+    const { config, server, warnings } = checkConfig(raw)
+    expect(warnings).toEqual([])
+    for (const r of server.routes) expect(Object.keys(config.upstreams)).toContain(r.upstream)
   })
 })

@@ -9,7 +9,7 @@ import { Validator } from '@seriousme/openapi-schema-validator'
 import { AdminErrorCodes, CHECKUPS_STATUS } from '@checkups/server'
 import { OPENAPI_FILE } from '../apps/server/dist/admin/routes/openapi.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { AdminServer, request, startBackends, type Reply } from './fixtures/admin-server.js'
+import { AdminServer, freePort, request, sleep, startBackends, type Reply } from './fixtures/admin-server.js'
 import { docOperations, isPublic, isStream, loadDoc, OPENAPI_PATH, readStreamStart, responseChecker, routerOperations } from './fixtures/openapi.js'
 
 const doc = loadDoc()
@@ -75,15 +75,23 @@ describe('real responses conform to the document (2 workers)', () => {
     backends = await startBackends(3)
     const [p1, p2, p3] = backends.ports
     const srv = (port: number | undefined, extra: Record<string, unknown> = {}) => ({ host: '127.0.0.1', port, ...extra })
+    const closed = await freePort() // nothing listens there: its heartbeat fails
     server = new AdminServer({
       workers: 2,
       token: TOKEN,
       upstreams: {
         api: { typ: 'http', http_opts: { query: 'GET / HTTP/1.0\r\n\r\n', statuses: { 500: false } }, cluster: [{ servers: [srv(p1, { max_fails: 3 }), srv(p2)] }, { servers: [srv(p3)] }] },
+        gone: { protected: false, cluster: [{ servers: [srv(closed)] }] },
         named: { mode: 'hash', enable: false, cluster: { dc1: { servers: [srv(p1)] }, dc2: { servers: [srv(p2, { weight: 3 })] } } },
       },
     })
     await server.start()
+    // until the heartbeat has seen `gone`'s only server down (bounded: a few rounds)
+    for (let i = 0; i < 200; i++) {
+      const st = (await server.get('/status')).body as Record<string, Array<Array<{ status: string }>>>
+      if (st['cls:gone']?.[0]?.[0]?.status === 'err') break
+      await sleep(50)
+    }
   })
 
   afterAll(async () => {
@@ -116,7 +124,8 @@ describe('real responses conform to the document (2 workers)', () => {
       { op: 'GET /upstreams/{skey}/peer', path: '/upstreams/named/peer?hash_key=user-42&cluster_key=dc2,dc1', status: 200 },
       { op: 'GET /upstreams/{skey}/peer', path: '/upstreams/api/peer?hash_key=a&hash_key=b', status: 400, code: 'ADM_ERR_BAD_REQUEST' },
       { op: 'GET /upstreams/{skey}/peer', path: '/upstreams/nope/peer', status: 404, code: 'CKP_ERR_UNKNOWN_SKEY' },
-      { op: 'GET /upstreams/{skey}/peer', path: '/upstreams/api/peer?cluster_key=9', status: 503, code: 'CKP_ERR_NO_SERVERS' },
+      { op: 'GET /upstreams/{skey}/peer', path: '/upstreams/api/peer?cluster_key=9', status: 400, code: 'ADM_ERR_BAD_REQUEST' },
+      { op: 'GET /upstreams/{skey}/peer', path: '/upstreams/gone/peer', status: 503, code: 'CKP_ERR_NO_SERVERS' },
       { op: 'POST /upstreams/{skey}/feedback', path: '/upstreams/api/feedback', body: { host: '127.0.0.1', port: p1, failed: true }, status: 200 },
       { op: 'POST /upstreams/{skey}/feedback', path: '/upstreams/api/feedback', body: { host: '127.0.0.1', port: String(p2), failed: false }, status: 200 },
       { op: 'POST /upstreams/{skey}/feedback', path: '/upstreams/api/feedback', body: { host: '127.0.0.1', port: p1 }, status: 400, code: 'ADM_ERR_BAD_REQUEST' },

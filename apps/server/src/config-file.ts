@@ -15,6 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { formatIssues, resolveConfig, suggest, unknownOption, type GlobalInput, type ResolvedConfig, type UpstreamInput } from '@checkups/core'
 import { importConfig, zoneSizes } from '@checkups/runtime'
 import { ConfigFileError } from './errors.js'
+import { parseAccessLog, type AccessLogConfig } from './access-log/index.js'
 import { isLoopback, parseListen, type ListenAddress } from './listen.js'
 import { compileRoutes } from './proxy/route.js'
 import type { RouteConfig } from './proxy/types.js'
@@ -40,6 +41,7 @@ export interface ServerConfig {
   readonly routes: readonly RouteConfig[]
   /** demo backends the workers serve themselves (`server.demo.backends`), [] when off */
   readonly demo: readonly ListenAddress[]
+  readonly access_log: AccessLogConfig
 }
 
 export interface ServerOverrides { listen?: string | undefined; admin?: string | undefined }
@@ -122,6 +124,15 @@ export function serverConfig(raw: Readonly<Record<string, unknown>>, overrides: 
     shared_dicts: s.shared_dicts ?? {},
     routes,
     demo: (s.demo?.backends ?? []).map((b, i) => parseListen(b, `server.demo.backends[${i}]`)),
+    access_log: accessLogOf(s.access_log),
+  }
+}
+
+function accessLogOf(raw: unknown): AccessLogConfig {
+  try {
+    return parseAccessLog(raw)
+  } catch (err) {
+    throw new ConfigFileError((err as Error).message, { cause: err })
   }
 }
 

@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { parseAccessLog, type AccessLogConfig } from './access-log/index.js'
 
 export const DEFAULT_LISTEN = '127.0.0.1:8080'
 export const DEFAULT_ADMIN_LISTEN = '127.0.0.1:9080'
@@ -26,6 +27,7 @@ export interface ServerConfig {
   readonly shared_dicts: Readonly<Record<string, number | string>>
   /** validated by the proxy (src/proxy) */
   readonly routes: readonly unknown[]
+  readonly access_log: AccessLogConfig
 }
 
 export interface ServerOverrides { listen?: string | undefined; admin?: string | undefined }
@@ -81,6 +83,7 @@ export function serverConfig(raw: Readonly<Record<string, unknown>>, overrides: 
     },
     shared_dicts: dicts as Record<string, number | string>,
     routes,
+    access_log: accessLogOf(s['access_log']),
   }
 }
 
@@ -94,6 +97,14 @@ export function parseListen(value: unknown, where: string): ListenAddress {
   const port = Number(m[3])
   if (!Number.isInteger(port) || port > 65535) throw bad()
   return { host: m[1] || m[2] || '127.0.0.1', port }
+}
+
+function accessLogOf(raw: unknown): AccessLogConfig {
+  try {
+    return parseAccessLog(raw)
+  } catch (err) {
+    throw new ConfigFileError((err as Error).message)
+  }
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -14,6 +14,7 @@ import { run, RuntimeError } from '@checkups/runtime'
 import { CliError, HELP, parseCli } from './cli.js'
 import { ConfigFileError, configPath, importConfigFile, serverConfig } from './config-file.js'
 import { initServerWorker } from './worker.js'
+import { startProcessMetrics } from './admin/process-metrics.js'
 
 /** Starts the server; resolves to an exit code when it must exit now, else undefined. */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number | undefined> {
@@ -34,6 +35,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       state: cli.state ?? join(dirname(file), DEFAULT_STATE_FILE_NAME),
       validate: (raw) => void serverConfig(raw, overrides),
       initWorker: (ctx) => initServerWorker(ctx, overrides),
+      // the primary's own process metrics, so any worker's /metrics shows it too
+      init: (ctx) => void startProcessMetrics({ procs: ctx.checkups.observer.procs, worker: 'primary' }),
     })
     return undefined
   } catch (err) {

@@ -30,6 +30,7 @@ import { WorkerView } from './view/worker-view.js'
 import { type NginxPeers, NginxUpstreams } from './nginx/upstreams.js'
 import { SyncTimer } from './sync-timer.js'
 import { HeartbeatHost } from './heartbeat/host.js'
+import { Observer, type PeerStats } from './stats/index.js'
 import type { Dispatcher } from 'undici'
 import { createDispatcher, createInterceptor, type DispatcherOptions } from './clients/dispatcher.js'
 import { createRedisClient, type RedisClient, type RedisClientOptions } from './clients/redis.js'
@@ -47,6 +48,7 @@ export interface CheckupsOptions {
   configDir?: string
   /** called with every attempt outcome readyOk accounts (per-peer statistics) */
   onAttempt?: AttemptRecorder
+  /** the statistics zone (STATS_ZONE_BYTES of shared memory; default: a private buffer) */ stats?: SharedArrayBuffer
 }
 
 export interface InitOptions {
@@ -79,6 +81,7 @@ export class Checkups {
   private readonly syncTimer: SyncTimer
   private readonly hb: HeartbeatHost
   private readonly tryEnv: TryEnv
+  readonly observer: Observer
 
   constructor(opts: CheckupsOptions) {
     for (const z of ZONE_NAMES) {
@@ -92,11 +95,12 @@ export class Checkups {
     const timeout = opts.lockTimeout ?? 5
     const newLock: LockFactory = (d) => new Lock(d as SharedDict, { timeout })
     this.store = new ConfigStore(this.zones.config, this.zones.locks, newLock)
-    this.passive = new PassiveAccounting(this.zones.state, this.zones.locks, this.clock, this.logger)
-    this.tryEnv = { clock: this.clock, passive: this.passive, record: opts.onAttempt }
+    this.observer = new Observer(opts.stats, this.logger, () => this.clock.now())
+    this.passive = new PassiveAccounting(this.zones.state, this.zones.locks, this.clock, this.logger, this.observer.passiveWindow)
+    this.tryEnv = { clock: this.clock, passive: this.passive, record: opts.onAttempt, stats: this.observer.recorder }
     this.nginx = new NginxUpstreams(opts.configDir ?? process.cwd())
     this.syncTimer = new SyncTimer(this.zones.state, this.clock, this.worker.id, () => this.view?.sync())
-    this.hb = new HeartbeatHost(this.zones, this.clock, this.worker, this.logger, () => this.currentUpstreams(), () => this.heartbeats)
+    this.hb = new HeartbeatHost(this.zones, this.clock, this.worker, this.logger, () => this.currentUpstreams(), () => this.heartbeats, this.observer.onRound)
   }
 
   /** Primary (init_by_lua): validates `config` and seeds the config zone. */
@@ -179,6 +183,9 @@ export class Checkups {
     })
   }
 
+  /** Per-peer statistics (shared memory, the same from every worker): `{ skey: { 'host:port': PeerStats } }`. */
+  getStats(skey?: string): Record<string, Record<string, PeerStats>> { return this.observer.upstreams(this.requireView().upstreams(), skey) }
+
   /** `[connect, send, read]` timeouts in seconds (the original's get_ups_timeout). */
   getUpsTimeout(skey: string): [connect: number, send: number, read: number] | undefined {
     const ups = this.requireView().get(skey)?.ups
@@ -186,11 +193,11 @@ export class Checkups {
     return [ups.timeout, ups.send_timeout ?? ups.timeout, ups.read_timeout ?? ups.timeout]
   }
 
-  feedbackStatus(skey: string, host: string, port: number, failed: boolean): void {
+  feedbackStatus(skey: string, host: string, port: number, failed: boolean, cause: 'passive' | 'admin' = 'passive'): void {
     const u = this.upstreamView(skey)
     const srv = findServer(u.ups, host, Number(port))
     if (srv === undefined) throw new CheckupsError('CKP_ERR_UNKNOWN_PEER', `unknown host:port${host}:${port}`)
-    this.passive.report(skey, u.ups, srv, failed)
+    this.passive.report(skey, u.ups, srv, failed, cause)
     this.view?.sync()
   }
 
@@ -214,6 +221,7 @@ export class Checkups {
       return this.store.writeUpstream(skey, ups)
     })
     view.sync()
+    this.observer.configChanged({ version, op: 'update', upstream: skey })
     return version
   }
 
@@ -227,6 +235,7 @@ export class Checkups {
       return this.store.deleteUpstream(skey) as number // stored: checked above, under the same lock
     })
     view.sync()
+    this.observer.configChanged({ version, op: 'delete', upstream: skey })
     return version
   }
 

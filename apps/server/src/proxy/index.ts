@@ -51,6 +51,7 @@ export function startProxy(ctx: ProxyContext, serverConfig: ProxyServerConfig = 
     workerId: String(ctx.worker?.id ?? 0),
     proto: 'http',
     logger: ctx.logger,
+    ...(serverConfig.observe ? { observe: serverConfig.observe } : {}),
   })
   const server = createServer({ keepAliveTimeout: 5_000 }, handler)
   server.on('close', () => void pools.close())

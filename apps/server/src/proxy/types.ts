@@ -4,6 +4,7 @@
  * minimal ctx over a Checkups instance built on plain-SAB zones.
  */
 import type { Server } from 'node:net'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AttemptContext, Logger } from '@checkups/core'
 
 /** The part of @checkups/core's Checkups the data path calls. */
@@ -53,6 +54,15 @@ export interface ProxyServerConfig {
   readonly listen?: string | { readonly host: string; readonly port: number } | undefined
   /** validated here (compileRoutes); the app's config loader passes them through unchecked */
   readonly routes?: readonly unknown[] | undefined
+  /** access log / per-peer bytes hook (apps/server/src/access-log/observe.ts) */
+  readonly observe?: RequestObserver | undefined
   /** admin listener, only used to print the URLs to try with the demo */
   readonly admin?: { readonly listen?: { readonly host: string; readonly port: number } | string } | undefined
 }
+
+/**
+ * Called when a request arrives (before it is forwarded: it may add `x-request-id`); the
+ * function it returns learns the call serving it (null: none) and reports at the end.
+ */
+export type RequestObserver = (req: IncomingMessage, res: ServerResponse, upstream: string | null) =>
+  ((call: { readonly attempts: number; readonly peer: string | null } | null) => void)

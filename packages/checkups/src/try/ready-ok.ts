@@ -20,7 +20,9 @@ import { Attempt, type AttemptContext } from './attempt.js'
 import { outcomeOfError, outcomeOfResult } from './outcome.js'
 import { type ClusterKey, clusterOrder, freshen } from './pick.js'
 import type { FunnelEnv } from './report.js'
+import { statusOf } from '../stats/recorder.js'
 import { hashKeyOf, type HashKeyOptions } from '../balancer/key.js'
+import type { PeerRecorder } from '../stats/recorder.js'
 
 export type { AttemptContext } from './attempt.js'
 
@@ -32,7 +34,10 @@ export interface ReadyOkOptions extends HashKeyOptions {
 
 export type ReadyOkCallback<T> = (host: string, port: number, ctx: AttemptContext) => T | Promise<T>
 
-export type TryEnv = FunnelEnv
+export interface TryEnv extends FunnelEnv {
+  /** per-peer statistics in shared memory: begun before the callback, ended once after it (absent: not counted) */
+  readonly stats?: PeerRecorder | undefined
+}
 
 interface CallState {
   attempt: number
@@ -58,7 +63,7 @@ function candidate(u: UpstreamView, level: LevelView, call: CallState, key: stri
  * it failed. Synchronous: a callback that returns a plain value costs no extra await.
  */
 function settle<T>(env: TryEnv, u: UpstreamView, call: CallState, ctx: Attempt, t0: number,
-  threw: boolean, result: T | undefined, error: unknown): boolean {
+  threw: boolean, result: T | undefined, error: unknown, slot: number): boolean {
   const derived = threw ? { outcome: outcomeOfError(error) } : outcomeOfResult(result, u.ups)
   const failed = derived.outcome !== 'ok'
   if (threw) [call.lastError, call.lastResult] = [error, undefined]
@@ -68,6 +73,7 @@ function settle<T>(env: TryEnv, u: UpstreamView, call: CallState, ctx: Attempt, 
   if (ctx.reports === 0) {
     ctx.report(derived.outcome, derived.status === undefined ? { latencyMs } : { status: derived.status, latencyMs })
   }
+  if (slot >= 0) env.stats!.ended(slot, ctx.firstOutcome ?? derived.outcome, derived.status ?? statusOf(result), latencyMs)
   return failed
 }
 
@@ -82,6 +88,7 @@ export async function readyOk<T>(env: TryEnv, u: UpstreamView, cb: ReadyOkCallba
     for (let idx = candidate(u, level, call, key, env); idx !== -1; idx = candidate(u, level, call, key, env)) {
       const ctx = new Attempt(env, u, level, idx, ++call.attempt)
       const t0 = env.clock.now()
+      const slot = env.stats ? env.stats.begin(u.skey, ctx.host, ctx.port, level.peers[idx]) : -1
       let result: T | undefined
       let error: unknown
       let threw = false
@@ -92,7 +99,7 @@ export async function readyOk<T>(env: TryEnv, u: UpstreamView, cb: ReadyOkCallba
         threw = true
         error = err
       }
-      if (!settle(env, u, call, ctx, t0, threw, result, error)) return result as T
+      if (!settle(env, u, call, ctx, t0, threw, result, error, slot)) return result as T
       call.excluded.add(`${level.key}:${ctx.host}:${ctx.port}`)
       if (++call.failures >= limit) throw tryLimit(call)
       if (budget > 0 && call.elapsed >= budget * 1000) {
@@ -102,6 +109,16 @@ export async function readyOk<T>(env: TryEnv, u: UpstreamView, cb: ReadyOkCallba
   }
   const cause = call.attempt > 0 ? lastCause(call) : undefined
   throw new CheckupsError('CKP_ERR_NO_SERVERS', 'no servers available', cause === undefined ? undefined : { cause })
+}
+
+/** The attempt's statistics: its outcome, and for a response its status and latency. */
+function recordEnd(stats: PeerRecorder, slot: number, failed: boolean, call: CallState, result: unknown, ms: number): void {
+  if (failed && call.lastError !== undefined) {
+    stats.ended(slot, outcomeOfError(call.lastError), undefined, undefined)
+    return
+  }
+  const status = statusOf(result)
+  stats.ended(slot, failed ? (status === undefined ? 'error' : 'http_status') : 'ok', status, ms)
 }
 
 function lastCause(call: CallState): unknown {

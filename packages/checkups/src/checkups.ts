@@ -31,6 +31,7 @@ import { type NginxPeers, NginxUpstreams } from './nginx/upstreams.js'
 import { SyncTimer } from './sync-timer.js'
 import { HeartbeatHost } from './heartbeat/host.js'
 import { Observer, type PeerStats } from './stats/index.js'
+import { LoadBoard } from './balancer/load.js'
 import type { Dispatcher } from 'undici'
 import { createDispatcher, createInterceptor, type DispatcherOptions } from './clients/dispatcher.js'
 import { createRedisClient, type RedisClient, type RedisClientOptions } from './clients/redis.js'
@@ -129,7 +130,7 @@ export class Checkups {
     this.heartbeats = customHeartbeats(cfg)
     this.store.seedIfEmpty(cfg.upstreams, cfg.conf_hash)
     this.zones.state.add(KEY.START_TIME, localtime(this.clock.now()))
-    this.view = new WorkerView(this.zones, this.store, this.clock, cfg, this.heartbeats)
+    this.view = new WorkerView(this.zones, this.store, this.clock, cfg, this.heartbeats, new LoadBoard(this.observer.zone, () => this.clock.now()))
     this.view.sync()
     return cfg
   }

@@ -74,7 +74,12 @@ function resolveCluster(raw: unknown, path: Path, code: ConfigErrorCode): Resolv
 export function resolveUpstream(skey: string, raw: unknown, opts: ResolveUpstreamOptions = {}): ResolvedUpstream {
   const code = opts.code ?? 'CKP_ERR_INVALID_CONFIG'
   if (!isPlainObject(raw)) fail(code, [skey], 'must be an object')
-  const base = parse(upstreamSchema, raw, [skey], code)
+  const { fall, ...base } = parse(upstreamSchema, raw, [skey], code)
+  // `fall` is the other proxies' name for `sensibility`; both given must agree
+  if (fall !== undefined) {
+    if (raw.sensibility !== undefined && base.sensibility !== fall) fail(code, [skey, 'fall'], 'must equal sensibility when both are given')
+    base.sensibility = fall
+  }
   const cluster = resolveCluster(raw.cluster, [skey, 'cluster'], code)
   return deepFreeze({ ...base, cluster } as ResolvedUpstream)
 }

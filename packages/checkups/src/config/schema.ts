@@ -6,7 +6,7 @@
  */
 import { z } from 'zod'
 
-export const MODES = ['wrr', 'hash', 'url_hash', 'ip_hash', 'header_hash'] as const
+export const MODES = ['wrr', 'hash', 'url_hash', 'ip_hash', 'header_hash', 'least_conn', 'p2c'] as const
 export const TYPS = ['general', 'redis', 'mysql', 'http'] as const
 
 const numeric = (v: unknown): unknown =>
@@ -29,6 +29,8 @@ export const serverSchema = z.object({
   weight: int(1, 1_000_000, 'must be an integer >= 1').default(1),
   max_fails: int(0, 1_000_000, 'must be an integer >= 0').default(0),
   fail_timeout: num(0, 'must be a number > 0', true).default(10),
+  // balancing extension (absent unless set): in-flight attempts beyond which the peer is skipped
+  max_conns: int(1, 1_000_000_000, 'must be an integer >= 1').optional(),
 }, { error: 'must be an object' })
 
 export const levelSchema = z.object({
@@ -58,6 +60,13 @@ export const upstreamSchema = z.object({
   mode: z.enum(MODES, { error: `must be one of ${MODES.join(', ')}` }).default('wrr'),
   protected: bool.default(true),
   sensibility: int(1, 1_000_000, 'must be an integer >= 1').default(1),
+  // health/balancing extensions (absent unless set, so resolved configs of the original's keys are unchanged)
+  rise: int(1, 1_000_000, 'must be an integer >= 1').optional(),
+  fall: int(1, 1_000_000, 'must be an integer >= 1').optional(),
+  retry_budget: z.object({
+    ratio: num(0, 'must be a number 0-1').refine((n) => n <= 1, { error: 'must be a number 0-1' }),
+    min_concurrency: int(0, 1_000_000, 'must be an integer >= 0').default(3),
+  }, { error: 'must be an object { ratio, min_concurrency }' }).strict().optional(),
   try: nullable(int(0, 1_000_000, 'must be an integer >= 0')),
   try_timeout: nullable(num(0, 'must be a number >= 0')),
   name: nullable(str),

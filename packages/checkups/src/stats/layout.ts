@@ -65,6 +65,9 @@ export const C = {
   TRANSITIONS: 42,
   /** passive state: 0/1 ok, 2 err (last passive transition recorded) */
   PASSIVE: 45,
+  /** balancer (balancer/load.ts): peak-EWMA attempt latency, µs, and when it was last updated, ms */
+  EWMA_US: 46,
+  EWMA_MS: 47,
 } as const
 
 /** Transition causes in TRANSITIONS order. */

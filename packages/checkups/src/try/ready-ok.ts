@@ -21,8 +21,9 @@ import { outcomeOfError, outcomeOfResult } from './outcome.js'
 import { type ClusterKey, clusterOrder, freshen } from './pick.js'
 import type { FunnelEnv } from './report.js'
 import { statusOf } from '../stats/recorder.js'
-import { hashKeyOf, type HashKeyOptions } from '../balancer/key.js'
+import { hashKeyOf, isHashMode, type HashKeyOptions } from '../balancer/key.js'
 import type { PeerRecorder } from '../stats/recorder.js'
+import { maxConns } from '../balancer/max-conns.js'
 
 export type { AttemptContext } from './attempt.js'
 
@@ -45,17 +46,24 @@ interface CallState {
   elapsed: number
   lastError: unknown
   lastResult: unknown
+  /** the last level looked at had nothing to pick because its peers were at max_conns */
+  full: boolean
   readonly excluded: Set<string>
 }
 
 function candidate(u: UpstreamView, level: LevelView, call: CallState, key: string, env: TryEnv): number {
   freshen(u, env.clock)
-  if (call.excluded.size === 0) return level.balancer.pick(level.avail, key)
-  const avail = level.avail.slice()
-  level.peers.forEach((p, i) => {
-    if (call.excluded.has(`${level.key}:${p.server.host}:${p.server.port}`)) avail[i] = 0
-  })
-  return level.balancer.pick(avail, key)
+  let avail = level.avail
+  if (call.excluded.size > 0) {
+    avail = avail.slice()
+    level.peers.forEach((p, i) => {
+      if (call.excluded.has(`${level.key}:${p.server.host}:${p.server.port}`)) avail[i] = 0
+    })
+  }
+  if (level.limit === undefined) return level.balancer.pick(avail, key)
+  const idx = level.balancer.pick(level.limit.mask(avail), key)
+  call.full = idx === -1 && level.limit.skipped > 0
+  return idx
 }
 
 /**
@@ -73,7 +81,9 @@ function settle<T>(env: TryEnv, u: UpstreamView, call: CallState, ctx: Attempt, 
   if (ctx.reports === 0) {
     ctx.report(derived.outcome, derived.status === undefined ? { latencyMs } : { status: derived.status, latencyMs })
   }
-  if (slot >= 0) env.stats!.ended(slot, ctx.firstOutcome ?? derived.outcome, derived.status ?? statusOf(result), latencyMs)
+  const outcome = ctx.firstOutcome ?? derived.outcome
+  if (slot >= 0) env.stats!.ended(slot, outcome, derived.status ?? statusOf(result), latencyMs)
+  if (outcome !== 'client_abort') ctx.level.balancer.observe?.(ctx.idx, latencyMs)
   return failed
 }
 
@@ -82,8 +92,8 @@ export async function readyOk<T>(env: TryEnv, u: UpstreamView, cb: ReadyOkCallba
   const servers = levels.reduce((n, l) => n + l.peers.length, 0)
   const limit = opts.try ?? u.ups.try ?? servers
   const budget = opts.try_timeout ?? u.ups.try_timeout ?? 0
-  const key = u.ups.mode === 'wrr' ? '' : hashKeyOf(u.ups.mode, opts)
-  const call: CallState = { attempt: 0, failures: 0, elapsed: 0, lastError: undefined, lastResult: undefined, excluded: new Set() }
+  const key = isHashMode(u.ups.mode) ? hashKeyOf(u.ups.mode, opts) : ''
+  const call: CallState = { attempt: 0, failures: 0, elapsed: 0, lastError: undefined, lastResult: undefined, full: false, excluded: new Set() }
   for (const level of levels) {
     for (let idx = candidate(u, level, call, key, env); idx !== -1; idx = candidate(u, level, call, key, env)) {
       const ctx = new Attempt(env, u, level, idx, ++call.attempt)
@@ -108,6 +118,7 @@ export async function readyOk<T>(env: TryEnv, u: UpstreamView, cb: ReadyOkCallba
     }
   }
   const cause = call.attempt > 0 ? lastCause(call) : undefined
+  if (call.full) throw maxConns(cause)
   throw new CheckupsError('CKP_ERR_NO_SERVERS', 'no servers available', cause === undefined ? undefined : { cause })
 }
 

@@ -11,7 +11,8 @@
  *   at or after it recomputes `avail` (windows end by time, without a version bump).
  * - A peer's `result` is a frozen `{ host, port }` handed out by selectPeer (no allocation).
  */
-import { type Balancer, balancerFor } from '../balancer/index.js'
+import { type Balancer, type LoadBoard, type PeerLoad, balancerFor } from '../balancer/index.js'
+import { ConnLimit } from '../balancer/max-conns.js'
 import type { ResolvedLevel, ResolvedServer, ResolvedUpstream } from '../config/types.js'
 import { levelEntries } from '../config/walk.js'
 import { KEY } from '../keys.js'
@@ -41,6 +42,8 @@ export interface PeerState {
   errUntil: number
   /** `since` of a passive record known to exist (ms), -Infinity = unknown */
   knownSince: number
+  /** shared in-flight / latency cost (load-aware modes and max_conns only) */
+  readonly load: PeerLoad | undefined
 }
 
 export interface LevelView {
@@ -49,6 +52,8 @@ export interface LevelView {
   readonly peers: readonly PeerState[]
   readonly balancer: Balancer
   readonly avail: Uint8Array
+  /** max_conns of the level's servers, when some has one */
+  readonly limit: ConnLimit | undefined
 }
 
 export class UpstreamView {
@@ -65,12 +70,14 @@ export class UpstreamView {
     readonly skey: string,
     readonly ups: ResolvedUpstream,
     readonly hbEnabled: boolean,
+    board?: LoadBoard,
   ) {
     const make = balancerFor(ups.mode)
+    const loaded = board !== undefined && (ups.mode === 'least_conn' || ups.mode === 'p2c' || hasMaxConns(ups))
     this.levels = levelEntries(ups).map(([key, level]) => {
-      const peers = level.servers.map((s) => this.peerState(s))
-      const balancer = make(level.servers.map((s) => ({ id: `${s.host}:${s.port}`, weight: s.weight })))
-      return { key, level, peers, balancer, avail: new Uint8Array(peers.length).fill(1) }
+      const peers = level.servers.map((s) => this.peerState(s, loaded ? board.peer(skey, s.host, s.port) : undefined))
+      const balancer = make(peers.map((p) => ({ id: `${p.server.host}:${p.server.port}`, weight: p.server.weight, load: p.load })))
+      return { key, level, peers, balancer, avail: new Uint8Array(peers.length).fill(1), limit: ConnLimit.of(peers) }
     })
     this.byKey = new Map(this.levels.map((l) => [l.key, l]))
     this.passive = this.peers.some((p) => p.server.max_fails > 0)
@@ -79,8 +86,9 @@ export class UpstreamView {
     })
   }
 
-  private peerState(s: ResolvedServer): PeerState {
+  private peerState(s: ResolvedServer, load: PeerLoad | undefined): PeerState {
     const p: PeerState = {
+      load,
       server: s,
       result: Object.freeze({ host: s.host, port: s.port }),
       hbKey: KEY.peerStatus(this.skey, s.host, s.port),
@@ -133,4 +141,8 @@ export class UpstreamView {
     }
     this.nextExpiry = next
   }
+}
+
+function hasMaxConns(ups: ResolvedUpstream): boolean {
+  return levelEntries(ups).some(([, l]) => l.servers.some((s) => s.max_conns !== undefined))
 }

@@ -1,0 +1,74 @@
+/**
+ * The shared load of each peer, as the load-aware balancers (least_conn, p2c, max_conns) read
+ * it: in-flight attempts and a peak-EWMA of attempt latency, both in the statistics zone, so
+ * every worker balances with the same numbers.
+ *
+ * Invariants
+ * - In flight = SELECTED - (sum of the OUTCOME words) of the peer's statistics slot: the try
+ *   engine adds SELECTED before a callback runs and one outcome after it settles (stats
+ *   recorder), in every worker. Nothing here writes those words.
+ * - The peak-EWMA cost (Finagle's / Linkerd's): it decays toward 0 as e^(-Δt/τ), τ = DECAY_MS,
+ *   since its last update, and a latency above the decayed cost replaces it at once (peak);
+ *   so cost = max over samples of latency × e^(-age/τ), and a peer once slow is tried
+ *   again within seconds. Workers update it without a lock: two concurrent updates may lose
+ *   one sample (last store wins), never corrupt the words.
+ * - A peer without a slot (zone full, key too long) reads as idle with no cost.
+ */
+import { C } from '../stats/layout.js'
+import type { StatsZone } from '../stats/zone.js'
+
+/** EWMA time constant, ms (Finagle's default decay time is 10 s; shorter reacts faster) */
+export const DECAY_MS = 2_000
+const OUTCOME_WORDS = 8
+
+/** One peer's handle on the shared words: resolved once per view peer. */
+export class PeerLoad {
+  constructor(private readonly zone: StatsZone, readonly slot: number, private readonly now: () => number) {}
+
+  /** in-flight attempts on the peer, every worker counted */
+  inflight(): number {
+    if (this.slot < 0) return 0
+    const a = this.zone.i64
+    const w = this.zone.word(this.slot, 0)
+    let done = 0n
+    for (let i = 0; i < OUTCOME_WORDS; i++) done += Atomics.load(a, w + C.OUTCOME + i)
+    const n = Number(Atomics.load(a, w + C.SELECTED) - done)
+    return n > 0 ? n : 0
+  }
+
+  /**
+   * the peak-EWMA latency cost now, ms (0 before any sample); it decays toward 0 while
+   * no sample arrives, as Finagle's does, so a peer once slow is tried again in time
+   */
+  cost(now = this.now()): number {
+    if (this.slot < 0) return 0
+    const a = this.zone.i64
+    const c = Number(Atomics.load(a, this.zone.word(this.slot, C.EWMA_US))) / 1000
+    if (c === 0) return 0
+    const last = Number(Atomics.load(a, this.zone.word(this.slot, C.EWMA_MS)))
+    return c * Math.exp(-Math.max(0, now - last) / DECAY_MS)
+  }
+
+  /** folds one attempt's latency (ms), observed now, into the cost */
+  observe(latencyMs: number): void {
+    if (this.slot < 0 || !(latencyMs >= 0)) return
+    const now = this.now()
+    const a = this.zone.i64
+    const wc = this.zone.word(this.slot, C.EWMA_US)
+    const wt = this.zone.word(this.slot, C.EWMA_MS)
+    const decayed = this.cost(now)
+    const next = latencyMs > decayed ? latencyMs : decayed
+    Atomics.store(a, wc, BigInt(Math.round(next * 1000)))
+    Atomics.store(a, wt, BigInt(Math.trunc(now)))
+  }
+}
+
+/** Where a view finds the shared load of its peers. */
+export class LoadBoard {
+  /** `now`: the clock in ms (every process must share its epoch: the wall clock, or a test's fake) */
+  constructor(readonly zone: StatsZone, private readonly now: () => number = Date.now) {}
+
+  peer(skey: string, host: string, port: number): PeerLoad {
+    return new PeerLoad(this.zone, this.zone.slot(skey, host, port), this.now)
+  }
+}

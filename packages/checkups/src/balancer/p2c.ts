@@ -6,14 +6,18 @@
  *
  * Invariants
  * - Only available peers are drawn; one available peer is picked as is; none → -1.
- * - A peer with no latency sample yet scores by in-flight alone (cost 0 beats any sampled
- *   peer), so a new or recovered peer is tried at once and then ranked by what it showed.
+ * - A peer with no latency sample (yet, or decayed to nothing) scores 0 when idle, so a new
+ *   or recovered peer is tried at once, and PENALTY when it has attempts in flight (they may
+ *   be stuck: Finagle does the same), so it is not flooded before its first answer.
  * - Weights are ignored (as Linkerd does): load, not configuration, decides.
  * - `observe(latency)` feeds the chosen peer's cost; `report` does nothing.
  * - The random source is injectable (tests); no allocation per pick.
  */
 import type { PeerLoad } from './load.js'
 import type { Balancer, BalancerPeer } from './types.js'
+
+/** the score of a peer with attempts in flight and no latency sample */
+export const PENALTY = 1e12
 
 export class PowerOfTwo implements Balancer {
   private readonly n: number
@@ -41,9 +45,10 @@ export class PowerOfTwo implements Balancer {
   private score(i: number): number {
     const l = this.loads[i]
     if (l === undefined) return 0
-    const pending = l.inflight() + 1
+    const pending = l.inflight()
     const cost = l.cost()
-    return cost > 0 ? cost * pending : pending * 1e-9
+    if (cost > 0) return cost * (pending + 1)
+    return pending === 0 ? 0 : PENALTY + pending
   }
 
   report(): void {}

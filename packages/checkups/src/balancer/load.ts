@@ -7,18 +7,23 @@
  * - In flight = SELECTED - (sum of the OUTCOME words) of the peer's statistics slot: the try
  *   engine adds SELECTED before a callback runs and one outcome after it settles (stats
  *   recorder), in every worker. Nothing here writes those words.
- * - The peak-EWMA cost (Finagle's / Linkerd's): it decays toward 0 as e^(-Δt/τ), τ = DECAY_MS,
- *   since its last update, and a latency above the decayed cost replaces it at once (peak);
- *   so cost = max over samples of latency × e^(-age/τ), and a peer once slow is tried
- *   again within seconds. Workers update it without a lock: two concurrent updates may lose
- *   one sample (last store wins), never corrupt the words.
+ * - The cost is a time-weighted EWMA of attempt latency, peak-biased (as Finagle's and
+ *   Linkerd's peak-EWMA): a sample moves it by 1 - e^(-Δt/τ), Δt since the last sample, with
+ *   τ = RISE_MS for a rise and FALL_MS for a fall, so a slowdown shows within ~0.1 s and one
+ *   stray slow answer of a busy peer barely moves it. While no sample arrives the cost fades
+ *   toward 0 (e^(-Δt/DECAY_MS)), so a peer once slow is tried again in time. Workers update it
+ *   without a lock: two concurrent updates may lose one sample (last store wins), never
+ *   corrupt the words.
  * - A peer without a slot (zone full, key too long) reads as idle with no cost.
  */
 import { C } from '../stats/layout.js'
 import type { StatsZone } from '../stats/zone.js'
 
-/** EWMA time constant, ms (Finagle's default decay time is 10 s; shorter reacts faster) */
-export const DECAY_MS = 2_000
+/** how fast an idle peer's cost fades toward 0, ms (Finagle's decay time: 10 s) */
+export const DECAY_MS = 10_000
+/** EWMA time constants, ms: a rising latency is followed within ~RISE_MS, a falling one ~FALL_MS */
+export const RISE_MS = 100
+export const FALL_MS = 1_000
 const OUTCOME_WORDS = 8
 
 /** One peer's handle on the shared words: resolved once per view peer. */
@@ -56,8 +61,11 @@ export class PeerLoad {
     const a = this.zone.i64
     const wc = this.zone.word(this.slot, C.EWMA_US)
     const wt = this.zone.word(this.slot, C.EWMA_MS)
+    const last = Number(Atomics.load(a, wt))
     const decayed = this.cost(now)
-    const next = latencyMs > decayed ? latencyMs : decayed
+    const dt = Math.max(0, now - last)
+    const w = last === 0 ? 0 : Math.exp(-dt / (latencyMs > decayed ? RISE_MS : FALL_MS))
+    const next = decayed * w + latencyMs * (1 - w)
     Atomics.store(a, wc, BigInt(Math.round(next * 1000)))
     Atomics.store(a, wt, BigInt(Math.trunc(now)))
   }

@@ -83,6 +83,7 @@ export class Checkups {
   private readonly hb: HeartbeatHost
   private readonly tryEnv: TryEnv
   readonly observer: Observer
+  private readonly board: LoadBoard // shared in-flight counts + latency costs (load-aware balancing)
 
   constructor(opts: CheckupsOptions) {
     for (const z of ZONE_NAMES) {
@@ -97,6 +98,7 @@ export class Checkups {
     const newLock: LockFactory = (d) => new Lock(d as SharedDict, { timeout })
     this.store = new ConfigStore(this.zones.config, this.zones.locks, newLock)
     this.observer = new Observer(opts.stats, this.logger, () => this.clock.now())
+    this.board = new LoadBoard(this.observer.zone, () => this.clock.now())
     this.passive = new PassiveAccounting(this.zones.state, this.zones.locks, this.clock, this.logger, this.observer.passiveWindow)
     this.tryEnv = { clock: this.clock, passive: this.passive, record: opts.onAttempt, stats: this.observer.recorder }
     this.nginx = new NginxUpstreams(opts.configDir ?? process.cwd())
@@ -130,7 +132,7 @@ export class Checkups {
     this.heartbeats = customHeartbeats(cfg)
     this.store.seedIfEmpty(cfg.upstreams, cfg.conf_hash)
     this.zones.state.add(KEY.START_TIME, localtime(this.clock.now()))
-    this.view = new WorkerView(this.zones, this.store, this.clock, cfg, this.heartbeats, new LoadBoard(this.observer.zone, () => this.clock.now()))
+    this.view = new WorkerView(this.zones, this.store, this.clock, cfg, this.heartbeats, this.board)
     this.view.sync()
     return cfg
   }
@@ -180,7 +182,7 @@ export class Checkups {
     return buildStatus({
       zones: this.zones, upstreams: view.upstreams(), defaultHeartbeat: cfg.global.default_heartbeat_enable,
       confHash: cfg.global.conf_hash, shdConfigVersion: view.shdConfigVersion,
-      workerCount: this.worker.count, now: this.clock.now(),
+      workerCount: this.worker.count, now: this.clock.now(), load: (k, h, p) => this.board.peer(k, h, p),
     })
   }
 

@@ -118,6 +118,7 @@ describe('load-aware balancers in one process', () => {
     const held = c.readyOk('u', () => new Promise<boolean>((r) => { release = () => r(true) }))
     await Promise.resolve()
     expect(() => c.selectPeer('u')).toThrow(expect.objectContaining({ code: 'CKP_ERR_MAX_CONNS' }))
+    expect((c.getStatus()['cls:u'] as { inflight?: number; max_conns?: number }[][])[0]![0]).toMatchObject({ inflight: 1, max_conns: 1 })
     await expect(c.readyOk('u', () => true)).rejects.toMatchObject({ code: 'CKP_ERR_MAX_CONNS' })
     release()
     await held

@@ -19,6 +19,7 @@ const children: ChildProcess[] = []
 const servers: Server[] = []
 let slow = 0
 let fast = 0
+let bad = 0
 const parked: ServerResponse[] = []
 let slowSeen = 0
 
@@ -56,10 +57,13 @@ beforeAll(async () => {
     parked.push(res)
   })
   fast = await listen((res) => res.end('fast'))
+  bad = await listen((res) => res.writeHead(502).end('bad'))
   const config = {
     lc: ups('least_conn'),
     p2: ups('p2c'),
     mc: ups('wrr', [], { max_conns: 10 }),
+    // level 1 answers 502 at once, level 2 (the slow peer) holds: every call retries into it
+    rb: { enable: false, retry_budget: { ratio: 0.1, min_concurrency: 3 }, cluster: [{ servers: [{ host: H, port: bad }] }, { servers: [{ host: H, port: slow }] }] },
   }
   const zones = ['state', 'mutex', 'locks', 'config'].map((n) => createZone(n, 1 << 20))
   const stats = createZone(STATS_ZONE, STATS_ZONE_BYTES)
@@ -137,6 +141,25 @@ describe('shared in-flight counts', () => {
     // a slot is free again: the next call goes through (answered at once, released below)
     const next = request(c, { op: 'one', skey: 'mc' })
     await until(() => parked.length === 1, 'the next request')
+    release()
+    expect(await next).toEqual({ ok: true, value: slow })
+  })
+
+  it('retry_budget: 3 retries in flight from one worker use up the budget for every worker', async () => {
+    const [a, , c] = children as [ChildProcess, ChildProcess, ChildProcess]
+    const base = slowSeen
+    // 10 calls: each fails on level 1, and only 3 retries fit max(3, 0.1 × in flight)
+    expect((await request(a, { op: 'hold', skey: 'rb', n: 10 })).ok).toBe(true)
+    await until(() => slowSeen - base === 3, '3 retries on the slow peer')
+    const refused = await request(c, { op: 'one', skey: 'rb' })
+    expect(refused).toEqual({ ok: false, error: 'CKP_ERR_RETRY_BUDGET: retry budget exhausted' })
+    expect(slowSeen - base).toBe(3)
+    release()
+    const settled = ((await request(a, { op: 'settle' })).value as unknown[]).sort()
+    expect(settled).toEqual([...Array(3).fill(slow), ...Array(7).fill('CKP_ERR_RETRY_BUDGET')].sort())
+    // the units came back: the next call retries into level 2 again
+    const next = request(c, { op: 'one', skey: 'rb' })
+    await until(() => parked.length === 1, 'the next retry')
     release()
     expect(await next).toEqual({ ok: true, value: slow })
   })

@@ -68,6 +68,8 @@ export const C = {
   /** balancer (balancer/load.ts): peak-EWMA attempt latency, µs, and when it was last updated, ms */
   EWMA_US: 46,
   EWMA_MS: 47,
+  /** retry budget (balancer/retry-budget.ts), in an upstream's pseudo-peer slot: retries in flight */
+  RETRIES: 48,
 } as const
 
 /** Transition causes in TRANSITIONS order. */

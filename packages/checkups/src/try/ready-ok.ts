@@ -8,6 +8,10 @@
  *   summed with the injected clock.
  * - A failed peer is excluded for the rest of the call by cluster + host + port.
  * - The next cluster is used only when the current one yields no candidate.
+ * - With `retry_budget`, every attempt after the first holds one unit of the upstream's shared
+ *   retry budget while its callback runs; no unit left → CKP_ERR_RETRY_BUDGET (the last
+ *   failure as cause). With `max_conns`, full peers are not candidates; nothing left for
+ *   that reason → CKP_ERR_MAX_CONNS.
  * - The view is synced once per call (by the caller, when it looks the upstream up); picks
  *   within the call only re-derive availability when a passive window ran out (freshen).
  * - Every attempt reaches the funnel (report.ts) exactly once on its own: through the
@@ -24,6 +28,7 @@ import { statusOf } from '../stats/recorder.js'
 import { hashKeyOf, isHashMode, type HashKeyOptions } from '../balancer/key.js'
 import type { PeerRecorder } from '../stats/recorder.js'
 import { maxConns } from '../balancer/max-conns.js'
+import { retryBudgetExhausted } from '../balancer/retry-budget.js'
 
 export type { AttemptContext } from './attempt.js'
 
@@ -96,6 +101,9 @@ export async function readyOk<T>(env: TryEnv, u: UpstreamView, cb: ReadyOkCallba
   const call: CallState = { attempt: 0, failures: 0, elapsed: 0, lastError: undefined, lastResult: undefined, full: false, excluded: new Set() }
   for (const level of levels) {
     for (let idx = candidate(u, level, call, key, env); idx !== -1; idx = candidate(u, level, call, key, env)) {
+      // a retry needs room in the upstream's retry budget (when it has one)
+      const retry = call.attempt > 0 && u.retryBudget !== undefined
+      if (retry && !u.retryBudget!.acquire()) throw retryBudgetExhausted(lastCause(call))
       const ctx = new Attempt(env, u, level, idx, ++call.attempt)
       const t0 = env.clock.now()
       const slot = env.stats ? env.stats.begin(u.skey, ctx.host, ctx.port, level.peers[idx]) : -1
@@ -109,6 +117,7 @@ export async function readyOk<T>(env: TryEnv, u: UpstreamView, cb: ReadyOkCallba
         threw = true
         error = err
       }
+      if (retry) u.retryBudget!.release()
       if (!settle(env, u, call, ctx, t0, threw, result, error, slot)) return result as T
       call.excluded.add(`${level.key}:${ctx.host}:${ctx.port}`)
       if (++call.failures >= limit) throw tryLimit(call)

@@ -13,6 +13,7 @@
  */
 import { type Balancer, type LoadBoard, type PeerLoad, balancerFor } from '../balancer/index.js'
 import { ConnLimit } from '../balancer/max-conns.js'
+import { RetryBudget } from '../balancer/retry-budget.js'
 import type { ResolvedLevel, ResolvedServer, ResolvedUpstream } from '../config/types.js'
 import { levelEntries } from '../config/walk.js'
 import { KEY } from '../keys.js'
@@ -65,6 +66,8 @@ export class UpstreamView {
   /** the upstream's timeouts (ms), handed to every attempt's context */
   readonly timeouts: Timeouts
   nextExpiry = Infinity
+  /** `retry_budget`, when configured (and the statistics zone is there) */
+  readonly retryBudget: RetryBudget | undefined
 
   constructor(
     readonly skey: string,
@@ -73,13 +76,16 @@ export class UpstreamView {
     board?: LoadBoard,
   ) {
     const make = balancerFor(ups.mode)
-    const loaded = board !== undefined && (ups.mode === 'least_conn' || ups.mode === 'p2c' || hasMaxConns(ups))
+    const loaded = board !== undefined && (ups.mode === 'least_conn' || ups.mode === 'p2c' || hasMaxConns(ups) || ups.retry_budget !== undefined)
     this.levels = levelEntries(ups).map(([key, level]) => {
       const peers = level.servers.map((s) => this.peerState(s, loaded ? board.peer(skey, s.host, s.port) : undefined))
       const balancer = make(peers.map((p) => ({ id: `${p.server.host}:${p.server.port}`, weight: p.server.weight, load: p.load })))
       return { key, level, peers, balancer, avail: new Uint8Array(peers.length).fill(1), limit: ConnLimit.of(peers) }
     })
     this.byKey = new Map(this.levels.map((l) => [l.key, l]))
+    const rb = ups.retry_budget
+    const loads = this.peers.flatMap((p) => (p.load === undefined ? [] : [p.load]))
+    this.retryBudget = rb && board ? new RetryBudget(board.zone, skey, loads, rb.ratio, rb.min_concurrency) : undefined
     this.passive = this.peers.some((p) => p.server.max_fails > 0)
     this.timeouts = Object.freeze({
       connect: ups.timeout * 1000, send: (ups.send_timeout ?? ups.timeout) * 1000, read: (ups.read_timeout ?? ups.timeout) * 1000,

@@ -125,3 +125,37 @@ describe('load-aware balancers in one process', () => {
     expect(c.selectPeer('u')).toEqual({ host: H, port: 1000 })
   })
 })
+
+describe('slow_start (simulated time)', () => {
+  const mk = () => SharedDict.create(new SharedArrayBuffer(1 << 20))
+  let t = 1_000_000
+  const clock = { now: () => t, setTimeout: () => 0, clearTimeout: () => {} }
+  const srv = (port: number, more: Record<string, unknown> = {}) => ({ host: H, port, ...more })
+  const share = (c: Checkups, port: number): number => {
+    let n = 0
+    for (let i = 0; i < 1000; i++) if (c.selectPeer('u').port === port) n++
+    return n / 1000
+  }
+
+  it('an added peer ramps from 10 % to 100 % of its weight; a recovered one (passive window over) too', async () => {
+    const shared = { state: mk(), mutex: mk(), locks: mk(), config: mk() }
+    const cfg = { u: { enable: false, slow_start: 10, cluster: [{ servers: [srv(1000, { max_fails: 1, fail_timeout: 5 })] }] } }
+    new Checkups({ shared, clock }).init(cfg)
+    const c = new Checkups({ shared, clock })
+    c.prepareChecker(cfg)
+    await c.updateUpstream('u', { ...cfg.u, cluster: [{ servers: [srv(1000, { max_fails: 1, fail_timeout: 5 }), srv(1001)] }] })
+    // weights 1 and 0.1 → 1/11 of the picks; half way (factor 0.55) → 0.55/1.55; at the end 1/2
+    expect(share(c, 1001)).toBeCloseTo(1 / 11, 2)
+    t += 5_000
+    expect(share(c, 1001)).toBeCloseTo(0.55 / 1.55, 1)
+    t += 5_000
+    expect(share(c, 1001)).toBe(0.5)
+    // 1000 fails once (max_fails 1): out for fail_timeout 5 s, then back at 10 %
+    c.feedbackStatus('u', H, 1000, true)
+    expect(share(c, 1001)).toBe(1)
+    t += 5_001
+    expect(share(c, 1000)).toBeCloseTo(1 / 11, 2)
+    t += 10_000
+    expect(share(c, 1000)).toBe(0.5)
+  })
+})

@@ -18,6 +18,7 @@ import { RoundRobin } from './wrr.js'
 export class LeastConn implements Balancer {
   private readonly n: number
   private readonly weight: Float64Array
+  private readonly base: Float64Array
   private readonly loads: readonly (PeerLoad | undefined)[]
   private readonly rr: RoundRobin
   private readonly ties: Uint8Array
@@ -26,6 +27,7 @@ export class LeastConn implements Balancer {
   constructor(peers: readonly BalancerPeer[]) {
     this.n = peers.length
     this.weight = Float64Array.from(peers, (p) => p.weight)
+    this.base = Float64Array.from(peers, (p) => p.weight)
     this.loads = peers.map((p) => p.load)
     this.rr = new RoundRobin(peers)
     this.ties = new Uint8Array(peers.length)
@@ -62,6 +64,12 @@ export class LeastConn implements Balancer {
 
   report(index: number, failed: boolean): void {
     this.rr.report(index, failed)
+  }
+
+  scale(index: number, factor: number): void {
+    if (index < 0 || index >= this.n) return
+    this.weight[index] = this.base[index]! * factor
+    this.rr.scale(index, factor)
   }
 }
 

@@ -25,6 +25,8 @@ export interface Balancer {
   report(index: number, failed: boolean): void
   /** An attempt on peer `index` took `latencyMs` (p2c's latency cost). */
   observe?(index: number, latencyMs: number): void
+  /** Sets peer `index`'s weight to `factor` × its configured weight (slow start). */
+  scale?(index: number, factor: number): void
 }
 
 export type BalancerFactory = (peers: readonly BalancerPeer[]) => Balancer

@@ -63,6 +63,7 @@ export const upstreamSchema = z.object({
   // health/balancing extensions (absent unless set, so resolved configs of the original's keys are unchanged)
   rise: int(1, 1_000_000, 'must be an integer >= 1').optional(),
   fall: int(1, 1_000_000, 'must be an integer >= 1').optional(),
+  slow_start: num(0, 'must be a number >= 0').optional(),
   retry_budget: z.object({
     ratio: num(0, 'must be a number 0-1').refine((n) => n <= 1, { error: 'must be a number 0-1' }),
     min_concurrency: int(0, 1_000_000, 'must be an integer >= 0').default(3),

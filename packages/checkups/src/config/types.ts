@@ -48,6 +48,8 @@ export interface ResolvedUpstream {
   readonly sensibility: number
   /** consecutive successful checks before a down peer is ok again; absent = 1 (the original) */
   readonly rise?: number
+  /** seconds a recovered or added peer's weight ramps from 10 % to 100 %; absent = none */
+  readonly slow_start?: number
   /** share of in-flight attempts that may be retries, with a floor; absent = no budget */
   readonly retry_budget?: { readonly ratio: number; readonly min_concurrency: number }
   readonly try: number | null

@@ -9,11 +9,14 @@
  *   for the skey) AND passive err window not running at the time of the last `computeAvail`.
  *   `nextExpiry` is the earliest end of a running passive window (Infinity if none): a select
  *   at or after it recomputes `avail` (windows end by time, without a version bump).
+ * - With `slow_start`, `computeAvail` also scales each peer's balancer weight by its ramp
+ *   (balancer/slow-start.ts) and brings `nextExpiry` forward to the ramp's next step.
  * - A peer's `result` is a frozen `{ host, port }` handed out by selectPeer (no allocation).
  */
 import { type Balancer, type LoadBoard, type PeerLoad, balancerFor } from '../balancer/index.js'
 import { ConnLimit } from '../balancer/max-conns.js'
 import { RetryBudget } from '../balancer/retry-budget.js'
+import { nextStep, rampFactor } from '../balancer/slow-start.js'
 import type { ResolvedLevel, ResolvedServer, ResolvedUpstream } from '../config/types.js'
 import { levelEntries } from '../config/walk.js'
 import { KEY } from '../keys.js'
@@ -45,6 +48,12 @@ export interface PeerState {
   knownSince: number
   /** shared in-flight / latency cost (load-aware modes and max_conns only) */
   readonly load: PeerLoad | undefined
+  /** slow start: when the heartbeat record last turned ok (ms, 0 = not known ok) */
+  hbUpSince: number
+  /** slow start: when the last passive err window ended (ms, 0 = none seen) */
+  passiveUpSince: number
+  /** slow start: when a config change added the peer to this worker's view (ms, 0 = at start) */
+  addedAt: number
 }
 
 export interface LevelView {
@@ -66,6 +75,8 @@ export class UpstreamView {
   /** the upstream's timeouts (ms), handed to every attempt's context */
   readonly timeouts: Timeouts
   nextExpiry = Infinity
+  /** `slow_start` in ms (0 = off) */
+  private readonly slowMs: number
   /** `retry_budget`, when configured (and the statistics zone is there) */
   readonly retryBudget: RetryBudget | undefined
 
@@ -74,6 +85,8 @@ export class UpstreamView {
     readonly ups: ResolvedUpstream,
     readonly hbEnabled: boolean,
     board?: LoadBoard,
+    /** the view this one replaces, and the time (slow start of added peers) */
+    prev?: { view: UpstreamView | undefined; now: number },
   ) {
     const make = balancerFor(ups.mode)
     const loaded = board !== undefined && (ups.mode === 'least_conn' || ups.mode === 'p2c' || hasMaxConns(ups) || ups.retry_budget !== undefined)
@@ -83,6 +96,12 @@ export class UpstreamView {
       return { key, level, peers, balancer, avail: new Uint8Array(peers.length).fill(1), limit: ConnLimit.of(peers) }
     })
     this.byKey = new Map(this.levels.map((l) => [l.key, l]))
+    this.slowMs = (ups.slow_start ?? 0) * 1000
+    const old = prev?.view
+    if (old !== undefined && this.slowMs > 0) {
+      const had = new Map(old.peers.map((p) => [`${p.server.host}:${p.server.port}`, p.addedAt]))
+      for (const p of this.peers) p.addedAt = had.get(`${p.server.host}:${p.server.port}`) ?? prev!.now
+    }
     const rb = ups.retry_budget
     const loads = this.peers.flatMap((p) => (p.load === undefined ? [] : [p.load]))
     this.retryBudget = rb && board ? new RetryBudget(board.zone, skey, loads, rb.ratio, rb.min_concurrency) : undefined
@@ -101,6 +120,9 @@ export class UpstreamView {
       hb: STATUS_OK,
       errUntil: 0,
       knownSince: -Infinity,
+      hbUpSince: 0,
+      passiveUpSince: 0,
+      addedAt: 0,
     }
     this.peers.push(p)
     return p
@@ -119,6 +141,7 @@ export class UpstreamView {
       }
       const rec = decodeRecord<HeartbeatRecord>(asBytes(state.get(p.hbKey)))
       p.hb = rec?.status ?? STATUS_OK
+      p.hbUpSince = rec !== undefined && rec.status === STATUS_OK ? rec.lastmodified * 1000 : 0
     }
   }
 
@@ -143,6 +166,12 @@ export class UpstreamView {
         const passiveErr = p.errUntil > now
         if (passiveErr && p.errUntil < next) next = p.errUntil
         avail[i] = p.hb !== STATUS_ERR && !passiveErr ? 1 : 0
+        if (this.slowMs > 0) {
+          if (!passiveErr && p.errUntil > p.passiveUpSince) p.passiveUpSince = p.errUntil
+          const start = Math.max(p.hbUpSince, p.passiveUpSince, p.addedAt)
+          l.balancer.scale?.(i, rampFactor(now, start, this.slowMs))
+          next = Math.min(next, nextStep(now, start, this.slowMs))
+        }
       }
     }
     this.nextExpiry = next

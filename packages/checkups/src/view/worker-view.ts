@@ -102,7 +102,8 @@ export class WorkerView {
       const old = this.bytes.get(skey)
       if (old !== undefined && Buffer.compare(old, b) === 0) continue
       const ups = decodeUpstream(skey, b, this.heartbeats.get(skey) ?? null)
-      const view = new UpstreamView(skey, ups, heartbeatEnabled(ups, this.local.global.default_heartbeat_enable), this.board)
+      const view = new UpstreamView(skey, ups, heartbeatEnabled(ups, this.local.global.default_heartbeat_enable), this.board,
+        { view: this.views.get(skey), now: this.clock.now() })
       this.views.set(skey, view)
       this.bytes.set(skey, b)
       rebuilt.push(view)

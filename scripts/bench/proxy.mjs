@@ -192,7 +192,9 @@ async function main() {
     )
     const proxies = await startProxies(dir, backendPort)
     for (let round = 1; round <= ROUNDS; round++) {
-      for (const p of proxies) (runs[p.name] ??= []).push(await measure(`${p.name} #${round}`, p.port, p.pid, round === 1 ? 3 : WARMUP))
+      // every other round in reverse order: no contender always runs right after the same one
+      const order = round % 2 === 1 ? proxies : [...proxies].reverse()
+      for (const p of order) (runs[p.name] ??= []).push(await measure(`${p.name} #${round}`, p.port, p.pid, round === 1 ? 3 : WARMUP))
     }
   } finally {
     for (const c of started) await stop(c).catch(() => {})

@@ -1,4 +1,8 @@
-/** What every worker of apps/server serves: the admin API and the proxy. */
+/**
+ * What every worker of apps/server serves, composed here: the admin API, the proxy and, when
+ * the config asks for it, the demo backends. The primary validated the config already
+ * (config-file.ts), so nothing here refuses input.
+ */
 import type { WorkerContext } from '@checkups/runtime'
 import { adminMetrics } from './admin/metrics.js'
 import { startProcessMetrics } from './admin/process-metrics.js'
@@ -6,6 +10,7 @@ import { createAdminServer } from './admin/server.js'
 import { createAccessLog } from './access-log/index.js'
 import { requestObserver } from './access-log/observe.js'
 import { serverConfig, type ServerConfig, type ServerOverrides } from './config-file.js'
+import { startDemoIfConfigured } from './demo/index.js'
 import { startProxy } from './proxy/index.js'
 
 export async function initServerWorker(ctx: WorkerContext, overrides: ServerOverrides): Promise<void> {
@@ -18,6 +23,7 @@ export async function initServerWorker(ctx: WorkerContext, overrides: ServerOver
   startProxy(ctx, { ...server, observe: requestObserver(access, ctx.worker.id, ctx.checkups.observer.recording ? ctx.checkups.observer.recorder : undefined) })
   const proc = startProcessMetrics({ procs: ctx.checkups.observer.procs, worker: ctx.worker.id, registry: adminMetrics().processRegistry })
   ctx.onClose(() => proc.stop())
+  startDemoIfConfigured(ctx, server, server.listen)
 }
 
 function startAdmin(ctx: WorkerContext, server: ServerConfig): void {

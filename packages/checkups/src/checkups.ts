@@ -10,6 +10,7 @@
  */
 import { Lock, type SharedDict } from '@checkups/shdict'
 import { type Clock, systemClock } from './clock.js'
+import { Observer, type PeerStats } from './stats/index.js'
 import { isResolvedConfig, resolveConfig, resolveUpstream } from './config/resolve.js'
 import { ConfigStore, type LockFactory } from './config/store.js'
 import type { HeartbeatFn, ResolvedConfig, ResolvedUpstream } from './config/types.js'
@@ -30,7 +31,6 @@ import { WorkerView } from './view/worker-view.js'
 import { type NginxPeers, NginxUpstreams } from './nginx/upstreams.js'
 import { SyncTimer } from './sync-timer.js'
 import { HeartbeatHost } from './heartbeat/host.js'
-import { Observer, type PeerStats } from './stats/index.js'
 import { LoadBoard } from './balancer/load.js'
 import type { Dispatcher } from 'undici'
 import { createDispatcher, createInterceptor, type DispatcherOptions } from './clients/dispatcher.js'
@@ -47,7 +47,7 @@ export interface CheckupsOptions {
   lockTimeout?: number
   /** directory a relative `global.nginx_conf` is resolved against (default: process.cwd()) */
   configDir?: string
-  /** called with every attempt outcome readyOk accounts (per-peer statistics) */
+  /** called with every attempt outcome readyOk accounts (besides the built-in per-peer statistics) */
   onAttempt?: AttemptRecorder
   /** the statistics zone (STATS_ZONE_BYTES of shared memory; default: a private buffer) */ stats?: SharedArrayBuffer
 }
@@ -100,7 +100,7 @@ export class Checkups {
     this.observer = new Observer(opts.stats, this.logger, () => this.clock.now())
     this.board = new LoadBoard(this.observer.zone, () => this.clock.now())
     this.passive = new PassiveAccounting(this.zones.state, this.zones.locks, this.clock, this.logger, this.observer.passiveWindow)
-    this.tryEnv = { clock: this.clock, passive: this.passive, record: opts.onAttempt, stats: this.observer.recorder }
+    this.tryEnv = { clock: this.clock, passive: this.passive, ...this.observer.funnelHooks(opts.onAttempt) }
     this.nginx = new NginxUpstreams(opts.configDir ?? process.cwd())
     this.syncTimer = new SyncTimer(this.zones.state, this.clock, this.worker.id, () => this.view?.sync())
     this.hb = new HeartbeatHost(this.zones, this.clock, this.worker, this.logger, () => this.currentUpstreams(), () => this.heartbeats, this.observer.onRound)
@@ -186,15 +186,15 @@ export class Checkups {
     })
   }
 
-  /** Per-peer statistics (shared memory, the same from every worker): `{ skey: { 'host:port': PeerStats } }`. */
-  getStats(skey?: string): Record<string, Record<string, PeerStats>> { return this.observer.upstreams(this.requireView().upstreams(), skey) }
-
   /** `[connect, send, read]` timeouts in seconds (the original's get_ups_timeout). */
   getUpsTimeout(skey: string): [connect: number, send: number, read: number] | undefined {
     const ups = this.requireView().get(skey)?.ups
     if (!ups) return undefined
     return [ups.timeout, ups.send_timeout ?? ups.timeout, ups.read_timeout ?? ups.timeout]
   }
+
+  /** Per-peer statistics (shared memory, the same from every worker): `{ skey: { 'host:port': PeerStats } }`. */
+  getStats(skey?: string): Record<string, Record<string, PeerStats>> { return this.observer.upstreams(this.requireView().upstreams(), skey) }
 
   feedbackStatus(skey: string, host: string, port: number, failed: boolean, cause: 'passive' | 'admin' = 'passive'): void {
     const u = this.upstreamView(skey)
@@ -224,8 +224,7 @@ export class Checkups {
       return this.store.writeUpstream(skey, ups)
     })
     view.sync()
-    this.observer.configChanged({ version, op: 'update', upstream: skey })
-    return version
+    return this.observer.configChanged({ version, op: 'update', upstream: skey })
   }
 
   async deleteUpstream(skey: string): Promise<number> {
@@ -238,8 +237,7 @@ export class Checkups {
       return this.store.deleteUpstream(skey) as number // stored: checked above, under the same lock
     })
     view.sync()
-    this.observer.configChanged({ version, op: 'delete', upstream: skey })
-    return version
+    return this.observer.configChanged({ version, op: 'delete', upstream: skey })
   }
 
   getUpstream(): Record<string, ResolvedUpstream>

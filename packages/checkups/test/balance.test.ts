@@ -38,8 +38,8 @@ describe('config', () => {
     const u = resolveConfig(one({ rise: 2, mode: 'least_conn', retry_budget: { ratio: 0.2 } }, { max_conns: 5 })).upstreams['u']!
     expect([u.rise, u.mode, u.retry_budget]).toEqual([2, 'least_conn', { ratio: 0.2, min_concurrency: 3 }])
     expect(resolveConfig(one({ mode: 'p2c' })).upstreams['u']!.mode).toBe('p2c')
-    expect(err(one({ rise: 0 }))).toBe('CKP_ERR_INVALID_CONFIG: u.rise: must be an integer >= 1')
-    expect(err(one({}, { max_conns: 0 }))).toBe('CKP_ERR_INVALID_CONFIG: u.cluster[0].servers[0].max_conns: must be an integer >= 1')
+    expect(err(one({ rise: 0 }))).toBe('CKP_ERR_INVALID_CONFIG: u.rise: must be an integer 1-1000000')
+    expect(err(one({}, { max_conns: 0 }))).toBe('CKP_ERR_INVALID_CONFIG: u.cluster[0].servers[0].max_conns: must be an integer 1-2147483647')
     expect(err(one({ retry_budget: { ratio: 2 } }))).toBe('CKP_ERR_INVALID_CONFIG: u.retry_budget.ratio: must be a number 0-1')
     expect(err(one({ mode: 'least' }))).toMatch(/^CKP_ERR_INVALID_CONFIG: u.mode: must be one of .*least_conn, p2c$/)
   })

@@ -74,6 +74,24 @@ describe('readyOk feeds the per-peer counters', () => {
   })
 })
 
+describe('the funnel feeds the recorder', () => {
+  it('a body failing after the response counts one request with two outcomes; in flight returns to 0', async () => {
+    const c = prepared(config)
+    let late: { report(o: 'body_error'): void } | undefined
+    await c.readyOk('ups', (_h, _p, ctx) => {
+      late = ctx
+      return { status: 200 }
+    })
+    late!.report('body_error')
+    const peers = Object.values(c.getStats('ups').ups!)
+    const used = peers.find((p) => p.selected > 0)!
+    expect(used).toMatchObject({ requests: 1, selected: 1, inflight: 0, responses: { '2xx': 1 }, outcomes: { ok: 1, body_error: 1 } })
+    c.observer.recording = false
+    await c.readyOk('ups', () => ({ status: 200 }))
+    expect(Object.values(c.getStats('ups').ups!).reduce((n, p) => n + p.requests, 0)).toBe(1)
+  })
+})
+
 describe('Observer transitions', () => {
   it('logs, counts and publishes each heartbeat flip once; downtime covers the down period', () => {
     let now = 1_000_000

@@ -4,7 +4,7 @@
  * as is: core logs in pino's shape), and restoring a persisted snapshot.
  */
 import {
-  Checkups, KEY, createFilePersistence, loadStateFile, resolveConfig as resolveCoreConfig,
+  Checkups, KEY, createFilePersistence, loadStateFile, parseJsonRefusingKeys, resolveConfig as resolveCoreConfig,
   type CheckupsOptions, type ResolvedConfig,
 } from '@checkups/core'
 export { STATS_ZONE, STATS_ZONE_BYTES } from '@checkups/core'
@@ -13,6 +13,7 @@ import type { Logger } from 'pino'
 import { LOG } from './logger.js'
 
 export type { ResolvedConfig }
+export { parseJsonRefusingKeys }
 export type Dict = SharedDict
 export type CheckupsInstance = Checkups
 /** What the runtime calls on a Checkups instance (the instance itself). */
@@ -29,8 +30,8 @@ export function attachDict(sab: SharedArrayBuffer): Dict {
 }
 
 /** Validates a raw config (throws CKP_ERR_INVALID_CONFIG with a dotted path). */
-export function resolveConfig(raw: Record<string, unknown>): ResolvedConfig {
-  return resolveCoreConfig(raw)
+export function resolveConfig(raw: Record<string, unknown>, onWarning?: (message: string) => void): ResolvedConfig {
+  return resolveCoreConfig(raw, { onWarning })
 }
 
 export interface CheckupsDeps {

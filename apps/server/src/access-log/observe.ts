@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { RequestObserver } from '../proxy/handler.js'
+import type { RequestObserver } from '../proxy/types.js'
 import type { AccessLog } from './index.js'
 
 export interface PeerBytes {

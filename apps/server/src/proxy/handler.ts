@@ -7,13 +7,14 @@ import { ProxyCall, type CallDeps } from './call.js'
 import { httpErrorOf, ProxyError } from './errors.js'
 import { sendError } from './respond.js'
 import { hostOnly, pathOf, type RouteTable } from './route.js'
+import type { RequestObserver } from './types.js'
 
 export type { RequestObserver } from './types.js'
 
 export interface HandlerDeps extends CallDeps {
   readonly routes: RouteTable
   /** one line per request (apps/server/src/access-log), and per-peer byte counts */
-  readonly observe?: import('./types.js').RequestObserver
+  readonly observe?: RequestObserver
 }
 
 export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {

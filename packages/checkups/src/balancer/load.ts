@@ -4,8 +4,8 @@
  * every worker balances with the same numbers.
  *
  * Invariants
- * - In flight = SELECTED - (sum of the OUTCOME words) of the peer's statistics slot: the try
- *   engine adds SELECTED before a callback runs and one outcome after it settles (stats
+ * - In flight = SELECTED - REQUESTS of the peer's statistics slot: the try engine's funnel
+ *   adds SELECTED when an attempt starts and REQUESTS with the attempt's first report (stats
  *   recorder), in every worker. Nothing here writes those words.
  * - The cost is a time-weighted EWMA of attempt latency, peak-biased (as Finagle's and
  *   Linkerd's peak-EWMA): a sample moves it by 1 - e^(-Δt/τ), Δt since the last sample, with
@@ -24,7 +24,6 @@ export const DECAY_MS = 10_000
 /** EWMA time constants, ms: a rising latency is followed within ~RISE_MS, a falling one ~FALL_MS */
 export const RISE_MS = 100
 export const FALL_MS = 1_000
-const OUTCOME_WORDS = 8
 
 /** One peer's handle on the shared words: resolved once per view peer. */
 export class PeerLoad {
@@ -35,8 +34,8 @@ export class PeerLoad {
     if (this.slot < 0) return 0
     const a = this.zone.i64
     const w = this.zone.word(this.slot, 0)
-    let done = 0n
-    for (let i = 0; i < OUTCOME_WORDS; i++) done += Atomics.load(a, w + C.OUTCOME + i)
+    // REQUESTS before SELECTED (as the statistics view reads them): never below 0
+    const done = Atomics.load(a, w + C.REQUESTS)
     const n = Number(Atomics.load(a, w + C.SELECTED) - done)
     return n > 0 ? n : 0
   }

@@ -72,6 +72,7 @@ export interface WriteResult {
   checks: PeerCheck[]
 }
 
+/** One peer's result in a committed round (statistics, transition logs and events). */
 export interface PeerCheck {
   skey: string
   host: string

@@ -98,6 +98,18 @@ export function suspects(plan: RoundPlan, state: Pick<Dict, 'get'>): Set<string>
 }
 
 /** Aggregates and writes every planned upstream's records (synchronous, one pass). */
+/** Each written peer's status before and after the round (the transitions are the changes). */
+function collectChecks(u: RoundPlan['upstreams'][number], before: Map<string, number>, records: Map<string, HeartbeatRecord>,
+  results: Map<string, ProbeResult>, checks: PeerCheck[]): void {
+  const name = (s: number): string => STATUS_NAMES[s] ?? 'ok'
+  for (const p of u.peers) {
+    const rec = records.get(p.key)
+    if (rec === undefined) continue
+    checks.push({ skey: u.skey, host: p.host, port: p.port, from: name(before.get(p.key) ?? STATUS_OK), to: name(rec.status),
+      failed: results.get(p.probe)?.status !== STATUS_OK, msg: rec.msg ?? null })
+  }
+}
+
 export function writeRecords(plan: RoundPlan, results: Map<string, ProbeResult>, state: Dict,
   now: number, checks: PeerCheck[] = []): { written: number; failed: number } {
   let written = 0
@@ -112,13 +124,7 @@ export function writeRecords(plan: RoundPlan, results: Map<string, ProbeResult>,
       if (r.ok) written += 1
       else failed += 1
     }
-    for (const p of u.peers) {
-      const rec = records.get(p.key)
-      if (rec === undefined) continue
-      const name = (s: number): string => STATUS_NAMES[s] ?? 'ok'
-      checks.push({ skey: u.skey, host: p.host, port: p.port, from: name(before.get(p.key) ?? STATUS_OK), to: name(rec.status),
-        failed: results.get(p.probe)?.status !== STATUS_OK, msg: rec.msg ?? null })
-    }
+    collectChecks(u, before, records, results, checks)
   }
   if (failed > 0) state.addSlot(SLOT.STATE_HEARTBEAT_WRITE_ERRORS, failed)
   return { written, failed }

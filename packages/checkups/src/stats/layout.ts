@@ -37,7 +37,7 @@ export const ROUND_BOUNDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5
 
 /** Counter offsets (BigInt64 words after COUNTER_BASE). */
 export const C = {
-  /** reserved (requests are the sum of OUTCOME words) */
+  /** attempts that ended (their first report) */
   REQUESTS: 0,
   SELECTED: 1,
   /** reserved (in flight = SELECTED - requests) */

@@ -14,6 +14,7 @@ import type { ResolvedUpstream } from '../config/types.js'
 import { forEachServer } from '../config/walk.js'
 import { CheckupsError } from '../errors.js'
 import type { Logger } from '../shared.js'
+import type { AttemptRecorder, AttemptTarget } from '../try/report.js'
 import { EventRing, type ConfigEvent, type HealthCause } from './events.js'
 import { C, CAUSES, H64, LATENCY_BOUNDS, OUTCOMES, ROUND_BOUNDS } from './layout.js'
 import { ProcessBlocks } from './procs.js'
@@ -118,9 +119,16 @@ export class Observer {
     }
   }
 
-  /** A config change (dynamic update/delete, reload) with the version it produced. */
-  configChanged(e: Omit<ConfigEvent, 'type'>): void {
+  /** A config change (dynamic update/delete, reload) with the version it produced; returns the version. */
+  configChanged(e: Omit<ConfigEvent, 'type'>): number {
     this.events.push({ type: 'config', ...e }, this.now())
+    return e.version
+  }
+
+  /** The try funnel's hooks: the recorder's start and record, then the caller's own recorder. */
+  funnelHooks(also?: AttemptRecorder): { start: (t: AttemptTarget) => void; record: AttemptRecorder } {
+    const rec = this.recorder.record
+    return { start: this.recorder.start, record: also ? (r) => { rec(r); also(r) } : rec }
   }
 
   /** Passive accounting moved a peer's err window (its `onWindow` hook). */

@@ -1,15 +1,18 @@
 /**
- * The request-path recorder: what one attempt on a peer adds to its counters.
+ * The request-path recorder: what an attempt on a peer adds to its counters. The try
+ * engine's funnel calls `start` when an attempt begins and `record` for each of its reports.
  *
  * Invariants
- * - `begin` adds 1 to SELECTED; the one `end` paired with it adds 1 to its outcome, and for a
- *   response its status class, latency sum and latency bucket. Requests (attempts ended) are
- *   the sum of the outcomes, in flight is selected - requests, the latency count the sum of
- *   the buckets: derived by the reader (view.ts), so an attempt costs five atomic adds.
+ * - `start` adds 1 to SELECTED. Each report adds 1 to its outcome, and when it carries them
+ *   the status class, latency (sum + bucket) and bytes; an attempt's FIRST report also adds 1
+ *   to REQUESTS (a later one, e.g. a body that fails after 'ok', adds only its outcome). So
+ *   requests = attempts that ended, in flight = selected - requests (view.ts), the latency
+ *   count = the sum of the buckets: six atomic adds for a plain attempt.
  * - Only Atomics.add on fixed words: no lock, no allocation besides the BigInt operands.
- * - A slot of -1 (zone full, key too long) records nothing.
+ * - A slot of -1 (zone full, key too long) or `enabled = false` records nothing.
  */
-import { C, LATENCY_BOUNDS, OUTCOMES, type StatsOutcome } from './layout.js'
+import type { AttemptReport, AttemptTarget } from '../try/report.js'
+import { C, LATENCY_BOUNDS, OUTCOMES } from './layout.js'
 import type { StatsZone } from './zone.js'
 
 export interface AttemptStats {
@@ -31,77 +34,68 @@ export function latencyBucket(seconds: number): number {
 }
 
 export class PeerRecorder {
-  /** slot by the caller's own object for the peer (a view's peer entry): no key string per call */
-  readonly #byRef = new WeakMap<object, number>()
-
-  /** false: `begin` hands out no slot, so nothing is recorded (measuring the cost) */
+  /** false: nothing is recorded (to measure what recording costs) */
   enabled = true
+  /** slot by the view's peer entry (start) and by skey → host → port (record): no key string per call */
+  readonly #byRef = new WeakMap<object, number>()
+  readonly #bySkey = new Map<string, Map<string, Map<number, number>>>()
 
   constructor(readonly zone: StatsZone) {}
 
-  /** An attempt starts on the peer: returns its slot for `end`. `ref` caches the slot lookup. */
-  begin(skey: string, host: string, port: number, ref?: object): number {
-    if (!this.enabled) return -1
-    let idx = ref === undefined ? undefined : this.#byRef.get(ref)
+  /** The slot of a peer, cached per process; -1 when it cannot be counted. */
+  slotOf(skey: string, host: string, port: number): number {
+    let hosts = this.#bySkey.get(skey)
+    if (hosts === undefined) this.#bySkey.set(skey, (hosts = new Map()))
+    let ports = hosts.get(host)
+    if (ports === undefined) hosts.set(host, (ports = new Map()))
+    let idx = ports.get(port)
     if (idx === undefined) {
       idx = this.zone.slot(skey, host, port)
-      if (ref !== undefined && idx >= 0) this.#byRef.set(ref, idx)
+      if (idx >= 0) ports.set(port, idx)
     }
-    if (idx < 0) return idx
-    Atomics.add(this.zone.i64, this.zone.word(idx, C.SELECTED), ONE)
     return idx
   }
 
-  /** The attempt begun on `idx` ended as `outcome`. */
-  end(idx: number, outcome: StatsOutcome, info?: AttemptStats): void {
-    this.ended(idx, outcome, info?.status, info?.latencyMs)
-    if (idx < 0 || info === undefined) return
-    if (info.bytesIn) this.zone.add(idx, C.BYTES_IN, BigInt(Math.trunc(info.bytesIn)))
-    if (info.bytesOut) this.zone.add(idx, C.BYTES_OUT, BigInt(Math.trunc(info.bytesOut)))
+  /** The funnel's start hook: an attempt begins on `t.level.peers[t.idx]`. */
+  readonly start = (t: AttemptTarget): void => {
+    if (!this.enabled) return
+    const peer = t.level.peers[t.idx]
+    if (peer === undefined) return
+    let idx = this.#byRef.get(peer)
+    if (idx === undefined) {
+      idx = this.slotOf(t.u.skey, peer.server.host, peer.server.port)
+      if (idx >= 0) this.#byRef.set(peer, idx)
+    }
+    if (idx >= 0) Atomics.add(this.zone.i64, this.zone.word(idx, C.SELECTED), ONE)
   }
 
-  /** `end` without an info object (the try engine's path: no allocation). */
-  ended(idx: number, outcome: StatsOutcome, status: number | undefined, latencyMs: number | undefined): void {
+  /** The funnel's record hook: one report of an attempt. */
+  readonly record = (r: AttemptReport): void => {
+    if (!this.enabled) return
+    const idx = this.slotOf(r.skey, r.host, r.port)
     if (idx < 0) return
     const a = this.zone.i64
     const w = this.zone.word(idx, 0)
-    Atomics.add(a, w + C.OUTCOME + (OUTCOME_INDEX[outcome] ?? ERROR_INDEX), ONE)
+    if (r.first) Atomics.add(a, w + C.REQUESTS, ONE)
+    Atomics.add(a, w + C.OUTCOME + (OUTCOME_INDEX[r.outcome] ?? ERROR_INDEX), ONE)
+    const { status, latencyMs, bytesIn, bytesOut } = r.info
     if (status !== undefined && status >= 100 && status < 600) Atomics.add(a, w + C.RESP + ((status / 100) | 0) - 1, ONE)
     if (latencyMs !== undefined && latencyMs >= 0) {
       Atomics.add(a, w + C.LAT_SUM_US, BigInt(Math.round(latencyMs * 1000)))
       Atomics.add(a, w + C.LAT_BUCKETS + latencyBucket(latencyMs / 1000), ONE)
     }
+    if (bytesIn !== undefined && bytesIn > 0) Atomics.add(a, w + C.BYTES_IN, BigInt(Math.trunc(bytesIn)))
+    if (bytesOut !== undefined && bytesOut > 0) Atomics.add(a, w + C.BYTES_OUT, BigInt(Math.trunc(bytesOut)))
   }
 
   /** Bytes exchanged with a peer after the attempt ended (a streamed body). */
   bytes(skey: string, host: string, port: number, bytesIn: number, bytesOut: number): void {
-    const idx = this.zone.slot(skey, host, port)
+    if (!this.enabled) return
+    const idx = this.slotOf(skey, host, port)
     if (idx < 0) return
     if (bytesIn > 0) this.zone.add(idx, C.BYTES_IN, BigInt(Math.trunc(bytesIn)))
     if (bytesOut > 0) this.zone.add(idx, C.BYTES_OUT, BigInt(Math.trunc(bytesOut)))
   }
-}
-
-/** An error's stable code, for classifying it. */
-function codeOf(err: unknown): string {
-  const c = (err as { code?: unknown } | null)?.code
-  return typeof c === 'string' ? c : ''
-}
-
-/**
- * What a failed callback's error says about the attempt (undici and node:net codes; any
- * error carrying `outcome` names it itself).
- */
-export function outcomeOfError(err: unknown): StatsOutcome {
-  const own = (err as { outcome?: unknown } | null)?.outcome
-  if (typeof own === 'string' && own in OUTCOME_INDEX) return own as StatsOutcome
-  const code = codeOf(err)
-  if (/CLIENT_ABORT/.test(code)) return 'client_abort'
-  if (/TIMEOUT|ETIMEDOUT/.test(code)) return 'timeout'
-  if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || /CONNECT/.test(code)) return 'connect_error'
-  if (code === 'ECONNRESET' || code === 'EPIPE' || /SOCKET|CLOSED/.test(code)) return 'reset'
-  const cause = (err as { cause?: unknown } | null)?.cause
-  return cause !== undefined && cause !== err ? outcomeOfError(cause) : 'error'
 }
 
 /** The HTTP status of a callback's result (`status` or `statusCode`), if any. */

@@ -52,10 +52,10 @@ export function quantileMs(buckets: readonly number[], q: number): number | null
 
 export function peerStatsOf(z: StatsZone, idx: number, now: number): PeerStats {
   const v = (c: number): number => (idx < 0 ? 0 : z.load(idx, c))
-  // outcomes before SELECTED: every ended attempt read was begun before, so in flight >= 0
-  const outcomes = OUTCOMES.map((_, i) => v(C.OUTCOME + i))
-  const requests = outcomes.reduce((a, b) => a + b, 0)
+  // REQUESTS before SELECTED: every ended attempt read was begun before, so in flight >= 0
+  const requests = v(C.REQUESTS)
   const selected = v(C.SELECTED)
+  const outcomes = OUTCOMES.map((_, i) => v(C.OUTCOME + i))
   const buckets = Array.from({ length: LATENCY_BOUNDS.length + 1 }, (_, i) => v(C.LAT_BUCKETS + i))
   const downSince = v(C.DOWN_SINCE_MS)
   const passive = v(C.PASSIVE)

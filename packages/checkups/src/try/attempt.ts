@@ -64,7 +64,7 @@ export class Attempt implements AttemptContext, AttemptTarget {
   get idx(): number { return this.#idx }
   /** @internal how many reports were made */
   get reports(): number { return this.#reports }
-  /** @internal the outcome of the first report (statistics end the attempt with it) */
+  /** @internal the outcome of the first report (a load-aware balancer skips the latency of a client abort) */
   get firstOutcome(): AttemptOutcome | undefined { return this.#first }
 
   report(outcome: AttemptOutcome, info?: AttemptInfo): void {

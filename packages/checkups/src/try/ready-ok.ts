@@ -22,11 +22,10 @@ import { CheckupsError } from '../errors.js'
 import type { LevelView, UpstreamView } from '../view/upstream-view.js'
 import { Attempt, type AttemptContext } from './attempt.js'
 import { outcomeOfError, outcomeOfResult } from './outcome.js'
+import { statusOf } from '../stats/recorder.js'
 import { type ClusterKey, clusterOrder, freshen } from './pick.js'
 import type { FunnelEnv } from './report.js'
-import { statusOf } from '../stats/recorder.js'
 import { hashKeyOf, isHashMode, type HashKeyOptions } from '../balancer/key.js'
-import type { PeerRecorder } from '../stats/recorder.js'
 import { maxConns } from '../balancer/max-conns.js'
 import { retryBudgetExhausted } from '../balancer/retry-budget.js'
 
@@ -40,10 +39,7 @@ export interface ReadyOkOptions extends HashKeyOptions {
 
 export type ReadyOkCallback<T> = (host: string, port: number, ctx: AttemptContext) => T | Promise<T>
 
-export interface TryEnv extends FunnelEnv {
-  /** per-peer statistics in shared memory: begun before the callback, ended once after it (absent: not counted) */
-  readonly stats?: PeerRecorder | undefined
-}
+export type TryEnv = FunnelEnv
 
 interface CallState {
   attempt: number
@@ -76,7 +72,7 @@ function candidate(u: UpstreamView, level: LevelView, call: CallState, key: stri
  * it failed. Synchronous: a callback that returns a plain value costs no extra await.
  */
 function settle<T>(env: TryEnv, u: UpstreamView, call: CallState, ctx: Attempt, t0: number,
-  threw: boolean, result: T | undefined, error: unknown, slot: number): boolean {
+  threw: boolean, result: T | undefined, error: unknown): boolean {
   const derived = threw ? { outcome: outcomeOfError(error) } : outcomeOfResult(result, u.ups)
   const failed = derived.outcome !== 'ok'
   if (threw) [call.lastError, call.lastResult] = [error, undefined]
@@ -84,11 +80,11 @@ function settle<T>(env: TryEnv, u: UpstreamView, call: CallState, ctx: Attempt, 
   const latencyMs = env.clock.now() - t0
   call.elapsed += latencyMs
   if (ctx.reports === 0) {
-    ctx.report(derived.outcome, derived.status === undefined ? { latencyMs } : { status: derived.status, latencyMs })
+    // any response's status, not only a failing one: statistics count responses by class
+    const status = derived.status ?? (threw ? undefined : statusOf(result))
+    ctx.report(derived.outcome, status === undefined ? { latencyMs } : { status, latencyMs })
   }
-  const outcome = ctx.firstOutcome ?? derived.outcome
-  if (slot >= 0) env.stats!.ended(slot, outcome, derived.status ?? statusOf(result), latencyMs)
-  if (outcome !== 'client_abort') ctx.level.balancer.observe?.(ctx.idx, latencyMs)
+  if (ctx.firstOutcome !== 'client_abort') ctx.level.balancer.observe?.(ctx.idx, latencyMs)
   return failed
 }
 
@@ -105,8 +101,8 @@ export async function readyOk<T>(env: TryEnv, u: UpstreamView, cb: ReadyOkCallba
       const retry = call.attempt > 0 && u.retryBudget !== undefined
       if (retry && !u.retryBudget!.acquire()) throw retryBudgetExhausted(lastCause(call))
       const ctx = new Attempt(env, u, level, idx, ++call.attempt)
+      env.start?.(ctx)
       const t0 = env.clock.now()
-      const slot = env.stats ? env.stats.begin(u.skey, ctx.host, ctx.port, level.peers[idx]) : -1
       let result: T | undefined
       let error: unknown
       let threw = false
@@ -118,7 +114,7 @@ export async function readyOk<T>(env: TryEnv, u: UpstreamView, cb: ReadyOkCallba
         error = err
       }
       if (retry) u.retryBudget!.release()
-      if (!settle(env, u, call, ctx, t0, threw, result, error, slot)) return result as T
+      if (!settle(env, u, call, ctx, t0, threw, result, error)) return result as T
       call.excluded.add(`${level.key}:${ctx.host}:${ctx.port}`)
       if (++call.failures >= limit) throw tryLimit(call)
       if (budget > 0 && call.elapsed >= budget * 1000) {
@@ -129,16 +125,6 @@ export async function readyOk<T>(env: TryEnv, u: UpstreamView, cb: ReadyOkCallba
   const cause = call.attempt > 0 ? lastCause(call) : undefined
   if (call.full) throw maxConns(cause)
   throw new CheckupsError('CKP_ERR_NO_SERVERS', 'no servers available', cause === undefined ? undefined : { cause })
-}
-
-/** The attempt's statistics: its outcome, and for a response its status and latency. */
-function recordEnd(stats: PeerRecorder, slot: number, failed: boolean, call: CallState, result: unknown, ms: number): void {
-  if (failed && call.lastError !== undefined) {
-    stats.ended(slot, outcomeOfError(call.lastError), undefined, undefined)
-    return
-  }
-  const status = statusOf(result)
-  stats.ended(slot, failed ? (status === undefined ? 'error' : 'http_status') : 'ok', status, ms)
 }
 
 function lastCause(call: CallState): unknown {

@@ -9,6 +9,8 @@
  *   is a success for both; 'client_abort' touches neither.
  * - Every outcome, 'client_abort' included, is then handed to the env's recorder (per-peer
  *   statistics), after the accounting, so a recorder sees the state the outcome produced.
+ *   It runs on the request path, synchronously: it must be cheap and must not throw (a throw
+ *   reaches the caller of readyOk, or of `ctx.report`).
  * - A report names its level view and peer index as of the attempt: a later config change
  *   rebuilds the view, and a late report then only reaches the balancer of the old view,
  *   which nothing selects from any more (harmless), while passive accounting is by host:port.
@@ -26,6 +28,8 @@ export interface AttemptReport {
   readonly port: number
   /** 1-based attempt number within its readyOk call */
   readonly attempt: number
+  /** the attempt's first report (a later one, e.g. a body failing after 'ok', adds an outcome to the same attempt) */
+  readonly first: boolean
   readonly outcome: AttemptOutcome
   readonly info: AttemptInfo
 }
@@ -37,6 +41,8 @@ export interface FunnelEnv {
   readonly passive: PassiveAccounting
   /** per-peer statistics; called for every outcome */
   readonly record?: AttemptRecorder | undefined
+  /** per-peer statistics; called when an attempt starts (before its callback runs) */
+  readonly start?: ((t: AttemptTarget) => void) | undefined
 }
 
 /** Where an attempt ran: the view, the level and the peer's index in it. */
@@ -45,6 +51,8 @@ export interface AttemptTarget {
   readonly level: LevelView
   readonly idx: number
   readonly attempt: number
+  /** reports made for this attempt so far, this one included */
+  readonly reports?: number
 }
 
 /** Accounts `outcome` of the attempt at `t` (balancer + passive), then records it. */
@@ -52,5 +60,5 @@ export function funnel(env: FunnelEnv, t: AttemptTarget, outcome: AttemptOutcome
   if (outcome !== 'client_abort') reportAttempt(env.passive, env.clock, t.u, t.level, t.idx, countsAgainstPeer(outcome))
   if (env.record === undefined) return
   const { host, port } = t.level.peers[t.idx]!.server
-  env.record({ skey: t.u.skey, host, port, attempt: t.attempt, outcome, info })
+  env.record({ skey: t.u.skey, host, port, attempt: t.attempt, first: (t.reports ?? 1) <= 1, outcome, info })
 }

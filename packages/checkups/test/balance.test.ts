@@ -159,3 +159,22 @@ describe('slow_start (simulated time)', () => {
     expect(share(c, 1000)).toBe(0.5)
   })
 })
+
+describe('panic_threshold', () => {
+  const mk = () => SharedDict.create(new SharedArrayBuffer(1 << 20))
+  it('below the threshold every peer of the level is used again; at or above it only the healthy ones', () => {
+    const shared = { state: mk(), mutex: mk(), locks: mk(), config: mk() }
+    const servers = [0, 1, 2, 3].map((i) => ({ host: H, port: 1000 + i, max_fails: 1, fail_timeout: 30 }))
+    const cfg = { u: { enable: false, panic_threshold: 50, cluster: [{ servers }] } }
+    new Checkups({ shared }).init(cfg)
+    const c = new Checkups({ shared })
+    c.prepareChecker(cfg)
+    const picks = (): number[] => [...new Set(Array.from({ length: 8 }, () => c.selectPeer('u').port - 1000))].sort()
+    c.feedbackStatus('u', H, 1000, true)
+    c.feedbackStatus('u', H, 1001, true)
+    expect(picks()).toEqual([2, 3]) // 2 of 4 usable = 50 %: not below the threshold
+    c.feedbackStatus('u', H, 1002, true)
+    expect(picks()).toEqual([0, 1, 2, 3]) // 1 of 4 = 25 % < 50 %: panic, all are used
+    expect(() => resolveConfig(one({ panic_threshold: 101 }))).toThrow('u.panic_threshold: must be a percentage 0-100')
+  })
+})

@@ -77,6 +77,7 @@ export const upstreamSchema = strictObject({
   rise: int(1, 1_000_000).optional(),
   fall: int(1, 1_000_000).optional(),
   slow_start: seconds(true).optional(),
+  panic_threshold: z.preprocess(numeric, z.number({ error: 'must be a percentage 0-100' }).min(0, { error: 'must be a percentage 0-100' }).max(100, { error: 'must be a percentage 0-100' })).optional(),
   retry_budget: strictObject({
     ratio: z.preprocess(numeric, z.number({ error: 'must be a number 0-1' }).min(0, { error: 'must be a number 0-1' }).max(1, { error: 'must be a number 0-1' })),
     min_concurrency: int(0, 1_000_000).default(3),

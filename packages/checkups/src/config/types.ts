@@ -50,6 +50,8 @@ export interface ResolvedUpstream {
   readonly rise?: number
   /** seconds a recovered or added peer's weight ramps from 10 % to 100 %; absent = none */
   readonly slow_start?: number
+  /** percent: when fewer of a level's peers are usable, all of them are used (panic); absent = off */
+  readonly panic_threshold?: number
   /** share of in-flight attempts that may be retries, with a floor; absent = no budget */
   readonly retry_budget?: { readonly ratio: number; readonly min_concurrency: number }
   readonly try: number | null

@@ -11,6 +11,9 @@
  *   at or after it recomputes `avail` (windows end by time, without a version bump).
  * - With `slow_start`, `computeAvail` also scales each peer's balancer weight by its ramp
  *   (balancer/slow-start.ts) and brings `nextExpiry` forward to the ramp's next step.
+ * - With `panic_threshold`, a level where fewer than that percentage of peers are usable by
+ *   health gets every peer marked available (Envoy's panic mode: spread over all rather than
+ *   overload the few left).
  * - A peer's `result` is a frozen `{ host, port }` handed out by selectPeer (no allocation).
  */
 import { type Balancer, type LoadBoard, type PeerLoad, balancerFor } from '../balancer/index.js'
@@ -77,6 +80,8 @@ export class UpstreamView {
   nextExpiry = Infinity
   /** `slow_start` in ms (0 = off) */
   private readonly slowMs: number
+  /** `panic_threshold` in percent (0 = off) */
+  private readonly panicPct: number
   /** `retry_budget`, when configured (and the statistics zone is there) */
   readonly retryBudget: RetryBudget | undefined
 
@@ -97,6 +102,7 @@ export class UpstreamView {
     })
     this.byKey = new Map(this.levels.map((l) => [l.key, l]))
     this.slowMs = (ups.slow_start ?? 0) * 1000
+    this.panicPct = ups.panic_threshold ?? 0
     const old = prev?.view
     if (old !== undefined && this.slowMs > 0) {
       const had = new Map(old.peers.map((p) => [`${p.server.host}:${p.server.port}`, p.addedAt]))
@@ -173,6 +179,7 @@ export class UpstreamView {
           next = Math.min(next, nextStep(now, start, this.slowMs))
         }
       }
+      if (this.panicPct > 0) panic(avail, this.panicPct)
     }
     this.nextExpiry = next
   }
@@ -180,4 +187,11 @@ export class UpstreamView {
 
 function hasMaxConns(ups: ResolvedUpstream): boolean {
   return levelEntries(ups).some(([, l]) => l.servers.some((s) => s.max_conns !== undefined))
+}
+
+/** Panic mode: fewer than `pct` % of the level usable → all of it is (in place). */
+function panic(avail: Uint8Array, pct: number): void {
+  let up = 0
+  for (let i = 0; i < avail.length; i++) up += avail[i]!
+  if (avail.length > 0 && (up * 100) / avail.length < pct) avail.fill(1)
 }

@@ -17,7 +17,7 @@ import type { HeartbeatFn, ResolvedConfig, ResolvedUpstream } from './config/typ
 import { findServer } from './config/walk.js'
 import { buildUpstream, checkUpstreamInput } from './dynamic/build.js'
 import { CheckupsError } from './errors.js'
-import { KEY } from './keys.js'
+import { KEY, SLOT } from './keys.js'
 import { PassiveAccounting } from './passive/accounting.js'
 import type { Persistence, StateSnapshot } from './persist/index.js'
 import { type SharedZones, type Logger, type WorkerInfo, ZONE_NAMES, silentLogger } from './shared.js'
@@ -98,7 +98,7 @@ export class Checkups {
     const newLock: LockFactory = (d) => new Lock(d as SharedDict, { timeout })
     this.store = new ConfigStore(this.zones.config, this.zones.locks, newLock)
     this.observer = new Observer(opts.stats, this.logger, () => this.clock.now())
-    this.board = new LoadBoard(this.observer.zone, () => this.clock.now())
+    this.board = new LoadBoard(this.observer.zone, () => this.clock.now(), () => this.zones.state.addSlot(SLOT.STATE_PASSIVE_VERSION, 1))
     this.passive = new PassiveAccounting(this.zones.state, this.zones.locks, this.clock, this.logger, this.observer.passiveWindow)
     this.tryEnv = { clock: this.clock, passive: this.passive, ...this.observer.funnelHooks(opts.onAttempt) }
     this.nginx = new NginxUpstreams(opts.configDir ?? process.cwd())

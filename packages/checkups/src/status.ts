@@ -16,6 +16,7 @@ import { type HeartbeatRecord, STATUS_ERR, STATUS_NAMES, STATUS_OK, decodeRecord
 import { type SharedZones, asBytes } from './shared.js'
 import { localtime } from './time.js'
 import type { PeerLoad } from './balancer/load.js'
+import { C } from './stats/layout.js'
 
 export type PeerStatusName = 'ok' | 'err' | 'unstable' | 'unchecked'
 
@@ -35,6 +36,8 @@ export interface PeerStatus {
   max_conns?: number
   /** p2c only: the peer's latency cost (ms) its score multiplies */
   latency_cost_ms?: number
+  /** with `outlier_detection`: ejections so far, and until when (seconds since the epoch) the peer is out */
+  outlier?: { ejections: number; ejected_until: number | null }
   /** with `rise` > 1: good checks so far of a peer on its way back to ok */
   rise?: { ok: number; needed: number }
   [extra: string]: unknown
@@ -67,10 +70,14 @@ export interface StatusInput {
 
 function loadFields(inp: StatusInput, skey: string, ups: ResolvedUpstream, s: ResolvedServer, out: PeerStatus): void {
   const aware = ups.mode === 'least_conn' || ups.mode === 'p2c'
-  if (inp.load !== undefined && (aware || s.max_conns !== undefined)) {
+  if (inp.load !== undefined && (aware || s.max_conns !== undefined || ups.outlier_detection !== undefined)) {
     const l = inp.load(skey, s.host, s.port)
-    out.inflight = l.inflight()
+    if (aware || s.max_conns !== undefined) out.inflight = l.inflight()
     if (ups.mode === 'p2c') out.latency_cost_ms = Math.round(l.cost(inp.now) * 1000) / 1000
+    if (ups.outlier_detection !== undefined) {
+      const until = l.word(C.OD_UNTIL_MS)
+      out.outlier = { ejections: l.word(C.OD_EJECTIONS), ejected_until: until > inp.now ? until / 1000 : null }
+    }
   }
   if (s.max_conns !== undefined) out.max_conns = s.max_conns
   const oks = out['ok_num']

@@ -63,6 +63,9 @@ beforeAll(async () => {
     p2: ups('p2c'),
     mc: ups('wrr', [], { max_conns: 10 }),
     // level 1 answers 502 at once, level 2 (the slow peer) holds: every call retries into it
+    od: { enable: false, typ: 'http', try: 1, http_opts: { statuses: { '502': false } },
+      outlier_detection: { consecutive_gateway_failure: 2, base_ejection_time: 60, max_ejection_percent: 50 },
+      cluster: [{ servers: [{ host: H, port: bad }, { host: H, port: fast }] }] },
     rb: { enable: false, retry_budget: { ratio: 0.1, min_concurrency: 3 }, cluster: [{ servers: [{ host: H, port: bad }] }, { servers: [{ host: H, port: slow }] }] },
   }
   const zones = ['state', 'mutex', 'locks', 'config'].map((n) => createZone(n, 1 << 20))
@@ -162,5 +165,20 @@ describe('shared in-flight counts', () => {
     await until(() => parked.length === 1, 'the next retry')
     release()
     expect(await next).toEqual({ ok: true, value: slow })
+  })
+
+  it('outlier detection: 2 gateway failures seen by one worker eject the peer for every worker', async () => {
+    const [a, b] = children as [ChildProcess, ChildProcess]
+    const first: unknown[] = []
+    // round-robin alternates: bad, fast, bad → the second 502 of the bad peer ejects it
+    for (let i = 0; i < 3; i++) first.push((await request(a, { op: 'st', skey: 'od' })).value)
+    expect(first).toEqual(['CKP_ERR_TRY_LIMIT', fast, 'CKP_ERR_TRY_LIMIT'])
+    const after: unknown[] = []
+    for (let i = 0; i < 6; i++) after.push((await request(b, { op: 'st', skey: 'od' })).value)
+    expect(after).toEqual(Array(6).fill(fast))
+    const st = (await request(b, { op: 'status' })).value as Record<string, { outlier?: { ejections: number; ejected_until: number | null } }[][]>
+    const badPeer = st['cls:od']![0]![0]!
+    expect(badPeer.outlier?.ejections).toBe(1)
+    expect(badPeer.outlier?.ejected_until).toBeGreaterThan(Date.now() / 1000 + 50)
   })
 })

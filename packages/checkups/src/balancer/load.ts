@@ -29,6 +29,21 @@ export const FALL_MS = 1_000
 export class PeerLoad {
   constructor(private readonly zone: StatsZone, readonly slot: number, private readonly now: () => number) {}
 
+  /** one of the slot's counter words (outlier detection), 0 without a slot */
+  word(c: number): number {
+    return this.slot < 0 ? 0 : Number(Atomics.load(this.zone.i64, this.zone.word(this.slot, c)))
+  }
+
+  /** adds `n` to a counter word; returns the new value (0 without a slot) */
+  add(c: number, n: number): number {
+    if (this.slot < 0) return 0
+    return Number(Atomics.add(this.zone.i64, this.zone.word(this.slot, c), BigInt(n))) + n
+  }
+
+  set(c: number, v: number): void {
+    if (this.slot >= 0) Atomics.store(this.zone.i64, this.zone.word(this.slot, c), BigInt(Math.trunc(v)))
+  }
+
   /** in-flight attempts on the peer, every worker counted */
   inflight(): number {
     if (this.slot < 0) return 0
@@ -72,8 +87,11 @@ export class PeerLoad {
 
 /** Where a view finds the shared load of its peers. */
 export class LoadBoard {
-  /** `now`: the clock in ms (every process must share its epoch: the wall clock, or a test's fake) */
-  constructor(readonly zone: StatsZone, private readonly now: () => number = Date.now) {}
+  /**
+   * `now`: the clock in ms (every process must share its epoch: the wall clock, or a test's
+   * fake); `onEject`: tells every worker's view to re-derive availability (outlier.ts)
+   */
+  constructor(readonly zone: StatsZone, readonly now: () => number = Date.now, readonly onEject: () => void = () => {}) {}
 
   peer(skey: string, host: string, port: number): PeerLoad {
     return new PeerLoad(this.zone, this.zone.slot(skey, host, port), this.now)

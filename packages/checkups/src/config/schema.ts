@@ -77,6 +77,14 @@ export const upstreamSchema = strictObject({
   rise: int(1, 1_000_000).optional(),
   fall: int(1, 1_000_000).optional(),
   slow_start: seconds(true).optional(),
+  outlier_detection: strictObject({
+    consecutive_5xx: int(1, 1_000_000).optional(),
+    consecutive_gateway_failure: int(1, 1_000_000).optional(),
+    consecutive_local_origin_failure: int(1, 1_000_000).optional(),
+    base_ejection_time: seconds().default(30),
+    max_ejection_time: seconds().default(300),
+    max_ejection_percent: z.preprocess(numeric, z.number({ error: 'must be a percentage 0-100' }).min(0, { error: 'must be a percentage 0-100' }).max(100, { error: 'must be a percentage 0-100' })).default(10),
+  }).optional(),
   panic_threshold: z.preprocess(numeric, z.number({ error: 'must be a percentage 0-100' }).min(0, { error: 'must be a percentage 0-100' }).max(100, { error: 'must be a percentage 0-100' })).optional(),
   retry_budget: strictObject({
     ratio: z.preprocess(numeric, z.number({ error: 'must be a number 0-1' }).min(0, { error: 'must be a number 0-1' }).max(1, { error: 'must be a number 0-1' })),

@@ -50,6 +50,8 @@ export interface ResolvedUpstream {
   readonly rise?: number
   /** seconds a recovered or added peer's weight ramps from 10 % to 100 %; absent = none */
   readonly slow_start?: number
+  /** ejection of peers by consecutive failures (balancer/outlier.ts); absent = off */
+  readonly outlier_detection?: import('../balancer/outlier.js').OutlierConfig
   /** percent: when fewer of a level's peers are usable, all of them are used (panic); absent = off */
   readonly panic_threshold?: number
   /** share of in-flight attempts that may be retries, with a floor; absent = no budget */

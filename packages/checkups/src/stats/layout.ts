@@ -70,6 +70,12 @@ export const C = {
   EWMA_MS: 47,
   /** retry budget (balancer/retry-budget.ts), in an upstream's pseudo-peer slot: retries in flight */
   RETRIES: 48,
+  /** outlier detection (balancer/outlier.ts): consecutive 5xx / gateway / local-origin failures, ejections, ejected until (ms) */
+  OD_5XX: 49,
+  OD_GW: 50,
+  OD_LOCAL: 51,
+  OD_EJECTIONS: 52,
+  OD_UNTIL_MS: 53,
 } as const
 
 /** Transition causes in TRANSITIONS order. */

@@ -11,6 +11,8 @@
  *   at or after it recomputes `avail` (windows end by time, without a version bump).
  * - With `slow_start`, `computeAvail` also scales each peer's balancer weight by its ramp
  *   (balancer/slow-start.ts) and brings `nextExpiry` forward to the ramp's next step.
+ * - With `outlier_detection`, a peer ejected (shared until-time) is unavailable until then;
+ *   `nextExpiry` includes the ejection's end.
  * - With `panic_threshold`, a level where fewer than that percentage of peers are usable by
  *   health gets every peer marked available (Envoy's panic mode: spread over all rather than
  *   overload the few left).
@@ -19,6 +21,7 @@
 import { type Balancer, type LoadBoard, type PeerLoad, balancerFor } from '../balancer/index.js'
 import { ConnLimit } from '../balancer/max-conns.js'
 import { RetryBudget } from '../balancer/retry-budget.js'
+import { OutlierDetector } from '../balancer/outlier.js'
 import { nextStep, rampFactor } from '../balancer/slow-start.js'
 import type { ResolvedLevel, ResolvedServer, ResolvedUpstream } from '../config/types.js'
 import { levelEntries } from '../config/walk.js'
@@ -84,6 +87,8 @@ export class UpstreamView {
   private readonly panicPct: number
   /** `retry_budget`, when configured (and the statistics zone is there) */
   readonly retryBudget: RetryBudget | undefined
+  /** `outlier_detection`, when configured (and the statistics zone is there) */
+  readonly outliers: OutlierDetector | undefined
 
   constructor(
     readonly skey: string,
@@ -94,7 +99,7 @@ export class UpstreamView {
     prev?: { view: UpstreamView | undefined; now: number },
   ) {
     const make = balancerFor(ups.mode)
-    const loaded = board !== undefined && (ups.mode === 'least_conn' || ups.mode === 'p2c' || hasMaxConns(ups) || ups.retry_budget !== undefined)
+    const loaded = board !== undefined && (ups.mode === 'least_conn' || ups.mode === 'p2c' || hasMaxConns(ups) || ups.retry_budget !== undefined || ups.outlier_detection !== undefined)
     this.levels = levelEntries(ups).map(([key, level]) => {
       const peers = level.servers.map((s) => this.peerState(s, loaded ? board.peer(skey, s.host, s.port) : undefined))
       const balancer = make(peers.map((p) => ({ id: `${p.server.host}:${p.server.port}`, weight: p.server.weight, load: p.load })))
@@ -111,6 +116,8 @@ export class UpstreamView {
     const rb = ups.retry_budget
     const loads = this.peers.flatMap((p) => (p.load === undefined ? [] : [p.load]))
     this.retryBudget = rb && board ? new RetryBudget(board.zone, skey, loads, rb.ratio, rb.min_concurrency) : undefined
+    const od = ups.outlier_detection
+    this.outliers = od && board ? new OutlierDetector(loads, od, board.now, board.onEject) : undefined
     this.passive = this.peers.some((p) => p.server.max_fails > 0)
     this.timeouts = Object.freeze({
       connect: ups.timeout * 1000, send: (ups.send_timeout ?? ups.timeout) * 1000, read: (ups.read_timeout ?? ups.timeout) * 1000,
@@ -172,6 +179,13 @@ export class UpstreamView {
         const passiveErr = p.errUntil > now
         if (passiveErr && p.errUntil < next) next = p.errUntil
         avail[i] = p.hb !== STATUS_ERR && !passiveErr ? 1 : 0
+        if (this.outliers !== undefined) {
+          const until = this.outliers.until(p.load)
+          if (until > now) {
+            avail[i] = 0
+            if (until < next) next = until
+          }
+        }
         if (this.slowMs > 0) {
           if (!passiveErr && p.errUntil > p.passiveUpSince) p.passiveUpSince = p.errUntil
           const start = Math.max(p.hbUpSince, p.passiveUpSince, p.addedAt)

@@ -14,20 +14,12 @@
  * - Ejecting bumps the passive version slot (`onEject`), so every worker's view re-derives
  *   availability at its next select; a view treats a peer as unavailable until `until`.
  */
+import type { ResolvedOutlierDetection } from '../config/types.js'
 import type { AttemptOutcome } from '../try/outcome.js'
 import { C } from '../stats/layout.js'
 import type { PeerLoad } from './load.js'
 
-export interface OutlierConfig {
-  readonly consecutive_5xx?: number
-  readonly consecutive_gateway_failure?: number
-  readonly consecutive_local_origin_failure?: number
-  /** seconds */
-  readonly base_ejection_time: number
-  readonly max_ejection_time: number
-  /** percent */
-  readonly max_ejection_percent: number
-}
+export type OutlierConfig = ResolvedOutlierDetection
 
 const LOCAL: ReadonlySet<AttemptOutcome> = new Set(['connect_error', 'timeout', 'reset'])
 

@@ -34,6 +34,16 @@ export interface ResolvedHttpOpts {
   readonly statuses: Readonly<Record<string, boolean>> | null
 }
 
+/** `outlier_detection` (balancer/outlier.ts): counters off unless set; seconds; percent */
+export interface ResolvedOutlierDetection {
+  readonly consecutive_5xx?: number
+  readonly consecutive_gateway_failure?: number
+  readonly consecutive_local_origin_failure?: number
+  readonly base_ejection_time: number
+  readonly max_ejection_time: number
+  readonly max_ejection_percent: number
+}
+
 export interface ResolvedUpstream {
   /** heartbeat enabled; null = follow global.default_heartbeat_enable */
   readonly enable: boolean | null
@@ -51,7 +61,7 @@ export interface ResolvedUpstream {
   /** seconds a recovered or added peer's weight ramps from 10 % to 100 %; absent = none */
   readonly slow_start?: number
   /** ejection of peers by consecutive failures (balancer/outlier.ts); absent = off */
-  readonly outlier_detection?: import('../balancer/outlier.js').OutlierConfig
+  readonly outlier_detection?: ResolvedOutlierDetection
   /** percent: when fewer of a level's peers are usable, all of them are used (panic); absent = off */
   readonly panic_threshold?: number
   /** share of in-flight attempts that may be retries, with a floor; absent = no budget */

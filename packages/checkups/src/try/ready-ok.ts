@@ -25,7 +25,7 @@ import { outcomeOfError, outcomeOfResult } from './outcome.js'
 import { statusOf } from '../stats/recorder.js'
 import { type ClusterKey, clusterOrder, freshen } from './pick.js'
 import type { FunnelEnv } from './report.js'
-import { hashKeyOf, isHashMode, type HashKeyOptions } from '../balancer/key.js'
+import { hashKeyOf, type HashKeyOptions } from '../balancer/key.js'
 import { maxConns } from '../balancer/max-conns.js'
 import { retryBudgetExhausted } from '../balancer/retry-budget.js'
 
@@ -93,7 +93,7 @@ export async function readyOk<T>(env: TryEnv, u: UpstreamView, cb: ReadyOkCallba
   const servers = levels.reduce((n, l) => n + l.peers.length, 0)
   const limit = opts.try ?? u.ups.try ?? servers
   const budget = opts.try_timeout ?? u.ups.try_timeout ?? 0
-  const key = isHashMode(u.ups.mode) ? hashKeyOf(u.ups.mode, opts) : ''
+  const key = u.hashed ? hashKeyOf(u.ups.mode, opts) : ''
   const call: CallState = { attempt: 0, failures: 0, elapsed: 0, lastError: undefined, lastResult: undefined, full: false, excluded: new Set() }
   for (const level of levels) {
     for (let idx = candidate(u, level, call, key, env); idx !== -1; idx = candidate(u, level, call, key, env)) {

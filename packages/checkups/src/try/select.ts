@@ -4,7 +4,7 @@
  * view's version check (and a passive record read at most once per fail_timeout when
  * max_fails > 0).
  */
-import { hashKeyOf, isHashMode } from '../balancer/key.js'
+import { hashKeyOf } from '../balancer/key.js'
 import type { Clock } from '../clock.js'
 import { CheckupsError } from '../errors.js'
 import type { PassiveAccounting } from '../passive/accounting.js'
@@ -20,7 +20,7 @@ export interface SelectOptions extends HashKeyOptions {
 export function selectPeer(clock: Clock, passive: PassiveAccounting, u: UpstreamView, opts?: SelectOptions): PeerResult {
   freshen(u, clock)
   const levels = opts?.cluster_key == null ? u.levels : clusterOrder(u, opts.cluster_key)
-  const key = isHashMode(u.ups.mode) ? hashKeyOf(u.ups.mode, opts) : ''
+  const key = u.hashed ? hashKeyOf(u.ups.mode, opts) : ''
   let full = false
   for (let l = 0; l < levels.length; l++) {
     const level = levels[l]!

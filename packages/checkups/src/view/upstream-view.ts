@@ -18,7 +18,7 @@
  *   overload the few left).
  * - A peer's `result` is a frozen `{ host, port }` handed out by selectPeer (no allocation).
  */
-import { type Balancer, type LoadBoard, type PeerLoad, balancerFor } from '../balancer/index.js'
+import { type Balancer, type LoadBoard, type PeerLoad, balancerFor, isHashMode } from '../balancer/index.js'
 import { ConnLimit } from '../balancer/max-conns.js'
 import { RetryBudget } from '../balancer/retry-budget.js'
 import { OutlierDetector } from '../balancer/outlier.js'
@@ -85,6 +85,8 @@ export class UpstreamView {
   private readonly slowMs: number
   /** `panic_threshold` in percent (0 = off) */
   private readonly panicPct: number
+  /** the mode picks by a request key (consistent hash) */
+  readonly hashed: boolean
   /** `retry_budget`, when configured (and the statistics zone is there) */
   readonly retryBudget: RetryBudget | undefined
   /** `outlier_detection`, when configured (and the statistics zone is there) */
@@ -99,6 +101,7 @@ export class UpstreamView {
     prev?: { view: UpstreamView | undefined; now: number },
   ) {
     const make = balancerFor(ups.mode)
+    this.hashed = isHashMode(ups.mode)
     const loaded = board !== undefined && (ups.mode === 'least_conn' || ups.mode === 'p2c' || hasMaxConns(ups) || ups.retry_budget !== undefined || ups.outlier_detection !== undefined)
     this.levels = levelEntries(ups).map(([key, level]) => {
       const peers = level.servers.map((s) => this.peerState(s, loaded ? board.peer(skey, s.host, s.port) : undefined))

@@ -150,6 +150,14 @@ export class Checkups {
     return this.hb.releaseLease(pid)
   }
 
+  /**
+   * Worker: the primary says another worker exited (after releasing its lease) — a heartbeat
+   * candidate tries for the lease now instead of at its next poll.
+   */
+  onPeerWorkerExit(): void {
+    this.hb.contend()
+  }
+
   /** True when this worker currently runs the heartbeat. */
   isHeartbeatLeader(): boolean {
     return this.hb.isLeader()

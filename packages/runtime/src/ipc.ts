@@ -5,7 +5,9 @@
  * Worker → primary: `ready` once initWorker resolved and its servers listen; `request`
  * (answered by exactly one `reply` with the same `rid`; a failed one carries the error's
  * `code` and message, and the worker rejects with that code).
- * Primary → worker: `reply`; `shutdown` (graceful: close servers, finish in-flight, exit 0).
+ * Primary → worker: `reply`; `shutdown` (graceful: close servers, finish in-flight, exit 0);
+ * `peer-exit` to every live worker once another worker's exit was reaped (its heartbeat lease
+ * is gone: a candidate tries for it at once rather than at its next poll).
  *
  * Exit handshake of a graceful stop: the worker closes its servers (node:cluster tells the
  * primary on this same channel), sends `closed`, and exits only after the primary's `bye`.
@@ -27,6 +29,8 @@ export type PrimaryMessage =
   | { rt: 'reply'; rid: number; ok: false; error: string; code: string }
   | { rt: 'shutdown' }
   | { rt: 'bye' }
+  /** another worker exited and was reaped (its zone locks and heartbeat lease released) */
+  | { rt: 'peer-exit'; pid: number }
 
 export interface ReplyValues {
   workers: WorkerInfo[]

@@ -9,9 +9,12 @@
  *   for the skey) AND passive err window not running at the time of the last `computeAvail`.
  *   `nextExpiry` is the earliest end of a running passive window (Infinity if none): a select
  *   at or after it recomputes `avail` (windows end by time, without a version bump).
+ * - A round-robin level of more than EDF_MIN_PEERS servers gets the heap scheduler
+ *   (O(log n) a pick) instead of the smooth round-robin that visits every peer on each pick.
  * - A peer's `result` is a frozen `{ host, port }` handed out by selectPeer (no allocation).
  */
 import { type Balancer, balancerFor } from '../balancer/index.js'
+import { EDF_MIN_PEERS, createEdfRoundRobin } from '../balancer/wrr-edf.js'
 import type { ResolvedLevel, ResolvedServer, ResolvedUpstream } from '../config/types.js'
 import { levelEntries } from '../config/walk.js'
 import { KEY } from '../keys.js'
@@ -69,7 +72,8 @@ export class UpstreamView {
     const make = balancerFor(ups.mode)
     this.levels = levelEntries(ups).map(([key, level]) => {
       const peers = level.servers.map((s) => this.peerState(s))
-      const balancer = make(level.servers.map((s) => ({ id: `${s.host}:${s.port}`, weight: s.weight })))
+      const big = ups.mode === 'wrr' && level.servers.length > EDF_MIN_PEERS
+      const balancer = (big ? createEdfRoundRobin : make)(level.servers.map((s) => ({ id: `${s.host}:${s.port}`, weight: s.weight })))
       return { key, level, peers, balancer, avail: new Uint8Array(peers.length).fill(1) }
     })
     this.byKey = new Map(this.levels.map((l) => [l.key, l]))

@@ -13,7 +13,8 @@
 // - heartbeat round: CPU µs per peer of one createHeartbeat().runRound(); the peers are
 //   127.77.x.y:9 where nothing listens, so every probe is a real connect refused by the kernel.
 // - shared memory: bytes the config zone and the state zone (heartbeat records) use per peer.
-// - worker RSS: the child's RSS after a second worker's view is built, minus its RSS before.
+// - worker memory: heap + array buffers a second worker's views take per peer (after gc), and
+//   the RSS growth that came with them; "hot ns" is selectPeer on one upstream only.
 // - view refresh after one update: another worker's first selectPeer after updateUpstream of
 //   ONE upstream (CPU ms), and how many of its upstream views were rebuilt.
 // Growth factor = figure at 10x the peers over the figure before. Bounded: a few seconds a case.
@@ -38,9 +39,32 @@ function cpuNs(fn, minOps) {
   return ((c.user + c.system) * 1000) / ops
 }
 
-async function runCase({ upstreams, peers }) {
+/** Past what the default config zone holds: the update must fail clearly and lose nothing. */
+async function overflowCase(n) {
   const { SharedDict } = await import('@checkups/shdict')
-  const { Checkups, resolveConfig } = await import('@checkups/core')
+  const { Checkups } = await import('@checkups/core')
+  const zones = { state: SharedDict.create(10 * MB), mutex: SharedDict.create(MB), locks: SharedDict.create(MB), config: SharedDict.create(10 * MB) }
+  const small = { u0: { cluster: [{ servers: [{ host: '127.0.0.1', port: 9 }] }] } }
+  new Checkups({ shared: zones }).init(small)
+  const w = new Checkups({ shared: zones })
+  w.prepareChecker(small)
+  const servers = Array.from({ length: n }, (_, i) => ({ host: `127.77.${(i >> 8) & 255}.${(i & 255) + 1}`, port: 9 + (i >> 16) }))
+  let error = 'none'
+  try {
+    await w.updateUpstream('big', { cluster: [{ servers }] })
+  } catch (e) {
+    error = `${e.code ?? ''}: ${e.message}`
+  }
+  const kept = w.getUpstream('u0') !== undefined && w.selectPeer('u0').port === 9 && w.getUpstream('big') === undefined
+  return { overflow: n, error, kept }
+}
+
+const trace = (what) => { if (process.env.SCALE_TRACE) console.error(`[scale] ${what} ${(process.cpuUsage().user / 1e6).toFixed(1)} s`) }
+
+async function runCase({ upstreams, peers, overflow }) {
+  if (overflow) return overflowCase(overflow)
+  const { SharedDict } = await import('@checkups/shdict')
+  const { Checkups, SLOT, resolveConfig } = await import('@checkups/core')
   const { createHeartbeat } = await import('@checkups/core/heartbeat')
   const zones = { state: SharedDict.create(10 * MB), mutex: SharedDict.create(MB), locks: SharedDict.create(MB), config: SharedDict.create(10 * MB) }
   const used = (z) => z.capacity() - z.freeSpace()
@@ -61,6 +85,7 @@ async function runCase({ upstreams, peers }) {
   out.configBytesPerPeer = (used(zones.config) - cfg0) / n
 
   // heartbeat round: records into the state zone
+  trace('// heartbeat round: ')
   const resolved = resolveConfig({ global: {}, ...config })
   const hb = createHeartbeat({ shared: zones, worker: { id: 0, count: 1, pid: process.pid }, pool: false, getConfig: () => resolved })
   const st0 = used(zones.state)
@@ -72,26 +97,34 @@ async function runCase({ upstreams, peers }) {
   out.roundCpuUsPerPeer = (c.user + c.system) / n
   out.roundWritten = rep.written
   out.stateBytesPerPeer = (used(zones.state) - st0) / n
+  out.heartbeatWriteErrors = zones.state.loadSlot(SLOT.STATE_HEARTBEAT_WRITE_ERRORS)
   await hb.stop?.()
 
   // a worker's view
+  trace("// a worker's view")
   global.gc?.()
   const rss0 = process.memoryUsage().rss
+  const heap0 = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers
   const w = new Checkups({ shared: zones, worker: { id: 1, count: 2, pid: process.pid } })
   w.prepareChecker(config)
   const skeys = Object.keys(config)
   w.selectPeer(skeys[0])
   for (const k of skeys) w.selectPeer(k)
   global.gc?.()
-  out.viewRssBytesPerPeer = (process.memoryUsage().rss - rss0) / n
+  out.viewHeapBytesPerPeer = (process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers - heap0) / n
+  out.viewRssMB = (process.memoryUsage().rss - rss0) / MB
   out.rssMB = process.memoryUsage().rss / MB
 
+  trace('let sink = 0')
   let sink = 0
   const list = config[skeys[0]].cluster[0].servers
   out.baselineNs = cpuNs((i) => { sink += list[i % list.length].port }, 100_000)
   out.selectNs = upstreams === 1
     ? cpuNs(() => { sink += w.selectPeer(skeys[0]).port }, 2_000)
     : cpuNs((i) => { sink += w.selectPeer(skeys[i % upstreams]).port }, 100_000)
+  // one upstream among many, selected again and again: what the upstream count itself costs
+  out.selectHotNs = cpuNs(() => { sink += w.selectPeer(skeys[skeys.length >> 1]).port }, 100_000)
+  trace('const s0 = process.c')
   const s0 = process.cpuUsage()
   let calls = 0
   const st1 = performance.now()
@@ -100,6 +133,7 @@ async function runCase({ upstreams, peers }) {
   out.statusMs = (s.user + s.system) / 1000 / calls
 
   // one update (a weight change of upstream 0) made by worker 0, seen by worker 1
+  trace('// one update (a wei')
   const writer = new Checkups({ shared: zones })
   writer.prepareChecker(config)
   const others = skeys.slice(1, 50).map((k) => w['view'].get(k)) // identity check, internals
@@ -123,7 +157,7 @@ const fmt = (v, d = 1) => (v === undefined ? '-' : typeof v === 'number' ? v.toF
 
 async function main() {
   const here = fileURLToPath(import.meta.url)
-  const cases = [...SIZES.map((p) => ({ upstreams: 1, peers: p })), { upstreams: 1000, peers: 10 }]
+  const cases = [...SIZES.map((p) => ({ upstreams: 1, peers: p })), { upstreams: 1000, peers: 10 }, { upstreams: 1, peers: 10, overflow: 200_000 }]
   const results = []
   for (const cs of cases) {
     const child = fork(here, ['--case', JSON.stringify(cs)], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
@@ -145,14 +179,21 @@ async function main() {
     ['hb wall ms', (r) => fmt(r.roundWallMs, 0), 12],
     ['cfg B/peer', (r) => fmt(r.configBytesPerPeer, 0), 12],
     ['state B/peer', (r) => fmt(r.stateBytesPerPeer, 0), 13],
-    ['view RSS B/peer', (r) => fmt(r.viewRssBytesPerPeer, 0), 16],
+    ['hot ns', (r) => fmt(r.selectHotNs), 9],
+    ['view heap B/peer', (r) => fmt(r.viewHeapBytesPerPeer, 0), 17],
+    ['view RSS MB', (r) => fmt(r.viewRssMB, 1), 12],
     ['RSS MB', (r) => fmt(r.rssMB, 0), 8],
     ['refresh ms', (r) => fmt(r.refreshMs, 2), 12],
     ['x', (r, p) => (p ? fmt(r.refreshMs / p.refreshMs, 1) : ''), 7],
     ['rebuilt', (r) => (r.rebuiltTarget === undefined ? '-' : `${r.rebuiltTarget ? 1 : 0}+${r.rebuiltOthers}`), 9],
   ]
   console.log(cols.map(([h, , w]) => h.padStart(w)).join(''))
-  results.forEach((r, i) => {
+  results.forEach((r) => { if (r.heartbeatWriteErrors) console.log(`${r.upstreams} x ${r.peers}: ${r.heartbeatWriteErrors} heartbeat records did not fit the state zone (state_write_errors.heartbeat)`) })
+  for (const r of results.filter((x) => x.overflow)) {
+    console.log(`one upstream of ${r.overflow} peers added to the default 10m config zone: ${r.error}; the stored config kept intact: ${r.kept}`)
+  }
+  results.filter((r) => !r.overflow).forEach((r, i, all) => {
+    const results = all
     const prev = i > 0 && r.upstreams === 1 && results[i - 1].upstreams === 1 ? results[i - 1] : undefined
     if (r.error) console.log(`${`${r.upstreams} x ${r.peers}`.padStart(14)}  ERROR ${r.error}`)
     else console.log(cols.map(([, f, w]) => String(f(r, prev)).padStart(w)).join(''))

@@ -25,6 +25,7 @@ describe('heap round-robin', () => {
     for (let i = 0; i < total * 10; i++) counts[b.pick(avail)]! += 1
     counts.forEach((c, i) => expect(c).toBe(w[i]! * 10))
     for (let i = 0; i < n; i += 10) avail[i] = 0 // every 10th peer down
+    b.availChanged(avail) // what the worker view does after rewriting a level's avail
     const up = w.reduce((a, x, i) => (i % 10 === 0 ? a : a + x), 0)
     counts.fill(0)
     for (let i = 0; i < up * 10; i++) counts[b.pick(avail)]! += 1
@@ -32,6 +33,27 @@ describe('heap round-robin', () => {
       if (i % 10 === 0) expect(c).toBe(0)
       else expect(Math.abs(c - w[i]! * 10)).toBeLessThanOrEqual(Math.ceil(w[i]! * 10 * 0.15))
     })
+  })
+
+  it('nearly all down: only the available peers, through the heap; a per-call copy with exclusions is honoured too', () => {
+    const n = 2000
+    const b = new EdfRoundRobin(peers(new Array<number>(n).fill(1)))
+    const avail = new Uint8Array(n)
+    avail[7] = 1
+    avail[1500] = 1
+    b.availChanged(avail)
+    const seen = Array.from({ length: 6 }, () => b.pick(avail))
+    expect(seen).toEqual([7, 1500, 7, 1500, 7, 1500])
+    const copy = avail.slice()
+    copy[7] = 0 // excluded for this call
+    expect(b.pick(copy)).toBe(1500)
+    expect(b.pick(new Uint8Array(n))).toBe(-1)
+    avail.fill(0)
+    b.availChanged(avail)
+    expect(b.pick(avail)).toBe(-1)
+    avail[3] = 1 // back up: scheduled from now on, picked
+    b.availChanged(avail)
+    expect(b.pick(avail)).toBe(3)
   })
 
   it('a failed peer is picked less, then recovers its weight', () => {

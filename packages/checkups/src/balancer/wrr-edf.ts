@@ -10,10 +10,12 @@
  *   clock to it and re-schedules that peer at `deadline + 1 / ew`. With every peer available
  *   and no failures each peer is picked `weight / sum(weights)` of the time, interleaved
  *   (equal weights = plain round-robin in list order).
- * - An unavailable peer that comes up is re-scheduled as if picked and the pop goes on, so it
- *   keeps its phase and gets no burst when it returns; among the available peers the shares
- *   stay proportional to their weights. After n pops without an available one, a linear scan
- *   decides (the first available peer, or -1 when none is).
+ * - The heap holds the available peers only, rebuilt (O(n)) when the worker view says the
+ *   level's availability changed (`availChanged`, after each recompute); a returning peer
+ *   is scheduled no earlier than the current virtual time (no burst). A pick on the level's
+ *   own array pops the heap top, O(log n), whatever the number of peers down. A pick on
+ *   another array (a per-call copy with exclusions) scans: the earliest deadline among the
+ *   peers both allow, O(n).
  * - A failed attempt halves the peer's effective weight `ew` (ceil); each time the peer comes
  *   up, `ew` grows by one back towards its weight.
  * - The virtual clock is rebased before it loses precision (deadlines keep their order).
@@ -29,37 +31,89 @@ export class EdfRoundRobin implements Balancer {
   private readonly weight: Float64Array
   private readonly ew: Float64Array
   private readonly deadline: Float64Array
-  /** heap of peer indices ordered by (deadline, index) */
+  /** heap of the available peers' indices, ordered by (deadline, index); `size` of them */
   private readonly heap: Int32Array
+  /** position of each peer in `heap`, -1 when out of it (unavailable) */
+  private readonly pos: Int32Array
+  private size: number
+  /** the availability array the heap reflects (the level's own), undefined = all available */
+  private known: Uint8Array | undefined
+  private now = 0
 
   constructor(peers: readonly BalancerPeer[]) {
     const n = (this.n = peers.length)
     this.weight = Float64Array.from(peers, (p) => p.weight)
     this.ew = Float64Array.from(peers, (p) => p.weight)
     this.deadline = Float64Array.from(peers, (p) => 1 / p.weight)
-    this.heap = Int32Array.from({ length: n }, (_, i) => i)
-    for (let k = (n >>> 1) - 1; k >= 0; k--) this.siftDown(k)
+    this.heap = new Int32Array(n)
+    this.pos = new Int32Array(n).fill(-1)
+    this.size = 0
+    this.rebuild(undefined)
+  }
+
+  /**
+   * The level's availability changed (the worker view calls this after each recompute): the
+   * heap is rebuilt from the available peers, O(n). A peer coming back is scheduled no
+   * earlier than the current virtual time, so it gets no burst of picks.
+   */
+  availChanged(avail: Uint8Array): void {
+    this.rebuild(avail)
   }
 
   pick(avail: Uint8Array, _key?: string): number {
-    const n = this.n
-    if (n === 0) return -1
-    const { heap, deadline, ew, weight } = this
-    for (let tries = 0; tries < n; tries++) {
-      const i = heap[0]!
-      const now = deadline[i]!
-      if (ew[i]! < weight[i]!) ew[i] = ew[i]! + 1
-      deadline[i] = now + 1 / ew[i]!
-      this.siftDown(0)
-      if (now > REBASE_AT) this.rebase(now)
-      if (avail[i] === 1) return i
+    if (this.known !== avail) {
+      // first sight of the level's array, or a per-call copy (exclusions): scan, O(n)
+      if (this.known === undefined && this.size === this.n && avail.length === this.n && avail.every((v) => v === 1)) {
+        this.known = avail
+      } else {
+        return this.pickScan(avail)
+      }
     }
-    for (let i = 0; i < n; i++) if (avail[i] === 1) return i
-    return -1
+    if (this.size === 0) return -1
+    const i = this.heap[0]!
+    this.advance(i)
+    return i
   }
 
   report(index: number, failed: boolean): void {
     if (failed && index >= 0 && index < this.n) this.ew[index] = Math.ceil(this.ew[index]! / 2)
+  }
+
+  /** the earliest-deadline peer among those `avail` allows and the heap holds */
+  private pickScan(avail: Uint8Array): number {
+    let best = -1
+    for (let i = 0; i < this.n; i++) {
+      if (avail[i] !== 1 || this.pos[i] === -1) continue
+      if (best === -1 || this.before(i, best)) best = i
+    }
+    if (best !== -1) this.advance(best)
+    return best
+  }
+
+  /** `i` is picked: the clock moves to its deadline, it is re-scheduled 1 / ew later */
+  private advance(i: number): void {
+    const { deadline, ew, weight } = this
+    const d = deadline[i]!
+    if (d > this.now) this.now = d
+    if (ew[i]! < weight[i]!) ew[i] = ew[i]! + 1
+    deadline[i] = d + 1 / ew[i]!
+    this.siftDown(this.pos[i]!)
+    if (this.now > REBASE_AT) this.rebase()
+  }
+
+  private rebuild(avail: Uint8Array | undefined): void {
+    this.known = avail
+    this.pos.fill(-1)
+    let k = 0
+    for (let i = 0; i < this.n; i++) {
+      if (avail !== undefined && avail[i] !== 1) continue
+      if (this.deadline[i]! < this.now) this.deadline[i] = this.now
+      this.heap[k] = i
+      this.pos[i] = k
+      k++
+    }
+    this.size = k
+    for (let j = (k >>> 1) - 1; j >= 0; j--) this.siftDown(j)
   }
 
   private before(a: number, b: number): boolean {
@@ -69,22 +123,25 @@ export class EdfRoundRobin implements Balancer {
   }
 
   private siftDown(k: number): void {
-    const heap = this.heap
-    const n = this.n
+    const { heap, pos, size } = this
     const item = heap[k]!
     for (;;) {
       let c = 2 * k + 1
-      if (c >= n) break
-      if (c + 1 < n && this.before(heap[c + 1]!, heap[c]!)) c++
+      if (c >= size) break
+      if (c + 1 < size && this.before(heap[c + 1]!, heap[c]!)) c++
       if (!this.before(heap[c]!, item)) break
       heap[k] = heap[c]!
+      pos[heap[k]!] = k
       k = c
     }
     heap[k] = item
+    pos[item] = k
   }
 
-  private rebase(now: number): void {
+  private rebase(): void {
+    const now = this.now
     for (let i = 0; i < this.n; i++) this.deadline[i] = this.deadline[i]! - now
+    this.now = 0
   }
 }
 

@@ -10,11 +10,12 @@
  *   `nextExpiry` is the earliest end of a running passive window (Infinity if none): a select
  *   at or after it recomputes `avail` (windows end by time, without a version bump).
  * - A round-robin level of more than EDF_MIN_PEERS servers gets the heap scheduler
- *   (O(log n) a pick) instead of the smooth round-robin that visits every peer on each pick.
+ *   (O(log n) a pick) instead of the smooth round-robin that visits every peer on each pick;
+ *   `computeAvail` tells it each time it rewrote the level's `avail`.
  * - A peer's `result` is a frozen `{ host, port }` handed out by selectPeer (no allocation).
  */
 import { type Balancer, balancerFor } from '../balancer/index.js'
-import { EDF_MIN_PEERS, createEdfRoundRobin } from '../balancer/wrr-edf.js'
+import { EDF_MIN_PEERS, EdfRoundRobin, createEdfRoundRobin } from '../balancer/wrr-edf.js'
 import type { ResolvedLevel, ResolvedServer, ResolvedUpstream } from '../config/types.js'
 import { levelEntries } from '../config/walk.js'
 import { KEY } from '../keys.js'
@@ -134,6 +135,7 @@ export class UpstreamView {
         if (passiveErr && p.errUntil < next) next = p.errUntil
         avail[i] = p.hb !== STATUS_ERR && !passiveErr ? 1 : 0
       }
+      if (l.balancer instanceof EdfRoundRobin) l.balancer.availChanged(avail)
     }
     this.nextExpiry = next
   }

@@ -4,14 +4,16 @@
  * as is: core logs in pino's shape), and restoring a persisted snapshot.
  */
 import {
-  Checkups, createFilePersistence, loadStateFile, resolveConfig as resolveCoreConfig,
+  Checkups, KEY, createFilePersistence, loadStateFile, parseJsonRefusingKeys, resolveConfig as resolveCoreConfig,
   type CheckupsOptions, type ResolvedConfig,
 } from '@checkups/core'
+export { STATS_ZONE, STATS_ZONE_BYTES } from '@checkups/core'
 import { SharedDict } from '@checkups/shdict'
 import type { Logger } from 'pino'
 import { LOG } from './logger.js'
 
 export type { ResolvedConfig }
+export { parseJsonRefusingKeys }
 export type Dict = SharedDict
 export type CheckupsInstance = Checkups
 /** What the runtime calls on a Checkups instance (the instance itself). */
@@ -28,8 +30,8 @@ export function attachDict(sab: SharedArrayBuffer): Dict {
 }
 
 /** Validates a raw config (throws CKP_ERR_INVALID_CONFIG with a dotted path). */
-export function resolveConfig(raw: Record<string, unknown>): ResolvedConfig {
-  return resolveCoreConfig(raw)
+export function resolveConfig(raw: Record<string, unknown>, onWarning?: (message: string) => void): ResolvedConfig {
+  return resolveCoreConfig(raw, { onWarning })
 }
 
 export interface CheckupsDeps {
@@ -40,6 +42,8 @@ export interface CheckupsDeps {
   stateFile?: string
   /** the config module's directory (relative `global.nginx_conf` paths) */
   configDir?: string
+  /** the statistics zone (shared memory) */
+  stats?: SharedArrayBuffer | undefined
 }
 
 /** Builds the Checkups instance of this process. */
@@ -51,7 +55,14 @@ export function createCheckups(deps: CheckupsDeps): Checkups {
     ...(deps.worker ? { worker: deps.worker } : {}),
     ...(deps.configDir ? { configDir: deps.configDir } : {}),
     ...(deps.stateFile ? { persistence: createFilePersistence(deps.stateFile) } : {}),
+    ...(deps.stats ? { stats: deps.stats } : {}),
   })
+}
+
+/** A reload is a config change: one `config` event (op `reload`) with the version it left. */
+export function announceReload(checkups: Checkups, config: Dict): void {
+  const v = config.get(KEY.CONFIG_VERSION)
+  checkups.observer.configChanged({ version: typeof v === 'number' ? v : 0, op: 'reload' })
 }
 
 /**

@@ -62,6 +62,17 @@ export class ProxyCall implements ExchangeOwner {
   /** the context of the attempt in flight */
   #tryCtx: AttemptContext | undefined
 
+  /** attempts made so far (access log) */
+  get attempts(): number {
+    return this.#attempts
+  }
+
+  /** `host:port` of the peer whose response the client got, or null (access log) */
+  get peer(): string | null {
+    const c = this.#peerCtx
+    return c === undefined ? null : `${c.host}:${c.port}`
+  }
+
   constructor(deps: CallDeps, route: Route, req: IncomingMessage, res: ServerResponse) {
     this.#deps = deps
     this.#route = route

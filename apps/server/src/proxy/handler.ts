@@ -7,9 +7,14 @@ import { ProxyCall, type CallDeps } from './call.js'
 import { httpErrorOf, ProxyError } from './errors.js'
 import { sendError } from './respond.js'
 import { hostOnly, pathOf, type RouteTable } from './route.js'
+import type { RequestObserver } from './types.js'
+
+export type { RequestObserver } from './types.js'
 
 export interface HandlerDeps extends CallDeps {
   readonly routes: RouteTable
+  /** one line per request (apps/server/src/access-log), and per-peer byte counts */
+  readonly observe?: RequestObserver
 }
 
 export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
@@ -17,11 +22,15 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
     const url = req.url ?? '/'
     const path = pathOf(url)
     const route = deps.routes.match(req.headers.host, path)
+    const done = deps.observe?.(req, res, route?.upstream ?? null)
     if (!route) {
       const where = `${hostOnly(req.headers.host) || '-'}${path}`
       sendError(req, res, httpErrorOf(new ProxyError('PRX_ERR_NO_ROUTE', `no route for ${where}`), undefined), deps.workerId)
+      done?.(null)
       return
     }
-    void new ProxyCall(deps, route, req, res).run()
+    const call = new ProxyCall(deps, route, req, res)
+    done?.(call)
+    void call.run()
   }
 }

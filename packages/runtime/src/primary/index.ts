@@ -9,7 +9,7 @@
 import { availableParallelism } from 'node:os'
 import type { Logger } from 'pino'
 import { configDir, configUrl, loadConfig, type LoadedConfig } from '../config.js'
-import { createCheckups, loadStateSnapshot, type CheckupsInstance } from '../deps.js'
+import { announceReload, createCheckups, loadStateSnapshot, type CheckupsInstance } from '../deps.js'
 import { RuntimeError } from '../errors.js'
 import { createLogger, LOG } from '../logger.js'
 import type { PrimaryContext, PrimaryHandle, RunOptions } from '../types.js'
@@ -23,14 +23,16 @@ const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000
 const DEFAULT_READY_TIMEOUT_MS = 30_000
 
 export async function runPrimary(options: RunOptions): Promise<PrimaryHandle> {
+  process.title = `${options.title ?? 'checkups'}: primary`
   const logger = createLogger('primary', options.logger)
   const count = workerCount(options.workers)
   const sizes = zoneSizes(options.shared_dicts)
   const validate = options.validate?.bind(options)
-  let loaded = await loadConfig(options.config, undefined, validate)
-  const { zones, shared } = createZones(sizes)
+  const warn = (warning: string): void => logger.warn({ warning }, LOG.CONFIG_WARNING)
+  let loaded = await loadConfig(options.config, undefined, validate, warn)
+  const { zones, shared, stats } = createZones(sizes)
   const dir = configDir(options.config)
-  const checkups = createCheckups({ shared, logger, ...(options.state ? { stateFile: options.state } : {}), ...(dir ? { configDir: dir } : {}) })
+  const checkups = createCheckups({ shared, stats, logger, ...(options.state ? { stateFile: options.state } : {}), ...(dir ? { configDir: dir } : {}) })
   // The state file's snapshot (dynamic upstreams) wins over the file's upstreams when it
   // belongs to this config (same conf_hash), at start and on reload.
   const seed = (config: LoadedConfig['config']): void => {
@@ -52,15 +54,28 @@ export async function runPrimary(options: RunOptions): Promise<PrimaryHandle> {
     reap: createReaper(shared, checkups, logger),
     shutdownTimeout: options.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
     configJson: () => (isObjectConfig ? JSON.stringify(loaded.raw) : null),
+    onListenFailed: (wp, info) => {
+      // at start nothing serves yet: one line, stop everything, exit 1 (no respawn loop);
+      // later (a reload, a respawn) the old workers keep the ports and serve on
+      if (started) return logger.error({ id: wp.id, ...info }, LOG.LISTEN_FAILED)
+      if (failing) return
+      failing = true
+      logger.fatal({ code: info.code, address: info.address, error: info.error }, LOG.LISTEN_FAILED)
+      logger.level = 'error' // the stop that follows is routine: keep that one line the last
+      void supervisor.stop(false).then(() => process.exit(1))
+    },
   })
+  let started = false
+  let failing = false
   const reloader = new Reloader({
-    source: options.config, validate, supervisor, count, logger,
+    source: options.config, validate, warn, supervisor, count, logger,
     readyTimeout: options.readyTimeout ?? DEFAULT_READY_TIMEOUT_MS,
     apply(next: LoadedConfig) {
       // the state file holds the dynamic upstreams; it applies only if the config is the same
       const restored = loadStateSnapshot(options.state, next.config, logger)
       if (restored === undefined) checkups.init(next.config)
       else checkups.init(next.config, { restore: restored })
+      announceReload(checkups, shared.config)
       loaded = next
       ctx.config = next.config
       ctx.rawConfig = next.raw
@@ -72,6 +87,7 @@ export async function runPrimary(options: RunOptions): Promise<PrimaryHandle> {
   logger.info({ workers: count, zones: Object.fromEntries(sizes), config: describeSource(options) }, LOG.PRIMARY_STARTED)
   const t0 = Date.now()
   const ready = supervisor.start().then(() => {
+    started = true
     logger.info({ workers: count, ms: Date.now() - t0 }, LOG.WORKERS_READY)
   })
   return { role: 'primary', ctx, ready, reload: () => reloader.reload(), stop }

@@ -68,6 +68,7 @@ async function main() {
   const exits = new Map() // dead pid → time the primary logged the exit
   let partial = ''
   let ready = false
+  let readyLines = 0 // 'worker ready' lines: a respawned worker is ready (not booting) when counted
   primary.stderr.on('data', (d) => {
     const lines = (partial + d).split('\n')
     partial = lines.pop() ?? ''
@@ -76,6 +77,7 @@ async function main() {
       try {
         const l = JSON.parse(line)
         if (l.msg === 'all workers ready') ready = true
+        if (l.msg === 'worker ready') readyLines++
         if (typeof l.workerPid === 'number' && (l.signal || l.code !== undefined) && /exit|crash/i.test(l.msg)) exits.set(l.workerPid, l.time)
       } catch { /* not a log line */ }
     }
@@ -99,7 +101,8 @@ async function main() {
       await waitFor('the new leader\'s probe', async () => probes.length > before)
       await waitFor('the primary\'s exit log', async () => exits.has(leader.pid), 5000).catch(() => undefined)
       rows.push({ takeover: probes[before] - killedAt, seen: (exits.get(leader.pid) ?? NaN) - killedAt })
-      await waitFor('the respawned worker', async () => (await get(port, '/workers')).length >= WORKERS).catch(() => undefined)
+      // the respawned worker must have booted: a booting one that takes the lease probes late
+      await waitFor('the respawned worker ready', async () => readyLines >= WORKERS + k + 1)
       await sleep(500)
     }
   } finally {

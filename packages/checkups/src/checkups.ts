@@ -4,7 +4,7 @@
  *
  * Lifecycle: primary → `init(config)` (seeds the config zone), `onWorkerExit(pid)`;
  * worker → `prepareChecker(config)`, `createChecker()`, then the request API; `stop()`.
- * Invariants: every request-path call syncs the worker view first (three atomic loads);
+ * Invariants: every request-path call syncs the worker view first (three plain slot reads when nothing changed);
  * dynamic writes hold the `checkups:skeys` lock, persist under it, and refresh the calling
  * worker's view before resolving.
  */

@@ -5,7 +5,7 @@ export const CheckupsErrorCodes = codeTable(
   'CKP_ERR_INVALID_UPSTREAM', 'CKP_ERR_UPSTREAM_NOT_FOUND', 'CKP_ERR_UNKNOWN_PEER',
   'CKP_ERR_LOCK_TIMEOUT', 'CKP_ERR_INVALID_CONFIG', 'CKP_ERR_STATE_FILE', 'CKP_ERR_NO_MEMORY',
   'CKP_ERR_INVALID_OUTCOME', 'CKP_ERR_SETUP', 'CKP_ERR_MISSING_PACKAGE', 'CKP_ERR_CLOSED',
-  'CKP_ERR_PEER_LOST',
+  'CKP_ERR_PEER_LOST', 'CKP_ERR_MAX_CONNS', 'CKP_ERR_RETRY_BUDGET',
 )
 export type CheckupsErrorCode = keyof typeof CheckupsErrorCodes
 
@@ -32,4 +32,6 @@ export const CheckupsErrorStatus = {
   CKP_ERR_MISSING_PACKAGE: 500,
   CKP_ERR_CLOSED: 500,
   CKP_ERR_PEER_LOST: 502,
+  CKP_ERR_MAX_CONNS: 503,
+  CKP_ERR_RETRY_BUDGET: 502,
 } as const satisfies Record<CheckupsErrorCode, number>

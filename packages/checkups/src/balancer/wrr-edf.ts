@@ -18,6 +18,8 @@
  *   peers both allow, O(n).
  * - A failed attempt halves the peer's effective weight `ew` (ceil); each time the peer comes
  *   up, `ew` grows by one back towards its weight.
+ * - Slow start scales a peer's weight (`scale`), as in wrr.ts; the scheduled interval is
+ *   1 / max(ew, MIN_WEIGHT).
  * - The virtual clock is rebased before it loses precision (deadlines keep their order).
  */
 import type { Balancer, BalancerPeer } from './types.js'
@@ -25,9 +27,12 @@ import type { Balancer, BalancerPeer } from './types.js'
 /** levels with more servers than this use the heap scheduler */
 export const EDF_MIN_PEERS = 16
 const REBASE_AT = 2 ** 40
+/** a weight scaled towards 0 (slow start) still schedules, just rarely */
+const MIN_WEIGHT = 1e-3
 
 export class EdfRoundRobin implements Balancer {
   private readonly n: number
+  private readonly base: Float64Array
   private readonly weight: Float64Array
   private readonly ew: Float64Array
   private readonly deadline: Float64Array
@@ -42,6 +47,7 @@ export class EdfRoundRobin implements Balancer {
 
   constructor(peers: readonly BalancerPeer[]) {
     const n = (this.n = peers.length)
+    this.base = Float64Array.from(peers, (p) => p.weight)
     this.weight = Float64Array.from(peers, (p) => p.weight)
     this.ew = Float64Array.from(peers, (p) => p.weight)
     this.deadline = Float64Array.from(peers, (p) => 1 / p.weight)
@@ -75,6 +81,14 @@ export class EdfRoundRobin implements Balancer {
     return i
   }
 
+  /** Slow start: the peer's weight becomes `factor` of its configured one (like wrr.ts). */
+  scale(index: number, factor: number): void {
+    if (index < 0 || index >= this.n) return
+    const w = this.base[index]! * factor
+    this.weight[index] = w
+    if (this.ew[index]! > w) this.ew[index] = w
+  }
+
   report(index: number, failed: boolean): void {
     if (failed && index >= 0 && index < this.n) this.ew[index] = Math.ceil(this.ew[index]! / 2)
   }
@@ -96,7 +110,7 @@ export class EdfRoundRobin implements Balancer {
     const d = deadline[i]!
     if (d > this.now) this.now = d
     if (ew[i]! < weight[i]!) ew[i] = ew[i]! + 1
-    deadline[i] = d + 1 / ew[i]!
+    deadline[i] = d + 1 / Math.max(ew[i]!, MIN_WEIGHT)
     this.siftDown(this.pos[i]!)
     if (this.now > REBASE_AT) this.rebase()
   }

@@ -16,6 +16,7 @@
  *   on the next sync.
  * - When the config zone was never seeded, the local config is the source.
  */
+import type { LoadBoard } from '../balancer/load.js'
 import type { Clock } from '../clock.js'
 import { ConfigStore, decodeUpstream, encodeUpstream } from '../config/store.js'
 import type { HeartbeatFn, ResolvedConfig, ResolvedUpstream } from '../config/types.js'
@@ -43,6 +44,8 @@ export class WorkerView {
     private readonly clock: Clock,
     private readonly local: ResolvedConfig,
     private readonly heartbeats: ReadonlyMap<string, HeartbeatFn>,
+    /** the shared load of peers (statistics zone), for least_conn / p2c / max_conns */
+    private readonly board?: LoadBoard,
   ) {
     this.cfgWords = zones.config.slotWords?.()
     this.stateWords = zones.state.slotWords?.()
@@ -129,7 +132,8 @@ export class WorkerView {
       const old = this.bytes.get(skey)
       if (old !== undefined && Buffer.compare(old, b) === 0) continue
       const ups = decodeUpstream(skey, b, this.heartbeats.get(skey) ?? null)
-      const view = new UpstreamView(skey, ups, heartbeatEnabled(ups, this.local.global.default_heartbeat_enable))
+      const view = new UpstreamView(skey, ups, heartbeatEnabled(ups, this.local.global.default_heartbeat_enable), this.board,
+        { view: this.views.get(skey), now: this.clock.now() })
       this.views.set(skey, view)
       this.bytes.set(skey, b)
       rebuilt.push(view)

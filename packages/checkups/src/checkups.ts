@@ -4,7 +4,7 @@
  *
  * Lifecycle: primary → `init(config)` (seeds the config zone), `onWorkerExit(pid)`;
  * worker → `prepareChecker(config)`, `createChecker()`, then the request API; `stop()`.
- * Invariants: every request-path call syncs the worker view first (three atomic loads);
+ * Invariants: every request-path call syncs the worker view first (three plain slot reads when nothing changed);
  * dynamic writes hold the `checkups:skeys` lock, persist under it, and refresh the calling
  * worker's view before resolving.
  */
@@ -155,6 +155,14 @@ export class Checkups {
   /** Primary: a worker died — drop the heartbeat lease it held so another takes over at once. */
   onWorkerExit(pid: number): boolean {
     return this.hb.releaseLease(pid)
+  }
+
+  /**
+   * Worker: the primary says another worker exited (after releasing its lease) — a heartbeat
+   * candidate tries for the lease now instead of at its next poll.
+   */
+  onPeerWorkerExit(): void {
+    this.hb.contend()
   }
 
   /** True when this worker currently runs the heartbeat. */

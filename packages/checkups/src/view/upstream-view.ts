@@ -16,10 +16,14 @@
  * - With `panic_threshold`, a level where fewer than that percentage of peers are usable by
  *   health gets every peer marked available (Envoy's panic mode: spread over all rather than
  *   overload the few left).
+ * - A round-robin level of more than EDF_MIN_PEERS servers gets the heap scheduler
+ *   (O(log n) a pick) instead of the smooth round-robin that visits every peer on each pick;
+ *   `computeAvail` tells it each time it rewrote the level's `avail`.
  * - A peer's `result` is a frozen `{ host, port }` handed out by selectPeer (no allocation).
  */
 import { type Balancer, type LoadBoard, type PeerLoad, balancerFor, isHashMode } from '../balancer/index.js'
 import { ConnLimit } from '../balancer/max-conns.js'
+import { EDF_MIN_PEERS, EdfRoundRobin, createEdfRoundRobin } from '../balancer/wrr-edf.js'
 import { RetryBudget } from '../balancer/retry-budget.js'
 import { OutlierDetector } from '../balancer/outlier.js'
 import { nextStep, rampFactor } from '../balancer/slow-start.js'
@@ -105,7 +109,8 @@ export class UpstreamView {
     const loaded = board !== undefined && (ups.mode === 'least_conn' || ups.mode === 'p2c' || hasMaxConns(ups) || ups.retry_budget !== undefined || ups.outlier_detection !== undefined)
     this.levels = levelEntries(ups).map(([key, level]) => {
       const peers = level.servers.map((s) => this.peerState(s, loaded ? board.peer(skey, s.host, s.port) : undefined))
-      const balancer = make(peers.map((p) => ({ id: `${p.server.host}:${p.server.port}`, weight: p.server.weight, load: p.load })))
+      const big = ups.mode === 'wrr' && peers.length > EDF_MIN_PEERS
+      const balancer = (big ? createEdfRoundRobin : make)(peers.map((p) => ({ id: `${p.server.host}:${p.server.port}`, weight: p.server.weight, load: p.load })))
       return { key, level, peers, balancer, avail: new Uint8Array(peers.length).fill(1), limit: ConnLimit.of(peers) }
     })
     this.byKey = new Map(this.levels.map((l) => [l.key, l]))
@@ -197,6 +202,7 @@ export class UpstreamView {
         }
       }
       if (this.panicPct > 0) panic(avail, this.panicPct)
+      if (l.balancer instanceof EdfRoundRobin) l.balancer.availChanged(avail)
     }
     this.nextExpiry = next
   }

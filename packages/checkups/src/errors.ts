@@ -22,6 +22,14 @@ export const CheckupsErrorCodes = {
   CKP_ERR_CLOSED: 'CKP_ERR_CLOSED',
   /** a peer's connection died while a request that must not be repeated was in flight */
   CKP_ERR_PEER_LOST: 'CKP_ERR_PEER_LOST',
+  /** the cluster store (global.cluster_store) cannot be reached: nothing was changed */
+  CKP_ERR_STORE_UNAVAILABLE: 'CKP_ERR_STORE_UNAVAILABLE',
+  /** the cluster store has no epoch (new or flushed): seed it explicitly first */
+  CKP_ERR_STORE_UNSEEDED: 'CKP_ERR_STORE_UNSEEDED',
+  /** seeding a cluster store that is seeded already */
+  CKP_ERR_STORE_SEEDED: 'CKP_ERR_STORE_SEEDED',
+  /** If-Match on a cluster-store write named another revision: nothing was changed */
+  CKP_ERR_STORE_CONFLICT: 'CKP_ERR_STORE_CONFLICT',
 } as const
 export type CheckupsErrorCode = keyof typeof CheckupsErrorCodes
 

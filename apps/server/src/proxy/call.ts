@@ -12,12 +12,16 @@
  *   with no async wrapper in between.
  * - When a retry would be unsafe (see retry/safe.ts) or the client is gone, the callback
  *   returns a sentinel without touching the peer, which ends readyOk; the peer it was handed
- *   is credited a success that never happened, which is harmless: a success never clears
- *   a failure count.
+ *   is credited a success that never happened (client gone: reported `client_abort`, which
+ *   counts neither way), which is harmless: a success never clears a failure count.
+ * - Timeouts come with the attempt's context (the upstream's, ms); a response body that
+ *   breaks off after its head was accepted is reported on that attempt's context
+ *   (`body_error`), through the same accounting as any failed attempt.
  * - Final answer: the accepted response; else the last held (judged-bad) response as is, as
  *   nginx relays the last peer's answer when it stops trying; else 502/503/504 by cause.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { AttemptContext } from '@checkups/core'
 import { hasBody, RequestBody } from './body.js'
 import { codeOf, httpErrorOf, ProxyError } from './errors.js'
 import { UpstreamResponse, type ExchangeOwner } from './forward.js'
@@ -38,8 +42,6 @@ export interface CallDeps {
 
 const STOP = Symbol('stop')
 type Outcome = UpstreamResponse | typeof STOP
-/** used when getUpsTimeout knows no value (readyOk will reject the unknown skey anyway) */
-const DEFAULT_TIMEOUTS = [60, 60, 60] as const
 
 export class ProxyCall implements ExchangeOwner {
   readonly #deps: CallDeps
@@ -55,11 +57,10 @@ export class ProxyCall implements ExchangeOwner {
   #unsafe = false
   #clientGone = false
   #headers: string[] | undefined
-  #peerHost = ''
-  #peerPort = 0
-  /** the host/port of the attempt in flight (reported with its outcome) */
-  #tryHost = ''
-  #tryPort = 0
+  /** the context of the attempt whose response is held (late failures are reported on it) */
+  #peerCtx: AttemptContext | undefined
+  /** the context of the attempt in flight */
+  #tryCtx: AttemptContext | undefined
 
   constructor(deps: CallDeps, route: Route, req: IncomingMessage, res: ServerResponse) {
     this.#deps = deps
@@ -89,8 +90,11 @@ export class ProxyCall implements ExchangeOwner {
    * the exchange reports to held()/failed() synchronously, so no promise layer sits between
    * undici and readyOk.
    */
-  readonly #attempt = (host: string, port: number): Outcome | Promise<Outcome> => {
-    if (this.#clientGone) return STOP
+  readonly #attempt = (host: string, port: number, ctx: AttemptContext): Outcome | Promise<Outcome> => {
+    if (this.#clientGone) {
+      ctx.report('client_abort')
+      return STOP
+    }
     if (this.#attempts > 0 && !this.#retryable()) {
       this.#unsafe = true
       return STOP
@@ -99,14 +103,11 @@ export class ProxyCall implements ExchangeOwner {
     this.#held = undefined
     this.#lastError = undefined
     this.#attempts++
-    const timeouts = this.#deps.checkups.getUpsTimeout(this.#route.upstream) ?? DEFAULT_TIMEOUTS
-    const send = timeouts[1]
-    const read = timeouts[2]
-    const pool = this.#deps.pools.get(host, port, Math.round(timeouts[0] * 1000))
+    const { connect, send, read } = ctx.timeouts
+    const pool = this.#deps.pools.get(host, port, Math.round(connect))
     const req = this.#req
     this.#body = hasBody(req) ? new RequestBody(req) : undefined
-    this.#tryHost = host
-    this.#tryPort = port
+    this.#tryCtx = ctx
     const exchange = new UpstreamResponse(this)
     this.#current = exchange
     return exchange.start<Outcome>(pool, {
@@ -116,8 +117,8 @@ export class ProxyCall implements ExchangeOwner {
       body: this.#body ?? null,
       // undici's headers timer also runs while the body is written: uploads get the larger
       // of send/read, bodiless requests exactly nginx's read timeout for the response header
-      headersTimeout: Math.round((this.#body ? Math.max(send, read) : read) * 1000),
-      bodyTimeout: Math.round(read * 1000),
+      headersTimeout: Math.round(this.#body ? Math.max(send, read) : read),
+      bodyTimeout: Math.round(read),
     })
   }
 
@@ -125,8 +126,7 @@ export class ProxyCall implements ExchangeOwner {
   held(resp: UpstreamResponse): void {
     this.#sent = true
     this.#held = resp
-    this.#peerHost = this.#tryHost
-    this.#peerPort = this.#tryPort
+    this.#peerCtx = this.#tryCtx
   }
 
   /** @internal ExchangeOwner: the attempt failed before a response head */
@@ -134,6 +134,7 @@ export class ProxyCall implements ExchangeOwner {
     // the client leaving (its socket, or its upload) is not the peer's failure
     if (this.#clientGone || codeOf(err) === 'PRX_ERR_CLIENT_ABORTED') {
       this.#clientGone = true
+      this.#tryCtx?.report('client_abort')
       return STOP
     }
     this.#lastError = err
@@ -143,13 +144,7 @@ export class ProxyCall implements ExchangeOwner {
 
   /** @internal ExchangeOwner: an accepted peer that fails mid-body (reset, body read timeout) still counts against it */
   bodyFailed(): void {
-    const { checkups } = this.#deps
-    if (this.#peerHost === '' || !checkups.feedbackStatus) return
-    try {
-      checkups.feedbackStatus(this.#route.upstream, this.#peerHost, this.#peerPort, true)
-    } catch {
-      // the upstream may have been removed meanwhile
-    }
+    this.#peerCtx?.report('body_error')
   }
 
   #retryable(): boolean {

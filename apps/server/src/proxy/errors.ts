@@ -6,26 +6,13 @@
  * → 503, every tried peer failed → 502, a timeout (connect/send/read or try_timeout) → 504.
  * Branching is on error codes only, never on message text.
  */
-export const ProxyErrorCodes = {
-  /** no route matches the request's host/path (404) */
-  PRX_ERR_NO_ROUTE: 'PRX_ERR_NO_ROUTE',
-  /** the peer failed and the request cannot be replayed (body already streamed, or a non-idempotent request was sent) */
-  PRX_ERR_UNSAFE_RETRY: 'PRX_ERR_UNSAFE_RETRY',
-  /** the client closed its connection before the answer was complete; the peer exchange is cut (never reported against the peer) */
-  PRX_ERR_CLIENT_ABORTED: 'PRX_ERR_CLIENT_ABORTED',
-  /** invalid `server` section (listen/routes) */
-  PRX_ERR_INVALID_CONFIG: 'PRX_ERR_INVALID_CONFIG',
-} as const
+import { codeTable, defineErrorClass } from '@checkups/shm/errors'
+export const ProxyErrorCodes = codeTable(
+  'PRX_ERR_NO_ROUTE', 'PRX_ERR_UNSAFE_RETRY', 'PRX_ERR_CLIENT_ABORTED', 'PRX_ERR_INVALID_CONFIG',
+)
 export type ProxyErrorCode = keyof typeof ProxyErrorCodes
 
-export class ProxyError extends Error {
-  readonly code: ProxyErrorCode
-  constructor(code: ProxyErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = 'ProxyError'
-    this.code = code
-  }
-}
+export class ProxyError extends defineErrorClass<ProxyErrorCode>('ProxyError') {}
 
 export interface HttpError {
   readonly status: 404 | 502 | 503 | 504

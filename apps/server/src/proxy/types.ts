@@ -4,12 +4,13 @@
  * minimal ctx over a Checkups instance built on plain-SAB zones.
  */
 import type { Server } from 'node:net'
+import type { AttemptContext, Logger } from '@checkups/core'
 
 /** The part of @checkups/core's Checkups the data path calls. */
 export interface ProxyCheckups {
   readyOk<T>(
     skey: string,
-    cb: (host: string, port: number, ctx?: unknown) => T | Promise<T>,
+    cb: (host: string, port: number, ctx: AttemptContext) => T | Promise<T>,
     opts?: { request?: unknown },
   ): Promise<T>
   /** [connect, send, read] in seconds, or undefined for an unknown skey */
@@ -19,12 +20,8 @@ export interface ProxyCheckups {
   checkNow?(): Promise<boolean>
 }
 
-/** The pino-compatible subset of a logger that the proxy uses. */
-export interface ProxyLogger {
-  info(obj: object, msg?: string): void
-  warn(obj: object, msg?: string): void
-  debug?(obj: object, msg?: string): void
-}
+/** The proxy logs in the one logger shape of every package (core's `Logger`: pino's order). */
+export type ProxyLogger = Logger
 
 export interface ProxyContext {
   readonly checkups: ProxyCheckups

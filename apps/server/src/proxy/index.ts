@@ -11,11 +11,10 @@
  *   const server = startProxy(ctx, { listen: '127.0.0.1:8080', routes: [{ path_prefix: '/', upstream: 'api' }] })
  */
 import { createServer, type Server } from 'node:http'
-import { ProxyError } from './errors.js'
 import { createHandler } from './handler.js'
 import { PoolCache } from './pools.js'
 import { compileRoutes } from './route.js'
-import { startDemoIfConfigured } from '../demo/index.js'
+import { parseListen } from '../listen.js'
 import type { ProxyContext, ProxyServerConfig } from './types.js'
 
 export { ProxyError, ProxyErrorCodes, type ProxyErrorCode } from './errors.js'
@@ -24,16 +23,8 @@ export { compileRoutes } from './route.js'
 
 export const DEFAULT_PROXY_LISTEN = '127.0.0.1:8080'
 
-/** `host:port`, `[v6]:port` or `:port` (or an already parsed address) → listen arguments. */
-export function parseListen(listen: string | { host: string; port: number }): { host: string; port: number } {
-  if (typeof listen === 'object') return listen
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(listen)
-  const port = Number(m?.[3])
-  if (!m || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ProxyError('PRX_ERR_INVALID_CONFIG', `server.listen: expected host:port, got ${JSON.stringify(listen)}`)
-  }
-  return { host: m[1] ?? (m[2] || '0.0.0.0'), port }
-}
+/** `host:port`, `[v6]:port` or `:port` (or an already parsed address): the app's one parser. */
+export { parseListen }
 
 /**
  * Creates the proxy server, starts listening and returns it. With a runtime ctx the server is
@@ -61,6 +52,5 @@ export function startProxy(ctx: ProxyContext, serverConfig: ProxyServerConfig = 
     ctx.logger?.info({ event: 'proxy_listening', listen: at, routes: routes.routes.length }, 'proxy listening')
   })
   server.listen(port, host)
-  startDemoIfConfigured(ctx, serverConfig, { host, port })
   return server
 }

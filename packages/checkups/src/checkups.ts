@@ -4,7 +4,7 @@
  *
  * Lifecycle: primary → `init(config)` (seeds the config zone), `onWorkerExit(pid)`;
  * worker → `prepareChecker(config)`, `createChecker()`, then the request API; `stop()`.
- * Invariants: every request-path call syncs the worker view first (three atomic loads);
+ * Invariants: every request-path call syncs the worker view first (three plain slot reads when nothing changed);
  * dynamic writes go through the one writer (dynamic/writer.ts: under the `checkups:skeys`
  * lock, persisted, then installed in the calling worker's view) before resolving; every
  * readyOk attempt is counted in flight (dynamic/inflight.ts, what `drain` waits for).
@@ -22,7 +22,7 @@ import { PidLock, releaseDeadHolder } from './dynamic/lock.js'
 import { emptyMeta, encodeMeta, fileHashes } from './dynamic/meta.js'
 import { DynamicWriter } from './dynamic/writer.js'
 import { CheckupsError } from './errors.js'
-import { KEY } from './keys.js'
+import { KEY, SLOT } from './keys.js'
 import { PassiveAccounting } from './passive/accounting.js'
 import type { Persistence, StateSnapshot } from './persist/types.js'
 import { type SharedZones, type Logger, type WorkerInfo, ZONE_NAMES, silentLogger } from './shared.js'
@@ -36,6 +36,7 @@ import { WorkerView } from './view/worker-view.js'
 import { type NginxPeers, NginxUpstreams } from './nginx/upstreams.js'
 import { SyncTimer } from './sync-timer.js'
 import { HeartbeatHost } from './heartbeat/host.js'
+import { LoadBoard } from './balancer/load.js'
 import type { Dispatcher } from 'undici'
 import { createDispatcher, createInterceptor, type DispatcherOptions } from './clients/dispatcher.js'
 import { createRedisClient, type RedisClient, type RedisClientOptions } from './clients/redis.js'
@@ -93,6 +94,7 @@ export class Checkups {
   private readonly hb: HeartbeatHost
   private readonly tryEnv: TryEnv
   readonly observer: Observer
+  private readonly board: LoadBoard // shared in-flight counts + latency costs (load-aware balancing)
 
   constructor(opts: CheckupsOptions) {
     for (const z of ZONE_NAMES) {
@@ -113,6 +115,7 @@ export class Checkups {
     })
     this.dynamic = new DynamicApi(this.writer, () => this.requireView(), () => this.inflight, () => this.store.version(),
       (version, op, upstream) => this.observer.configChanged({ version, op, upstream }))
+    this.board = new LoadBoard(this.observer.zone, () => this.clock.now(), () => this.zones.state.addSlot(SLOT.STATE_PASSIVE_VERSION, 1))
     this.passive = new PassiveAccounting(this.zones.state, this.zones.locks, this.clock, this.logger, this.observer.passiveWindow)
     this.tryEnv = { clock: this.clock, passive: this.passive, ...this.observer.funnelHooks(opts.onAttempt) }
     this.nginx = new NginxUpstreams(opts.configDir ?? process.cwd())
@@ -150,7 +153,7 @@ export class Checkups {
     }
     const counter = this.inflight
     const onConfig = counter ? (v: WorkerView) => counter.publish(v.current(), v.shdConfigVersion) : undefined
-    this.view = new WorkerView(this.zones, this.store, this.clock, cfg, this.heartbeats, onConfig)
+    this.view = new WorkerView(this.zones, this.store, this.clock, cfg, this.heartbeats, this.board, onConfig)
     this.view.sync()
     return cfg
   }
@@ -174,6 +177,14 @@ export class Checkups {
   onWorkerExit(pid: number): boolean {
     if (releaseDeadHolder(this.zones.locks, KEY.SKEYS_LOCK, pid)) this.logger.warn({ deadPid: pid }, 'config lock of a dead worker freed')
     return this.hb.releaseLease(pid)
+  }
+
+  /**
+   * Worker: the primary says another worker exited (after releasing its lease) — a heartbeat
+   * candidate tries for the lease now instead of at its next poll.
+   */
+  onPeerWorkerExit(): void {
+    this.hb.contend()
   }
 
   /** True when this worker currently runs the heartbeat. */
@@ -201,7 +212,7 @@ export class Checkups {
     return buildStatus({
       zones: this.zones, upstreams: view.upstreams(), defaultHeartbeat: cfg.global.default_heartbeat_enable,
       confHash: cfg.global.conf_hash, shdConfigVersion: view.shdConfigVersion,
-      workerCount: this.worker.count, now: this.clock.now(),
+      workerCount: this.worker.count, now: this.clock.now(), load: (k, h, p) => this.board.peer(k, h, p),
     })
   }
 

@@ -12,6 +12,7 @@ import * as metrics from './metrics.js'
 import * as stats from './stats.js'
 import * as events from './events.js'
 import * as dashboard from './dashboard.js'
+import * as openapi from './openapi.js'
 import * as servers from './servers.js'
 import * as ops from './ops.js'
 
@@ -19,7 +20,7 @@ export interface RouteModule {
   register(router: Router): void
 }
 
-export const ROUTE_MODULES: readonly RouteModule[] = [workers, upstreams, peer, feedback, timeout, metrics, stats, events, dashboard, servers, ops]
+export const ROUTE_MODULES: readonly RouteModule[] = [workers, upstreams, peer, feedback, timeout, metrics, stats, events, dashboard, openapi, servers, ops]
 
 export function registerAll(router: Router): Router {
   for (const mod of ROUTE_MODULES) mod.register(router)

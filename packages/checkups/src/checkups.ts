@@ -109,10 +109,8 @@ export class Checkups {
     const newLock: LockFactory = (d) => new PidLock(d, { timeout, pid: this.worker.pid })
     this.store = new ConfigStore(this.zones.config, this.zones.locks, newLock)
     this.observer = new Observer(opts.stats, this.logger, () => this.clock.now())
-    this.writer = new DynamicWriter({
-      store: this.store, state: this.zones.state, logger: this.logger, persistence: opts.persistence,
-      heartbeat: (skey) => this.heartbeats.get(skey) ?? null,
-    })
+    const heartbeat = (skey: string): HeartbeatFn | null => this.heartbeats.get(skey) ?? null
+    this.writer = new DynamicWriter({ store: this.store, state: this.zones.state, logger: this.logger, persistence: opts.persistence, heartbeat })
     this.dynamic = new DynamicApi(this.writer, () => this.requireView(), () => this.inflight, () => this.store.version(),
       (version, op, upstream) => this.observer.configChanged({ version, op, upstream }))
     this.board = new LoadBoard(this.observer.zone, () => this.clock.now(), () => this.zones.state.addSlot(SLOT.STATE_PASSIVE_VERSION, 1))
@@ -147,13 +145,9 @@ export class Checkups {
     this.heartbeats = customHeartbeats(cfg)
     this.store.seedIfEmpty(cfg.upstreams, cfg.conf_hash, encodeMeta(emptyMeta(fileHashes(cfg.upstreams))))
     this.zones.state.add(KEY.START_TIME, localtime(this.clock.now()))
-    if (this.countInflight) {
-      this.inflight = new InflightCounter(this.zones.state, this.worker.id, this.worker.count)
-      this.inflight.reset()
-    }
-    const counter = this.inflight
-    const onConfig = counter ? (v: WorkerView) => counter.publish(v.current(), v.shdConfigVersion) : undefined
-    this.view = new WorkerView(this.zones, this.store, this.clock, cfg, this.heartbeats, this.board, onConfig)
+    const counting = this.countInflight ? InflightCounter.start(this.zones.state, this.worker) : undefined
+    this.inflight = counting?.counter
+    this.view = new WorkerView(this.zones, this.store, this.clock, cfg, this.heartbeats, this.board, counting?.onConfig)
     this.view.sync()
     return cfg
   }
@@ -244,13 +238,9 @@ export class Checkups {
   }
 
   /** Stores `upstream` under `skey` (the original's update_upstream rules); the new version. */
-  updateUpstream(skey: string, upstream: unknown, opts?: WriteOptions): Promise<number> {
-    return this.dynamic.update(skey, upstream, opts)
-  }
+  updateUpstream(skey: string, upstream: unknown, opts?: WriteOptions): Promise<number> { return this.dynamic.update(skey, upstream, opts) }
 
-  deleteUpstream(skey: string, opts?: WriteOptions): Promise<number> {
-    return this.dynamic.delete(skey, opts)
-  }
+  deleteUpstream(skey: string, opts?: WriteOptions): Promise<number> { return this.dynamic.delete(skey, opts) }
 
   getUpstream(): Record<string, ResolvedUpstream>
   getUpstream(skey: string): ResolvedUpstream | undefined

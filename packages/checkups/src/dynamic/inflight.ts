@@ -20,6 +20,8 @@ import { forEachServer } from '../config/walk.js'
 import { KEY } from '../keys.js'
 import type { Dict } from '../shared.js'
 
+interface ViewLike { current(): Iterable<[string, { ups: ResolvedUpstream }]>; readonly shdConfigVersion: number }
+
 interface PeerCount {
   key: string
   n: number
@@ -37,6 +39,13 @@ export class InflightCounter {
     private readonly workerId: number,
     private readonly workerCount: number,
   ) {}
+
+  /** A worker's counter, its id's old keys cleared, and the view hook that publishes (see above). */
+  static start(state: Dict, worker: { id: number; count: number }): { counter: InflightCounter; onConfig: (v: ViewLike) => void } {
+    const counter = new InflightCounter(state, worker.id, worker.count)
+    counter.reset()
+    return { counter, onConfig: (v) => counter.publish(v.current(), v.shdConfigVersion) }
+  }
 
   /** `cb` (a readyOk callback) with each of its attempts counted. */
   counted<A extends unknown[], R>(skey: string, cb: (host: string, port: number, ...rest: A) => R): (host: string, port: number, ...rest: A) => R {

@@ -114,7 +114,8 @@ export class WorkerView {
       this.views.delete(skey)
       this.bytes.delete(skey)
     } else {
-      const view = new UpstreamView(skey, ups, heartbeatEnabled(ups, this.local.global.default_heartbeat_enable))
+      const view = new UpstreamView(skey, ups, heartbeatEnabled(ups, this.local.global.default_heartbeat_enable), this.board,
+        { view: this.views.get(skey), now: this.clock.now() })
       view.refreshHeartbeat(this.zones.state)
       view.refreshPassive(this.zones.state)
       view.computeAvail(this.clock.now())
@@ -122,6 +123,8 @@ export class WorkerView {
       this.bytes.set(skey, bytes)
     }
     this.shdConfigVersion = version
+    this.lastKey = undefined
+    this.lastView = undefined
     this.cfgSlot = this.zones.config.loadSlot(SLOT.CONFIG_VERSION)
     this.onConfig?.(this)
   }

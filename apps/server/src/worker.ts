@@ -7,7 +7,8 @@ import { startProxy } from './proxy/index.js'
 export async function initServerWorker(ctx: WorkerContext, overrides: ServerOverrides): Promise<void> {
   const server = serverConfig(ctx.rawConfig, overrides)
   startAdmin(ctx, server)
-  startProxy(ctx, server)
+  // the proxy validates its own keys of the section (limits, tls, route policy)
+  startProxy(ctx, { ...(ctx.rawConfig['server'] as Record<string, unknown> | undefined), ...server })
 }
 
 function startAdmin(ctx: WorkerContext, server: ServerConfig): void {

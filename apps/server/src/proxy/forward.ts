@@ -47,8 +47,12 @@ type Mode = 'waiting' | 'held' | 'broken' | 'committed' | 'discarding' | 'done'
  * callbacks (no promise hop between undici and the call's bookkeeping).
  */
 export interface ExchangeOwner {
-  /** the response head arrived and is held (called just before the attempt resolves with it) */
-  held(resp: UpstreamResponse): void
+  /**
+   * The response head arrived and is held (called just before the attempt resolves with it);
+   * returns the value to resolve with instead (a failing value for a status the route retries
+   * on), or undefined for the exchange itself.
+   */
+  held(resp: UpstreamResponse): unknown
   /**
    * Failed before the response head: returns the value the attempt resolves with instead of
    * rejecting with `err` (the call's stop sentinel), or undefined to reject.
@@ -128,8 +132,8 @@ export class UpstreamResponse {
     this.rawHeaders = rawHeaders
     this.#resume = resume
     this.#mode = 'held'
-    this.owner?.held(this)
-    this.#resolve?.(this)
+    const instead = this.owner?.held(this)
+    this.#resolve?.(instead === undefined ? this : instead)
     return true
   }
 

@@ -14,6 +14,7 @@ import { createServer, type Server } from 'node:http'
 import { ProxyError } from './errors.js'
 import { createHandler } from './handler.js'
 import { PoolCache } from './pools.js'
+import { parseLimits, type ProxyLimits } from './options.js'
 import { compileRoutes } from './route.js'
 import { startDemoIfConfigured } from '../demo/index.js'
 import type { ProxyContext, ProxyServerConfig } from './types.js'
@@ -21,6 +22,7 @@ import type { ProxyContext, ProxyServerConfig } from './types.js'
 export { ProxyError, ProxyErrorCodes, type ProxyErrorCode } from './errors.js'
 export type { ProxyCheckups, ProxyContext, ProxyServerConfig, RouteConfig } from './types.js'
 export { compileRoutes } from './route.js'
+export { parseLimits, parseRoute, LIMIT_KEYS, type ProxyLimits } from './options.js'
 
 export const DEFAULT_PROXY_LISTEN = '127.0.0.1:8080'
 
@@ -35,24 +37,47 @@ export function parseListen(listen: string | { host: string; port: number }): { 
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port }
 }
 
+/** node:http server options from the limits (see options.ts for the defaults and why). */
+function listenerOptions(limits: ProxyLimits): { keepAliveTimeout: number; headersTimeout: number; requestTimeout: number; connectionsCheckingInterval: number; requireHostHeader: boolean } {
+  return {
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    // how often Node looks for connections past headers/request timeout: well below both
+    connectionsCheckingInterval: Math.max(100, Math.min(30_000, limits.headersTimeoutMs / 4)),
+    requireHostHeader: true,
+  }
+}
+
+function applyLimits(server: Server, limits: ProxyLimits): void {
+  // one above the limit, so the request handler sees an excess and answers 431 (at the limit
+  // Node would drop the extra fields silently)
+  server.maxHeadersCount = limits.maxHeaders + 1
+  server.maxConnections = limits.maxConnections
+}
+
 /**
  * Creates the proxy server, starts listening and returns it. With a runtime ctx the server is
  * registered through `ctx.serve` (readiness + graceful close); its upstream pools are closed
  * when the server closes.
  */
 export function startProxy(ctx: ProxyContext, serverConfig: ProxyServerConfig = {}): Server {
-  const routes = compileRoutes(serverConfig.routes)
+  const limits = parseLimits(serverConfig as Readonly<Record<string, unknown>>)
+  const routes = compileRoutes(serverConfig.routes, { maxBodySize: limits.maxBodySize })
   const { host, port } = parseListen(serverConfig.listen ?? DEFAULT_PROXY_LISTEN)
   const pools = new PoolCache()
   const handler = createHandler({
     checkups: ctx.checkups,
     routes,
+    limits,
     pools,
     workerId: String(ctx.worker?.id ?? 0),
+    workerHeader: limits.workerHeader,
     proto: 'http',
     logger: ctx.logger,
   })
-  const server = createServer({ keepAliveTimeout: 5_000 }, handler)
+  const server = createServer(listenerOptions(limits), handler)
+  applyLimits(server, limits)
   server.on('close', () => void pools.close())
   if (ctx.serve) ctx.serve(server)
   server.once('listening', () => {

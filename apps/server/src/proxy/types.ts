@@ -38,8 +38,9 @@ export interface ProxyContext {
   readonly rawConfig?: Readonly<Record<string, unknown>> | undefined
 }
 
-/** One entry of `server.routes`. */
+/** One entry of `server.routes` (policy keys: see options.ts `routeSchema`). */
 export interface RouteConfig {
+  readonly [option: string]: unknown
   /** Host header to match (port ignored, case-insensitive); `*.example.com` matches subdomains */
   readonly host?: string | null | undefined
   /** plain string prefix of the path, as an nginx prefix location; default `/` */
@@ -56,6 +57,12 @@ export interface ProxyServerConfig {
   readonly listen?: string | { readonly host: string; readonly port: number } | undefined
   /** validated here (compileRoutes); the app's config loader passes them through unchecked */
   readonly routes?: readonly unknown[] | undefined
+  /**
+   * Listener limits, TLS and defaults (options.ts): headers_timeout, request_timeout,
+   * keepalive_timeout, max_connections, max_headers, max_body_size, websocket_idle_timeout,
+   * worker_header, tls
+   */
+  readonly [option: string]: unknown
   /** admin listener, only used to print the URLs to try with the demo */
   readonly admin?: { readonly listen?: { readonly host: string; readonly port: number } | string } | undefined
 }

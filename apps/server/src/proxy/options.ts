@@ -30,7 +30,15 @@ const headerName = z
 const headerValue = z.string({ error: 'must be a string' }).regex(/^[\t\x20-\x7e\x80-\xff]*$/, { error: 'must not contain control characters' })
 const headerEdits = z
   .object({
-    set: z.record(headerName, headerValue, { error: 'must be an object of header: value' }).default({}),
+    set: z
+      .record(z.string(), headerValue, { error: 'must be an object of header: value' })
+      .superRefine((obj, ctx) => {
+        for (const k of Object.keys(obj)) {
+          const r = headerName.safeParse(k)
+          if (!r.success) ctx.addIssue({ code: 'custom', path: [k], message: r.error.issues[0]?.message ?? 'must be a header name' })
+        }
+      })
+      .default({}),
     remove: z.array(headerName, { error: 'must be an array of header names' }).default([]),
   }, { error: 'must be an object { set?, remove? }' })
   .strict()

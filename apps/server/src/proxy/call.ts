@@ -31,6 +31,7 @@ import { clientFaultOf, codeOf, httpErrorOf, isTimeout, ProxyError } from './err
 import { UpstreamResponse, type ExchangeOwner } from './forward.js'
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js'
 import type { PoolCache } from './pools.js'
+import type { PeerTlsResolver } from './upstream-tls.js'
 import { sendError } from './respond.js'
 import { canRetry, maybeSent } from './retry/safe.js'
 import { rewriteRedirects } from './redirect.js'
@@ -40,6 +41,8 @@ import type { ProxyCheckups, ProxyLogger } from './types.js'
 export interface CallDeps {
   readonly checkups: ProxyCheckups
   readonly pools: PoolCache
+  /** TLS options for an https upstream's peer, undefined for http */
+  readonly tlsOf: PeerTlsResolver
   readonly workerId: string
   /** send `x-checkups-worker` on proxied responses */
   readonly workerHeader: boolean
@@ -132,7 +135,8 @@ export class ProxyCall implements ExchangeOwner {
     const own = this.#route.policy.timeouts
     const send = own.send ?? ups[1]
     const read = own.read ?? ups[2]
-    const pool = this.#deps.pools.get(host, port, Math.round((own.connect ?? ups[0]) * 1000))
+    const tls = this.#deps.tlsOf(this.#route.upstream, host)
+    const pool = this.#deps.pools.get(host, port, Math.round((own.connect ?? ups[0]) * 1000), tls)
     const req = this.#req
     this.#body = hasBody(req) ? new RequestBody(req, this.#route.policy.maxBodySize) : undefined
     this.#tryHost = host
@@ -148,6 +152,7 @@ export class ProxyCall implements ExchangeOwner {
       // of send/read, bodiless requests exactly nginx's read timeout for the response header
       headersTimeout: Math.round((this.#body ? Math.max(send, read) : read) * 1000),
       bodyTimeout: Math.round(read * 1000),
+      servername: tls === undefined ? undefined : (tls.servername ?? host),
     })
   }
 

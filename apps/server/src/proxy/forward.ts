@@ -37,6 +37,12 @@ export interface ForwardRequest {
   readonly headersTimeout: number
   /** ms idle between response body chunks */
   readonly bodyTimeout: number
+  /**
+   * TLS peers: the name to verify (and send as SNI). Always given for https, or undici would
+   * take it from the client's Host header (a client-chosen name, and a new connection each
+   * time it changes).
+   */
+  readonly servername?: string | undefined
 }
 
 /** `broken`: held, and the exchange failed before it was committed or discarded */
@@ -112,6 +118,7 @@ export class UpstreamResponse {
           body: req.body,
           headersTimeout: req.headersTimeout,
           bodyTimeout: req.bodyTimeout,
+          ...(req.servername === undefined ? undefined : { servername: req.servername }),
         },
         this as unknown as Dispatcher.DispatchHandler,
       )

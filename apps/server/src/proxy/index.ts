@@ -11,8 +11,12 @@
  *   const server = startProxy(ctx, { listen: '127.0.0.1:8080', routes: [{ path_prefix: '/', upstream: 'api' }] })
  */
 import { createServer, type Server } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
+import { listenerTlsOptions } from './listener-tls.js'
 import { ProxyError } from './errors.js'
 import { createHandler } from './handler.js'
+import { createUpgradeHandler } from './upgrade.js'
+import { createTlsResolver } from './upstream-tls.js'
 import { PoolCache } from './pools.js'
 import { parseLimits, type ProxyLimits } from './options.js'
 import { compileRoutes } from './route.js'
@@ -66,24 +70,30 @@ export function startProxy(ctx: ProxyContext, serverConfig: ProxyServerConfig = 
   const routes = compileRoutes(serverConfig.routes, { maxBodySize: limits.maxBodySize })
   const { host, port } = parseListen(serverConfig.listen ?? DEFAULT_PROXY_LISTEN)
   const pools = new PoolCache()
-  const handler = createHandler({
+  const deps = {
     checkups: ctx.checkups,
     routes,
     limits,
     pools,
+    tlsOf: createTlsResolver(ctx.checkups),
     workerId: String(ctx.worker?.id ?? 0),
     workerHeader: limits.workerHeader,
-    proto: 'http',
+    proto: limits.tls ? 'https' : 'http',
     logger: ctx.logger,
-  })
-  const server = createServer(listenerOptions(limits), handler)
+  }
+  const handler = createHandler(deps)
+  // an https.Server has the http.Server API the callers use (address, close, connections)
+  const server = limits.tls
+    ? (createHttpsServer({ ...listenerOptions(limits), ...listenerTlsOptions(limits.tls) }, handler) as unknown as Server)
+    : createServer(listenerOptions(limits), handler)
   applyLimits(server, limits)
+  server.on('upgrade', createUpgradeHandler(deps, deps.tlsOf))
   server.on('close', () => void pools.close())
   if (ctx.serve) ctx.serve(server)
   server.once('listening', () => {
     const addr = server.address()
     const at = addr && typeof addr === 'object' ? `${addr.address}:${addr.port}` : `${host}:${port}`
-    ctx.logger?.info({ event: 'proxy_listening', listen: at, routes: routes.routes.length }, 'proxy listening')
+    ctx.logger?.info({ event: 'proxy_listening', listen: at, tls: limits.tls !== undefined, routes: routes.routes.length }, 'proxy listening')
   })
   server.listen(port, host)
   startDemoIfConfigured(ctx, serverConfig, { host, port })

@@ -15,8 +15,19 @@ export interface ProxyCheckups {
   /** [connect, send, read] in seconds, or undefined for an unknown skey */
   getUpsTimeout(skey: string): readonly [number, number, number] | undefined
   feedbackStatus?(skey: string, host: string, port: number, failed: boolean): void
+  /** the resolved upstream (scheme and tls are read from it) */
+  getUpstream?(skey: string): { readonly scheme?: string | null; readonly tls?: UpstreamTlsConfig | null } | undefined
   /** a fresh heartbeat round on the leader (the demo backends call it once they listen) */
   checkNow?(): Promise<boolean>
+}
+
+/** An upstream's `tls` section (file paths). */
+export interface UpstreamTlsConfig {
+  readonly servername?: string | null
+  readonly ca?: string | null
+  readonly cert?: string | null
+  readonly key?: string | null
+  readonly reject_unauthorized?: boolean | null
 }
 
 /** The pino-compatible subset of a logger that the proxy uses. */

@@ -45,6 +45,16 @@ const httpOptsSchema = z.object({
 }, { error: 'must be an object' })
 
 const nullable = <T extends z.ZodType>(s: T) => s.nullish().transform((v) => v ?? null)
+
+/** TLS towards the peers of a `scheme: 'https'` upstream (file paths, read by the proxy and the http probe). */
+const path = z.string({ error: 'must be a file path' }).min(1, { error: 'must be a file path' })
+export const upstreamTlsSchema = z.object({
+  servername: nullable(z.string({ error: 'must be a string' }).min(1, { error: 'must be a non-empty string' })),
+  ca: nullable(path),
+  cert: nullable(path),
+  key: nullable(path),
+  reject_unauthorized: bool.default(true),
+}, { error: 'must be an object { servername?, ca?, cert?, key?, reject_unauthorized? }' })
 const fn = z.custom<(...args: unknown[]) => unknown>((v) => typeof v === 'function', { error: 'must be a function' })
 
 /** Everything of an upstream but `cluster` (validated level by level in resolve.ts). */
@@ -65,6 +75,8 @@ export const upstreamSchema = z.object({
   pass: nullable(str),
   charset: nullable(str),
   heartbeat: nullable(fn),
+  scheme: z.enum(['http', 'https'], { error: 'must be http or https' }).default('http'),
+  tls: nullable(upstreamTlsSchema),
 }, { error: 'must be an object' })
 
 export const globalSchema = z.object({

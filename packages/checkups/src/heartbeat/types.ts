@@ -44,7 +44,19 @@ export interface UpstreamLike {
   readonly pass?: string | null
   readonly charset?: string | null
   readonly heartbeat?: HeartbeatFn | null
+  /** `https`: the http probe speaks TLS with `tls` */
+  readonly scheme?: string | null
+  readonly tls?: UpstreamTlsLike | null
   readonly cluster: ClusterLike
+}
+
+/** An https upstream's TLS settings (file paths). */
+export interface UpstreamTlsLike {
+  readonly servername?: string | null
+  readonly ca?: string | null
+  readonly cert?: string | null
+  readonly key?: string | null
+  readonly reject_unauthorized?: boolean | null
 }
 
 /** The global settings a round needs. */

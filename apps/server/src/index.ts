@@ -8,3 +8,4 @@ export {
 export { createAdminServer, WORKER_HEADER } from './admin/server.js'
 export { Router, type AdminContext, type AdminRequest, type AdminResponse, type Handler } from './admin/router.js'
 export { AdminError, AdminErrorCodes, CHECKUPS_STATUS, errorResponse, type AdminErrorCode } from './admin/errors.js'
+export { listenAdmin, type AdminListenOptions } from './admin/library.js'

@@ -29,6 +29,10 @@ import { WorkerView } from './view/worker-view.js'
 import { type NginxPeers, NginxUpstreams } from './nginx/upstreams.js'
 import { SyncTimer } from './sync-timer.js'
 import { HeartbeatHost } from './heartbeat-host.js'
+import type { Dispatcher } from 'undici'
+import { createDispatcher, createInterceptor, type DispatcherOptions } from './clients/dispatcher.js'
+import { createRedisClient, type RedisClient, type RedisClientOptions } from './clients/redis.js'
+import { type CheckupsMysql, createMysqlClient, type MysqlClientOptions } from './clients/mysql.js'
 
 export interface CheckupsOptions {
   shared: SharedZones<SharedDict>
@@ -237,6 +241,15 @@ export class Checkups {
     const sync = cfg.global.ups_status_sync_enable
     return this.nginx.peers(cfg.global.nginx_conf, name, (n, host, port) => (sync ? this.hb.peerDown(n, host, port) : undefined))
   }
+
+  /** An undici Dispatcher balancing requests to upstream names (clients/dispatcher.ts). */
+  dispatcher(opts?: DispatcherOptions): Dispatcher { return createDispatcher(this, opts) }
+  /** The same as an interceptor for `agent.compose(...)`. */
+  interceptor(opts?: Omit<DispatcherOptions, 'fallback' | 'pool'>): Dispatcher.DispatcherComposeInterceptor { return createInterceptor(this, opts) }
+  /** An ioredis-style client over the peers of `skey` (clients/redis.ts). */
+  redis(skey: string, opts?: RedisClientOptions): RedisClient { return createRedisClient(this, skey, opts) }
+  /** A mysql2 promise pool over the peers of `skey` (clients/mysql.ts). */
+  mysql(skey: string, opts?: MysqlClientOptions): CheckupsMysql { return createMysqlClient(this, skey, opts) }
 
   /** The resolved config this worker was prepared with. */
   get config(): ResolvedConfig | undefined {

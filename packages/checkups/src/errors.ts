@@ -16,6 +16,12 @@ export const CheckupsErrorCodes = {
   CKP_ERR_NO_MEMORY: 'CKP_ERR_NO_MEMORY',
   /** `new Checkups()` without one of the zones state/mutex/locks/config, or a call out of order */
   CKP_ERR_SETUP: 'CKP_ERR_SETUP',
+  /** an optional package a feature needs is not installed (the message names it) */
+  CKP_ERR_MISSING_PACKAGE: 'CKP_ERR_MISSING_PACKAGE',
+  /** a client (dispatcher, redis, mysql) was used after close() / quit() / end() */
+  CKP_ERR_CLOSED: 'CKP_ERR_CLOSED',
+  /** a peer's connection died while a request that must not be repeated was in flight */
+  CKP_ERR_PEER_LOST: 'CKP_ERR_PEER_LOST',
 } as const
 export type CheckupsErrorCode = keyof typeof CheckupsErrorCodes
 

@@ -11,9 +11,13 @@
  * - A keep-alive connection between requests is ended at once.
  * - A connection that has not sent a request yet gets NEW_CONNECTION_GRACE_MS to send one
  *   (answered with `Connection: close`), then it is destroyed.
+ * - A TLS server's connections are tracked as the TLS sockets its requests arrive on, and an
+ *   upgraded connection (WebSocket) counts as busy until it closes (the primary's shutdown
+ *   timeout bounds it), so neither is cut by the new-connection grace.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Server, type Socket } from 'node:net'
+import { Server as TlsServer } from 'node:tls'
 
 export const NEW_CONNECTION_GRACE_MS = 1000
 
@@ -24,11 +28,18 @@ export class ServerDrain {
   #closing = false
 
   constructor(readonly server: Server) {
-    server.on('connection', (socket: Socket) => {
+    server.on(server instanceof TlsServer ? 'secureConnection' : 'connection', (socket: Socket) => {
       this.#conns.set(socket, { requests: 0, busy: 0 })
       socket.once('close', () => this.#conns.delete(socket))
     })
     server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res))
+    server.prependListener('upgrade', (req: IncomingMessage) => {
+      const st = this.#conns.get(req.socket)
+      if (st) {
+        st.requests++
+        st.busy++
+      }
+    })
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {

@@ -11,7 +11,7 @@
 // default ~60 s.
 //
 // env: BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (64), BENCH_WORKERS (2),
-//      BENCH_SERVER_ENTRY (apps/server/index.js)
+//      BENCH_SERVER_ENTRY (apps/server/index.js), BENCH_BASELINE_ENTRY (unset: no before/after)
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -28,6 +28,9 @@ const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).s
 const here = (p) => fileURLToPath(new URL(p, import.meta.url))
 // BENCH_SERVER_ENTRY: another build of apps/server to measure (e.g. a saved copy, for before/after)
 const serverEntry = process.env.BENCH_SERVER_ENTRY ?? here('../../apps/server/index.js')
+// BENCH_BASELINE_ENTRY: a saved earlier build, measured in the same run as `checkups-before`
+// (interleaved with the others) so a change is judged by a same-run ratio
+const baselineEntry = process.env.BENCH_BASELINE_ENTRY
 
 function has(cmd) {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0
@@ -165,6 +168,17 @@ async function startProxies(dir, backendPort) {
     { name: 'nginx', port: np, pid: ng.pid },
     { name: 'http-proxy-3', port: hp, pid: peer.pid },
   ]
+  if (baselineEntry) {
+    const [bp, ba] = [await freePort(), await freePort()]
+    const bcfg = join(dir, 'checkups-before.config.mjs')
+    writeFileSync(bcfg, `export default ${JSON.stringify({
+      global: { checkup_timer_interval: 5 },
+      bench: { typ: 'http', timeout: 5, cluster: [{ servers: [{ host: '127.0.0.1', port: backendPort, max_fails: 3 }] }] },
+      server: { listen: `127.0.0.1:${bp}`, admin: { listen: `127.0.0.1:${ba}` }, routes: [{ upstream: 'bench' }] },
+    })}\n`)
+    const before = start(process.execPath, [baselineEntry, '--config', bcfg, '--workers', String(WORKERS)], 'checkups-before')
+    list.splice(1, 0, { name: 'checkups-before', port: bp, pid: before.pid })
+  }
   for (const p of list) await waitHttp(p.port, p.name)
   return list
 }
@@ -200,7 +214,9 @@ async function main() {
   const c = results.checkups
   const ratio = (a, b) => (a / b).toFixed(2)
   console.log('')
-  for (const [peer, target] of [['nginx', '>= 0.5x'], ['http-proxy-3', '> 1x']]) {
+  const peers = [['nginx', '>= 0.5x'], ['http-proxy-3', '> 1x']]
+  if (results['checkups-before']) peers.unshift(['checkups-before', '>= 0.95x, no regression'])
+  for (const [peer, target] of peers) {
     const o = results[peer]
     console.log(
       `checkups / ${peer.padEnd(13)} throughput ${ratio(c.rps, o.rps)}x (target ${target})   p99 ${ratio(c.p99ms, o.p99ms)}x   ` +

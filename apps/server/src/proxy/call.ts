@@ -31,7 +31,7 @@ import { clientFaultOf, codeOf, httpErrorOf, isTimeout, ProxyError } from './err
 import { UpstreamResponse, type ExchangeOwner } from './forward.js'
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js'
 import type { PoolCache } from './pools.js'
-import type { PeerTlsResolver } from './upstream-tls.js'
+import type { PeerSettings, PeerTlsResolver } from './upstream-tls.js'
 import { sendError } from './respond.js'
 import { canRetry, maybeSent } from './retry/safe.js'
 import { rewriteRedirects } from './redirect.js'
@@ -43,6 +43,8 @@ export interface CallDeps {
   readonly pools: PoolCache
   /** TLS options for an https upstream's peer, undefined for http */
   readonly tlsOf: PeerTlsResolver
+  /** the upstream's timeouts and the peer's TLS options, one view lookup */
+  readonly settingsOf: (skey: string, host: string) => PeerSettings
   readonly workerId: string
   /** send `x-checkups-worker` on proxied responses */
   readonly workerHeader: boolean
@@ -131,11 +133,12 @@ export class ProxyCall implements ExchangeOwner {
     this.#held = undefined
     this.#lastError = undefined
     this.#attempts++
-    const ups = this.#deps.checkups.getUpsTimeout(this.#route.upstream) ?? DEFAULT_TIMEOUTS
+    const settings = this.#deps.settingsOf(this.#route.upstream, host)
+    const ups = settings.timeouts ?? DEFAULT_TIMEOUTS
     const own = this.#route.policy.timeouts
     const send = own.send ?? ups[1]
     const read = own.read ?? ups[2]
-    const tls = this.#deps.tlsOf(this.#route.upstream, host)
+    const tls = settings.tls
     const pool = this.#deps.pools.get(host, port, Math.round((own.connect ?? ups[0]) * 1000), tls)
     const req = this.#req
     this.#body = hasBody(req) ? new RequestBody(req, this.#route.policy.maxBodySize) : undefined

@@ -16,7 +16,7 @@ import { listenerTlsOptions } from './listener-tls.js'
 import { ProxyError } from './errors.js'
 import { createHandler } from './handler.js'
 import { createUpgradeHandler } from './upgrade.js'
-import { createTlsResolver } from './upstream-tls.js'
+import { createSettingsResolver, createTlsResolver } from './upstream-tls.js'
 import { PoolCache } from './pools.js'
 import { parseLimits, type ProxyLimits } from './options.js'
 import { compileRoutes } from './route.js'
@@ -70,12 +70,14 @@ export function startProxy(ctx: ProxyContext, serverConfig: ProxyServerConfig = 
   const routes = compileRoutes(serverConfig.routes, { maxBodySize: limits.maxBodySize })
   const { host, port } = parseListen(serverConfig.listen ?? DEFAULT_PROXY_LISTEN)
   const pools = new PoolCache()
+  const tlsOf = createTlsResolver(ctx.checkups)
   const deps = {
     checkups: ctx.checkups,
     routes,
     limits,
     pools,
-    tlsOf: createTlsResolver(ctx.checkups),
+    tlsOf,
+    settingsOf: createSettingsResolver(ctx.checkups, tlsOf),
     workerId: String(ctx.worker?.id ?? 0),
     workerHeader: limits.workerHeader,
     proto: limits.tls ? 'https' : 'http',

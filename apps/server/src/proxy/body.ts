@@ -78,8 +78,15 @@ export class RequestBody extends Readable {
   }
 }
 
-/** Whether a request carries a body (RFC 9112 §6.3): Transfer-Encoding, or Content-Length > 0. */
+/**
+ * Whether a request carries a body (RFC 9112 §6.3): Transfer-Encoding, or Content-Length > 0;
+ * over HTTP/2, unless its HEADERS frame ended the stream.
+ */
 export function hasBody(req: IncomingMessage): boolean {
+  if (req.httpVersionMajor === 2) {
+    const stream = (req as { stream?: { endAfterHeaders?: boolean } }).stream
+    return stream?.endAfterHeaders !== true && req.headers['content-length'] !== '0'
+  }
   if (req.headers['transfer-encoding'] !== undefined) return true
   const cl = req.headers['content-length']
   return cl !== undefined && cl !== '0'

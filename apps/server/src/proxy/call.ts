@@ -35,6 +35,7 @@ import type { PeerSettings, PeerTlsResolver } from './upstream-tls.js'
 import { sendError } from './respond.js'
 import { canRetry, maybeSent } from './retry/safe.js'
 import { rewriteRedirects } from './redirect.js'
+import { hostHeaderOf } from './request-check.js'
 import type { Route } from './route.js'
 import type { ProxyCheckups, ProxyLogger } from './types.js'
 
@@ -243,7 +244,7 @@ export class ProxyCall implements ExchangeOwner {
   #commit(resp: UpstreamResponse): void {
     const { policy } = this.#route
     const headers = clientResponseHeaders(resp.rawHeaders, this.#deps.workerHeader ? this.#deps.workerId : undefined, policy.response)
-    if (policy.redirect) rewriteRedirects(headers, { host: this.#peerHost, port: this.#peerPort }, this.#deps.proto, this.#req.headers.host, this.#route)
+    if (policy.redirect) rewriteRedirects(headers, { host: this.#peerHost, port: this.#peerPort }, this.#deps.proto, hostHeaderOf(this.#req), this.#route)
     resp.commit(this.#res, headers)
   }
 }

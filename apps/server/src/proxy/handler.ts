@@ -10,7 +10,7 @@ import { ProxyCall, type CallDeps } from './call.js'
 import { httpErrorOf, ProxyError } from './errors.js'
 import type { ProxyLimits } from './options.js'
 import { normalizePath, splitTarget } from './path.js'
-import { checkForRoute, checkHead } from './request-check.js'
+import { checkForRoute, checkHead, hostHeaderOf } from './request-check.js'
 import { sendError } from './respond.js'
 import { hostOnly, upstreamPath, type RouteTable } from './route.js'
 
@@ -30,8 +30,9 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
     const { path: raw, query } = splitTarget(req.url ?? '/')
     const norm = normalizePath(raw)
     if (!norm.ok) return refuse(req, res, new ProxyError('PRX_ERR_BAD_REQUEST', `bad request: ${norm.reason}`))
-    const route = deps.routes.match(req.headers.host, norm.path)
-    if (!route) return refuse(req, res, new ProxyError('PRX_ERR_NO_ROUTE', `no route for ${hostOnly(req.headers.host) || '-'}${norm.path}`))
+    const host = hostHeaderOf(req)
+    const route = deps.routes.match(host, norm.path)
+    if (!route) return refuse(req, res, new ProxyError('PRX_ERR_NO_ROUTE', `no route for ${hostOnly(host) || '-'}${norm.path}`))
     const refused = checkForRoute(req, route)
     if (refused) return refuse(req, res, refused)
     void new ProxyCall(deps, route, req, res, upstreamPath(route, norm.path, query)).run()

@@ -5,7 +5,9 @@
  * - Hop-by-hop headers never cross the proxy in either direction: connection, keep-alive,
  *   proxy-*, te, trailer, transfer-encoding, upgrade, and every header named in Connection.
  *   `expect` is answered by the proxy's own server (100-continue) and not forwarded.
- * - Host is passed through unchanged (undici sends a `host` header instead of the origin's).
+ * - Host is passed through unchanged (undici sends a `host` header instead of the origin's);
+ *   an HTTP/2 client's `:authority` becomes the Host of the HTTP/1.1 request, and no other
+ *   pseudo-header (`:method`, `:path`, ...) is forwarded as a header.
  * - Connection can name extra hop-by-hop headers, but never Host, Content-Length,
  *   Transfer-Encoding or the X-Forwarded-* this proxy sets (PROTECTED): a client must not be
  *   able to strip the headers that frame or route the message.
@@ -113,6 +115,10 @@ export function upstreamRequestHeaders(req: IncomingMessage, proto: string, edit
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string
     const value = raw[i + 1] as string
+    if (name.charCodeAt(0) === 0x3a) {
+      if (name === ':authority' && host === undefined) host = value
+      continue
+    }
     const kind = kindOf(name)
     if (kind === HOP || kind === XFWD) continue
     if (namedByConnection?.has(name.toLowerCase())) continue
@@ -123,6 +129,7 @@ export function upstreamRequestHeaders(req: IncomingMessage, proto: string, edit
     if (kind === HOST) host = value
     out.push(name, value)
   }
+  if (host !== undefined && req.headers.host === undefined) out.push('host', host)
   const client = req.socket.remoteAddress ?? ''
   out.push('x-forwarded-for', xff === undefined ? client : `${xff}, ${client}`)
   out.push('x-forwarded-proto', proto)

@@ -12,6 +12,7 @@
  */
 import { createServer, type Server } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
+import { createSecureServer } from 'node:http2'
 import { listenerTlsOptions } from './listener-tls.js'
 import { ProxyError } from './errors.js'
 import { createHandler } from './handler.js'
@@ -53,6 +54,17 @@ function listenerOptions(limits: ProxyLimits): { keepAliveTimeout: number; heade
   }
 }
 
+/**
+ * HTTP/2 by ALPN with HTTP/1.1 beside it (`allowHTTP1`); both kinds of request reach the same
+ * handler through the compatibility API. Idle sessions are closed after keepalive_timeout.
+ */
+function h2Server(limits: ProxyLimits, handler: ReturnType<typeof createHandler>): Server {
+  const tls = listenerTlsOptions(limits.tls as NonNullable<ProxyLimits['tls']>)
+  const server = createSecureServer({ ...tls, ALPNProtocols: ['h2', 'http/1.1'], allowHTTP1: true, maxSessionMemory: 32 }, handler as never)
+  server.setTimeout(limits.keepAliveTimeoutMs)
+  return server as unknown as Server
+}
+
 function applyLimits(server: Server, limits: ProxyLimits): void {
   // one above the limit, so the request handler sees an excess and answers 431 (at the limit
   // Node would drop the extra fields silently)
@@ -86,7 +98,9 @@ export function startProxy(ctx: ProxyContext, serverConfig: ProxyServerConfig = 
   const handler = createHandler(deps)
   // an https.Server has the http.Server API the callers use (address, close, connections)
   const server = limits.tls
-    ? (createHttpsServer({ ...listenerOptions(limits), ...listenerTlsOptions(limits.tls) }, handler) as unknown as Server)
+    ? limits.http2
+      ? h2Server(limits, handler)
+      : (createHttpsServer({ ...listenerOptions(limits), ...listenerTlsOptions(limits.tls) }, handler) as unknown as Server)
     : createServer(listenerOptions(limits), handler)
   applyLimits(server, limits)
   server.on('upgrade', createUpgradeHandler(deps, deps.tlsOf))

@@ -88,6 +88,7 @@ export const limitsSchema = z.object({
   max_body_size: count(0, MAX_BODY).default(1024 * 1024),
   websocket_idle_timeout: seconds(MAX_SECONDS).default(600),
   worker_header: z.boolean({ error: 'must be a boolean' }).default(false),
+  http2: z.boolean({ error: 'must be a boolean' }).default(false),
   tls: tlsSchema.optional(),
 })
 
@@ -104,6 +105,8 @@ export interface ProxyLimits {
   readonly maxBodySize: number
   readonly wsIdleTimeoutMs: number
   readonly workerHeader: boolean
+  /** offer HTTP/2 by ALPN on the TLS listener (HTTP/1.1 still served) */
+  readonly http2: boolean
   readonly tls: TlsOptions | undefined
 }
 
@@ -124,6 +127,7 @@ export function parseLimits(section: Readonly<Record<string, unknown>>): ProxyLi
   const r = limitsSchema.safeParse(picked)
   if (!r.success) fail('server', r.error)
   const v = r.data
+  if (v.http2 && v.tls === undefined) throw new ProxyError('PRX_ERR_INVALID_CONFIG', 'server.http2: needs server.tls (HTTP/2 is offered by ALPN on the TLS listener)')
   if (v.headers_timeout > v.request_timeout) {
     throw new ProxyError('PRX_ERR_INVALID_CONFIG', 'server.headers_timeout: must be <= server.request_timeout')
   }
@@ -136,6 +140,7 @@ export function parseLimits(section: Readonly<Record<string, unknown>>): ProxyLi
     maxBodySize: v.max_body_size,
     wsIdleTimeoutMs: v.websocket_idle_timeout * 1000,
     workerHeader: v.worker_header,
+    http2: v.http2,
     tls: v.tls,
   }
 }

@@ -15,6 +15,11 @@ import type { IncomingMessage } from 'node:http'
 import { ProxyError } from './errors.js'
 import type { Route } from './route.js'
 
+/** The Host the client named: `Host`, or HTTP/2's `:authority`. */
+export function hostHeaderOf(req: IncomingMessage): string | undefined {
+  return req.headers.host ?? (req.headers[':authority'] as string | undefined)
+}
+
 export function headerFieldCount(req: IncomingMessage): number {
   return req.rawHeaders.length >> 1
 }

@@ -22,7 +22,8 @@ export function sendError(req: IncomingMessage, res: ServerResponse, err: HttpEr
   }
   if (workerId !== undefined) headers['x-checkups-worker'] = workerId
   const unread = !req.complete && hasBody(req)
-  if (unread) headers['connection'] = 'close'
+  // HTTP/2 forbids Connection: only the stream ends there, the body is drained
+  if (unread && req.httpVersionMajor < 2) headers['connection'] = 'close'
   res.writeHead(err.status, headers)
   res.end(body)
   if (unread) req.resume()

@@ -17,6 +17,7 @@ import { listenerTlsOptions } from './listener-tls.js'
 import { ProxyError } from './errors.js'
 import { createHandler } from './handler.js'
 import { createUpgradeHandler } from './upgrade.js'
+import { parseStreams, startStreams } from './streams.js'
 import { createSettingsResolver, createTlsResolver } from './upstream-tls.js'
 import { PoolCache } from './pools.js'
 import { parseLimits, type ProxyLimits } from './options.js'
@@ -28,6 +29,7 @@ export { ProxyError, ProxyErrorCodes, type ProxyErrorCode } from './errors.js'
 export type { ProxyCheckups, ProxyContext, ProxyServerConfig, RouteConfig } from './types.js'
 export { compileRoutes } from './route.js'
 export { parseLimits, parseRoute, LIMIT_KEYS, type ProxyLimits } from './options.js'
+export { parseStreams, type StreamOptions } from './streams.js'
 
 export const DEFAULT_PROXY_LISTEN = '127.0.0.1:8080'
 
@@ -80,6 +82,7 @@ function applyLimits(server: Server, limits: ProxyLimits): void {
 export function startProxy(ctx: ProxyContext, serverConfig: ProxyServerConfig = {}): Server {
   const limits = parseLimits(serverConfig as Readonly<Record<string, unknown>>)
   const routes = compileRoutes(serverConfig.routes, { maxBodySize: limits.maxBodySize })
+  const streamOpts = parseStreams(serverConfig['streams'])
   const { host, port } = parseListen(serverConfig.listen ?? DEFAULT_PROXY_LISTEN)
   const pools = new PoolCache()
   const tlsOf = createTlsResolver(ctx.checkups)
@@ -112,6 +115,8 @@ export function startProxy(ctx: ProxyContext, serverConfig: ProxyServerConfig = 
     ctx.logger?.info({ event: 'proxy_listening', listen: at, tls: limits.tls !== undefined, routes: routes.routes.length }, 'proxy listening')
   })
   server.listen(port, host)
+  const streams = startStreams(ctx, streamOpts, tlsOf, parseListen)
+  if (streams.length > 0) server.on('close', () => streams.forEach((s) => s.close()))
   startDemoIfConfigured(ctx, serverConfig, { host, port })
   return server
 }

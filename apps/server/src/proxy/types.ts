@@ -4,13 +4,14 @@
  * minimal ctx over a Checkups instance built on plain-SAB zones.
  */
 import type { Server } from 'node:net'
+import type { ReadyOkOptions } from '@checkups/core'
 
 /** The part of @checkups/core's Checkups the data path calls. */
 export interface ProxyCheckups {
   readyOk<T>(
     skey: string,
     cb: (host: string, port: number, ctx?: unknown) => T | Promise<T>,
-    opts?: { request?: unknown },
+    opts?: ReadyOkOptions,
   ): Promise<T>
   /** [connect, send, read] in seconds, or undefined for an unknown skey */
   getUpsTimeout(skey: string): readonly [number, number, number] | undefined

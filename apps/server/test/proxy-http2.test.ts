@@ -98,6 +98,29 @@ describe('HTTP/2 on the TLS listener', () => {
     expect(status).toBe(200)
   })
 
+  it('a WebSocket (HTTP/1.1 Upgrade) works on the HTTP/2 listener', async () => {
+    const { WebSocketServer, default: WebSocket } = await import('ws')
+    const { createServer } = await import('node:http')
+    const backend = createServer()
+    const wss = new WebSocketServer({ server: backend })
+    wss.on('connection', (ws) => ws.on('message', (d) => ws.send(`echo ${d.toString()}`)))
+    await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r))
+    cleanup.push(() => new Promise<void>((r) => (wss.clients.forEach((c) => c.terminate()), backend.close(() => r()))))
+    const port = (backend.address() as { port: number }).port
+    const p = await startTestProxy(
+      { global: { default_heartbeat_enable: false }, api: { cluster: [{ servers: servers([port]) }] } },
+      [{ upstream: 'api' }],
+      { server: { tls: { cert: certs.cert, key: certs.key }, http2: true } },
+    )
+    cleanup.push(() => p.close())
+    const ws = new WebSocket(`wss://127.0.0.1:${p.port}/chat`, { ca: readFileSync(certs.ca), servername: 'localhost' })
+    cleanup.push(() => ws.terminate())
+    await new Promise<void>((resolve, reject) => (ws.once('open', () => resolve()), ws.once('error', reject)))
+    const got = new Promise<string>((r) => ws.once('message', (d) => r(d.toString())))
+    ws.send('hi')
+    expect(await got).toBe('echo hi')
+  })
+
   it('server.http2 without server.tls is refused', async () => {
     await expect(startTestProxy({ global: { default_heartbeat_enable: false }, api: { cluster: [{ servers: servers([1]) }] } }, [{ upstream: 'api' }], { server: { http2: true } })).rejects.toThrow('server.http2: needs server.tls')
   })

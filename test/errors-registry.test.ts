@@ -13,6 +13,7 @@ const sources: Record<string, string> = {
   'packages/runtime/src/errors.ts': 'RT',
   'apps/server/src/admin/errors.ts': 'ADM',
   'apps/server/src/proxy/errors.ts': 'PRX',
+  'apps/server/src/errors.ts': 'SRV',
 }
 const CODE = /\b([A-Z]{2,4})_ERR_[A-Z0-9_]*[A-Z0-9]\b/g
 

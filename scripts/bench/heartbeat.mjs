@@ -103,9 +103,8 @@ async function main() {
   })
   const { peers, fdLimit: childFds } = await new Promise((resolve) => child.once('message', resolve))
   const { SharedDict } = await import('@checkups/shdict')
-  const { createHeartbeat } = await import('../../packages/checkups/dist/heartbeat/index.js')
-  const { probeHttp } = await import('../../packages/checkups/dist/heartbeat/probes/index.js')
-  const { decodeRecord } = await import('../../packages/checkups/dist/records.js')
+  const { createHeartbeat, probeHttp } = await import('@checkups/core/heartbeat')
+  const { decodeRecord, resolveConfig } = await import('@checkups/core')
 
   const upstreams = {}
   for (const p of peers) {
@@ -118,8 +117,9 @@ async function main() {
     `fd limit leader ${fdLimit()}, peer server ${childFds}; node ${process.version}, ${(await import('node:os')).availableParallelism()} cores`)
 
   const zones = () => ({ state: SharedDict.create(16 << 20), mutex: SharedDict.create(1 << 16) })
+  const view = resolveConfig({ global: {}, ...upstreams })
   const mk = (shared, pool) => createHeartbeat({ shared, worker: { id: 0, count: 1, pid: process.pid },
-    concurrency: CONCURRENCY, maxSockets: MAX_SOCKETS, pool, getUpstreams: () => upstreams })
+    concurrency: CONCURRENCY, maxSockets: MAX_SOCKETS, pool, getConfig: () => view })
 
   // JIT warm-up on a throwaway zone, then a first round with no history (nobody known to be
   // slow yet), then a steady-state round (last round's failures are probed first)

@@ -33,10 +33,9 @@ export interface CliOptions {
   state: string | undefined
 }
 
-/** A command line or environment mistake: printed as is, exit code 2. */
-export class CliError extends Error {
-  override readonly name = 'CliError'
-}
+import { CliError } from './errors.js'
+
+export { CliError }
 
 export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): CliOptions {
   let values: Record<string, string | boolean | undefined>

@@ -30,10 +30,9 @@ export interface ServerConfig {
 
 export interface ServerOverrides { listen?: string | undefined; admin?: string | undefined }
 
-/** A problem with the config file: printed as `checkups: <message>`, exit code 1. */
-export class ConfigFileError extends Error {
-  override readonly name = 'ConfigFileError'
-}
+import { ConfigFileError } from './errors.js'
+
+export { ConfigFileError }
 
 /** The config file to use: explicit path, else the bundled example. Must exist. */
 export function configPath(given: string | undefined): string {

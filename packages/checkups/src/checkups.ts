@@ -22,13 +22,14 @@ import type { Persistence, StateSnapshot } from './persist/index.js'
 import { type SharedZones, type Logger, type WorkerInfo, ZONE_NAMES, silentLogger } from './shared.js'
 import { type Status, buildStatus } from './status.js'
 import { localtime } from './time.js'
-import { type ReadyOkCallback, type ReadyOkOptions, readyOk } from './try/ready-ok.js'
+import { type ReadyOkCallback, type ReadyOkOptions, type TryEnv, readyOk } from './try/ready-ok.js'
+import type { AttemptRecorder } from './try/report.js'
 import { type SelectOptions, selectPeer } from './try/select.js'
 import type { PeerResult, UpstreamView } from './view/upstream-view.js'
 import { WorkerView } from './view/worker-view.js'
 import { type NginxPeers, NginxUpstreams } from './nginx/upstreams.js'
 import { SyncTimer } from './sync-timer.js'
-import { HeartbeatHost } from './heartbeat-host.js'
+import { HeartbeatHost } from './heartbeat/host.js'
 import type { Dispatcher } from 'undici'
 import { createDispatcher, createInterceptor, type DispatcherOptions } from './clients/dispatcher.js'
 import { createRedisClient, type RedisClient, type RedisClientOptions } from './clients/redis.js'
@@ -44,6 +45,8 @@ export interface CheckupsOptions {
   lockTimeout?: number
   /** directory a relative `global.nginx_conf` is resolved against (default: process.cwd()) */
   configDir?: string
+  /** called with every attempt outcome readyOk accounts (per-peer statistics) */
+  onAttempt?: AttemptRecorder
 }
 
 export interface InitOptions {
@@ -75,6 +78,7 @@ export class Checkups {
   private view: WorkerView | undefined
   private readonly syncTimer: SyncTimer
   private readonly hb: HeartbeatHost
+  private readonly tryEnv: TryEnv
 
   constructor(opts: CheckupsOptions) {
     for (const z of ZONE_NAMES) {
@@ -89,6 +93,7 @@ export class Checkups {
     const newLock: LockFactory = (d) => new Lock(d as SharedDict, { timeout })
     this.store = new ConfigStore(this.zones.config, this.zones.locks, newLock)
     this.passive = new PassiveAccounting(this.zones.state, this.zones.locks, this.clock, this.logger)
+    this.tryEnv = { clock: this.clock, passive: this.passive, record: opts.onAttempt }
     this.nginx = new NginxUpstreams(opts.configDir ?? process.cwd())
     this.syncTimer = new SyncTimer(this.zones.state, this.clock, this.worker.id, () => this.view?.sync())
     this.hb = new HeartbeatHost(this.zones, this.clock, this.worker, this.logger, () => this.currentUpstreams(), () => this.heartbeats)
@@ -157,8 +162,7 @@ export class Checkups {
     } catch (err) {
       return Promise.reject(err)
     }
-    const env = { clock: this.clock, passive: this.passive, sync: () => this.view?.sync() }
-    return readyOk(env, u, cb, opts)
+    return readyOk(this.tryEnv, u, cb, opts)
   }
 
   selectPeer(skey: string, opts?: SelectOptions): PeerResult {

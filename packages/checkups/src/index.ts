@@ -1,10 +1,10 @@
-export { CheckupsError, CheckupsErrorCodes, type CheckupsErrorCode } from './errors.js'
+export { CheckupsError, CheckupsErrorCodes, CheckupsErrorStatus, type CheckupsErrorCode } from './errors.js'
 export { STATUS_OK, STATUS_UNSTABLE, STATUS_ERR, STATUS_NAMES, encodeRecord, decodeRecord, type HeartbeatRecord, type PassiveRecord, type PeerStatusCode } from './records.js'
 export { KEY, SLOT } from './keys.js'
 export { systemClock, type Clock } from './clock.js'
 
 export { Checkups, type CheckupsOptions, type InitOptions } from './checkups.js'
-export { resolveConfig, resolveUpstream, isResolvedConfig, formatPath, hashUpstreams } from './config/resolve.js'
+export { resolveConfig, resolveUpstream, isResolvedConfig, formatPath, formatIssues, hashUpstreams } from './config/resolve.js'
 export type {
   Mode, UpstreamTyp, HeartbeatFn, ResolvedServer, ResolvedLevel, ResolvedCluster, ResolvedHttpOpts,
   ResolvedUpstream, ResolvedGlobal, ResolvedConfig,
@@ -19,12 +19,15 @@ export {
 } from './balancer/index.js'
 export { PassiveAccounting, readPassive } from './passive/accounting.js'
 export type { ReadyOkOptions, ReadyOkCallback, AttemptContext } from './try/ready-ok.js'
+export { ATTEMPT_OUTCOMES, countsAgainstPeer, outcomeOfError, type AttemptOutcome, type AttemptInfo } from './try/outcome.js'
+export type { AttemptReport, AttemptRecorder } from './try/report.js'
 export type { SelectOptions } from './try/select.js'
 export type { ClusterKey } from './try/pick.js'
-export type { PeerResult } from './view/upstream-view.js'
+export type { PeerResult, Timeouts } from './view/upstream-view.js'
 export type { Status, PeerStatus, PeerStatusName } from './status.js'
 export { parseNginxUpstreams, type NginxPeer } from './nginx/parse.js'
 export type { Peer, NginxPeers } from './nginx/upstreams.js'
 export { localtime } from './time.js'
+export { parseJsonRefusingKeys, ForbiddenJsonKey, FORBIDDEN_JSON_KEYS } from './json.js'
 export * from './persist/index.js'
 export * from './clients/index.js'

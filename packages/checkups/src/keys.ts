@@ -15,6 +15,9 @@
  *   round (or any record flip) the writer bumps STATE_HEARTBEAT_VERSION; after a passive
  *   record changes its err window it bumps STATE_PASSIVE_VERSION. Worker views cache both
  *   and refresh when the slot moves (one Atomics.load per select).
+ *   Health records are stored with `safeSet`, never evicting one another (an evicted
+ *   record would read as ok); a write that does not fit adds 1 to
+ *   STATE_HEARTBEAT_WRITE_ERRORS / STATE_PASSIVE_WRITE_ERRORS (shown in getStatus).
  * - `mutex` zone: `checkups:heartbeat_lease` → msgpackr `{ worker, pid, since }`, TTL
  *   `checkup_timer_overtime`; removed by the primary when its holder dies.
  */
@@ -27,6 +30,10 @@ export const SLOT = {
   STATE_HEARTBEAT_VERSION: 0,
   /** state zone: bumped when a passive record starts or ends an err window */
   STATE_PASSIVE_VERSION: 1,
+  /** state zone: heartbeat records / round keys that did not fit (safeSet `no memory`), ever */
+  STATE_HEARTBEAT_WRITE_ERRORS: 2,
+  /** state zone: passive records that did not fit (safeSet `no memory`), ever */
+  STATE_PASSIVE_WRITE_ERRORS: 3,
 } as const
 
 export const KEY = {

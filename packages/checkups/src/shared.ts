@@ -39,11 +39,16 @@ export interface WorkerInfo {
   readonly pid: number
 }
 
-/** Structured log sink; the default drops everything. */
+/**
+ * The one logger shape of every package: pino's argument order, `(fields, msg)`, with `msg` a
+ * stable string and the variable data in `fields` (a pino logger fits as is). The process's
+ * identity (worker id, pid) is the logger's own business, not repeated in fields.
+ */
 export interface Logger {
-  info(msg: string, fields?: Record<string, unknown>): void
-  warn(msg: string, fields?: Record<string, unknown>): void
-  error(msg: string, fields?: Record<string, unknown>): void
+  info(fields: Record<string, unknown>, msg: string): void
+  warn(fields: Record<string, unknown>, msg: string): void
+  error(fields: Record<string, unknown>, msg: string): void
+  debug?(fields: Record<string, unknown>, msg: string): void
 }
 
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} }

@@ -1,14 +1,16 @@
 /**
  * getStatus(): the original's status shape plus new fields: each peer's
- * passive record (`passive: { status, count, since }`) and `heartbeat_leader`.
+ * passive record (`passive: { status, count, since }`), `heartbeat_leader`, and
+ * `state_write_errors` (health records the `state` zone could not hold: a non-zero count means
+ * some peers' health is not shared — make the zone larger).
  *
  * Reads only: heartbeat records (state), passive records (state), LAST_CHECK_TIME,
  * TIMER_ALIVE, START_TIME, the config_timer liveness keys of workers 0..count-1, and the
  * heartbeat lease (mutex). A plain, JSON-serialisable object.
  */
 import type { ResolvedServer, ResolvedUpstream } from './config/types.js'
-import { levelEntries } from './config/walk.js'
-import { KEY } from './keys.js'
+import { heartbeatEnabled, levelEntries } from './config/walk.js'
+import { KEY, SLOT } from './keys.js'
 import { readPassive } from './passive/accounting.js'
 import { type HeartbeatRecord, STATUS_ERR, STATUS_NAMES, STATUS_OK, decodeRecord } from './records.js'
 import { type SharedZones, asBytes } from './shared.js'
@@ -39,6 +41,8 @@ export interface Status {
   shd_config_version: number | null
   config_timer: Record<string, 'alive' | 'dead'>
   heartbeat_leader?: { worker: number; pid: number; since: number }
+  /** health writes the `state` zone could not hold (no memory), since the zone was made */
+  state_write_errors: { heartbeat: number; passive: number }
 }
 
 export interface StatusInput {
@@ -67,7 +71,7 @@ function peerStatus(inp: StatusInput, skey: string, s: ResolvedServer, hbOn: boo
 }
 
 function upstreamStatus(inp: StatusInput, skey: string, ups: ResolvedUpstream): Status[`cls:${string}`] {
-  const hbOn = ups.enable ?? inp.defaultHeartbeat
+  const hbOn = heartbeatEnabled(ups, inp.defaultHeartbeat)
   const levels = levelEntries(ups).map(([key, l]) => [key, l.servers.map((s) => peerStatus(inp, skey, s, hbOn))] as const)
   if (Array.isArray(ups.cluster)) return levels.map(([, peers]) => peers)
   return Object.fromEntries(levels)
@@ -87,6 +91,10 @@ export function buildStatus(inp: StatusInput): Status {
   out.config_timer = {}
   for (let i = 0; i < inp.workerCount; i++) {
     out.config_timer[`worker-${i}`] = state.get(KEY.configTimer(i)) !== undefined ? 'alive' : 'dead'
+  }
+  out.state_write_errors = {
+    heartbeat: state.loadSlot(SLOT.STATE_HEARTBEAT_WRITE_ERRORS),
+    passive: state.loadSlot(SLOT.STATE_PASSIVE_WRITE_ERRORS),
   }
   const lease = decodeRecord<{ worker: number; pid: number; since: number }>(asBytes(mutex.get(KEY.HEARTBEAT_LEASE)))
   if (lease !== undefined) out.heartbeat_leader = { worker: lease.worker, pid: lease.pid, since: lease.since }

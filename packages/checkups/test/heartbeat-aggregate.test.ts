@@ -1,11 +1,9 @@
 // Heartbeat aggregation, table-driven against the pure function,
 // plus the other pure pieces: status-line judgement, INFO parsing, custom results, planning.
 import { describe, expect, it } from 'vitest'
-import { aggregateUpstream, updatePeer } from '../dist/heartbeat/aggregate.js'
-import { judgeStatusLine, normaliseCustom, parseInfo } from '../dist/heartbeat/probes/index.js'
-import { planRound } from '../dist/heartbeat/plan.js'
-import type { HeartbeatRecord } from '../dist/records.js'
-import type { ProbeResult } from '../dist/heartbeat/types.js'
+import { aggregateUpstream, updatePeer, judgeStatusLine, normaliseCustom, parseInfo, planRound, type ProbeResult } from '@checkups/core/heartbeat'
+import type { HeartbeatRecord } from '@checkups/core'
+import { hbView } from './fixtures/heartbeat-config.js'
 
 const OK = 0, UN = 1, ERR = 2
 const NAMES = ['ok', 'unstable', 'err'] as const
@@ -123,19 +121,19 @@ describe('probe helpers', () => {
 describe('planRound', () => {
   const srv = (port: number) => ({ host: '127.0.0.1', port })
   it('probes a peer shared by clusters and upstreams once; skips disabled upstreams', () => {
-    const plan = planRound({
+    const plan = planRound(hbView({
       a: { typ: 'http', timeout: 1, cluster: [{ servers: [srv(1), srv(2)] }, { servers: [srv(1), srv(3)] }] },
       b: { typ: 'http', timeout: 1, cluster: { c1: { servers: [srv(2)] }, c2: { servers: [srv(3)] } } },
       c: { typ: 'http', timeout: 1, http_opts: { query: 'GET / HTTP/1.0\r\n\r\n' }, cluster: [{ servers: [srv(2)] }] },
       d: { typ: 'general', enable: false, cluster: [{ servers: [srv(9)] }] },
       e: { typ: 'general', cluster: [{ servers: [srv(8)] }] },
-    }, { defaultEnable: true })
+    }).upstreams, { defaultEnable: true })
     expect(plan.upstreams.map((u) => [u.skey, u.peers.map((p) => p.port)])).toEqual([
       ['a', [1, 2, 3]], ['b', [2, 3]], ['c', [2]], ['e', [8]],
     ])
     // a/b share 1,2,3; c sends a query (another probe); e is general
     expect(plan.probes.size).toBe(5)
-    expect(planRound({ e: { cluster: [{ servers: [srv(8)] }] } }, { defaultEnable: false }).upstreams).toEqual([])
-    expect(planRound({ e: { enable: true, cluster: [{ servers: [srv(8)] }] } }, { defaultEnable: false }).upstreams).toHaveLength(1)
+    expect(planRound(hbView({ e: { cluster: [{ servers: [srv(8)] }] } }).upstreams, { defaultEnable: false }).upstreams).toEqual([])
+    expect(planRound(hbView({ e: { enable: true, cluster: [{ servers: [srv(8)] }] } }).upstreams, { defaultEnable: false }).upstreams).toHaveLength(1)
   })
 })

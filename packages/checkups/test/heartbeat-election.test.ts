@@ -7,8 +7,9 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { createZone, zoneStdio } from '@checkups/shm'
 import { SharedDict } from '@checkups/shdict'
 import { KEY, SLOT } from '@checkups/core'
-import { createHeartbeat, readLease, releaseLease } from '../dist/heartbeat/index.js'
-import { encodeRecord } from '../dist/records.js'
+import { encodeRecord } from '@checkups/core'
+import { createHeartbeat, readLease, releaseLease } from '@checkups/core/heartbeat'
+import { hbView } from './fixtures/heartbeat-config.js'
 
 const fixture = fileURLToPath(new URL('./fixtures/heartbeat-candidate.mjs', import.meta.url))
 
@@ -25,7 +26,7 @@ async function waitFor<T>(what: string, fn: () => T | undefined | false, ms = 20
 describe('election in one process (shared dicts, distinct pids)', () => {
   it('one leader; stop hands over; a replaced lease demotes its old holder', async () => {
     const shared = { state: SharedDict.create(1 << 20), mutex: SharedDict.create(1 << 16) }
-    const mk = (pid: number) => createHeartbeat({ shared, worker: { id: pid, count: 2, pid }, pollMs: 20, getUpstreams: () => ({}) })
+    const mk = (pid: number) => createHeartbeat({ shared, worker: { id: pid, count: 2, pid }, pollMs: 20, getConfig: () => hbView({}) })
     const a = mk(1), b = mk(2)
     a.start(); b.start()
     await waitFor('a leader', () => a.isLeader() || b.isLeader())

@@ -2,11 +2,12 @@
 // stopped), MariaDB (right and wrong credentials), HTTP peers answering 200 / 502 / hanging,
 // TCP connect. Started by test/setup/global.ts (scripts/services.sh) or by this file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { probeGeneral, probeHttp, probeMysql, probeRedis, probeCustom } from '../dist/heartbeat/probes/index.js'
+import { probeGeneral, probeHttp, probeMysql, probeRedis, probeCustom } from '@checkups/core/heartbeat'
 import { SharedDict } from '@checkups/shdict'
 import { KEY } from '@checkups/core'
-import { createHeartbeat } from '../dist/heartbeat/index.js'
-import { decodeRecord, type HeartbeatRecord } from '../dist/records.js'
+import { createHeartbeat } from '@checkups/core/heartbeat'
+import { decodeRecord, type HeartbeatRecord } from '@checkups/core'
+import { hbView } from './fixtures/heartbeat-config.js'
 import { deadPort, httpPeer, SERVICES, startRedis, type HttpPeer, type RedisProc } from './fixtures/heartbeat-servers.js'
 
 const OK = 0, UNSTABLE = 1, ERR = 2
@@ -44,7 +45,7 @@ describe('redis probe (real redis-server)', () => {
     const srv = (port: number) => ({ host: '127.0.0.1', port })
     await createHeartbeat({
       shared, worker: { id: 0, count: 1, pid: 1 },
-      getUpstreams: () => ({
+      getConfig: () => hbView({
         lone: { typ: 'redis', timeout: 2, cluster: [{ servers: [srv(replica.port)] }] },
         pair: { typ: 'redis', timeout: 2, cluster: [{ servers: [srv(replica.port), srv(SERVICES.redis.port)] }] },
         db: { typ: 'mysql', timeout: 5, name: SERVICES.mysql.database, user: SERVICES.mysql.user, pass: SERVICES.mysql.password,

@@ -3,9 +3,9 @@
 // slot, the schedule (no drift, no overlap) on a manual clock, the thread-pool path.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SharedDict } from '@checkups/shdict'
-import { KEY, SLOT } from '@checkups/core'
-import { createHeartbeat, type HeartbeatOptions, type UpstreamLike } from '../dist/heartbeat/index.js'
-import { decodeRecord, type HeartbeatRecord } from '../dist/records.js'
+import { KEY, SLOT, decodeRecord, type HeartbeatRecord } from '@checkups/core'
+import { createHeartbeat, type HeartbeatOptions } from '@checkups/core/heartbeat'
+import { hbView } from './fixtures/heartbeat-config.js'
 import { deferred, ManualClock } from './fixtures/heartbeat-clock.js'
 import { deadPort, httpPeer, type HttpPeer } from './fixtures/heartbeat-servers.js'
 
@@ -20,8 +20,11 @@ function zones() {
 function record(state: SharedDict, skey: string, port: number): HeartbeatRecord | undefined {
   return decodeRecord<HeartbeatRecord>(state.get(KEY.peerStatus(skey, H, port)) as Uint8Array | undefined)
 }
-function hb(shared: ReturnType<typeof zones>, upstreams: Record<string, UpstreamLike>, extra: Partial<HeartbeatOptions> = {}) {
-  return createHeartbeat({ shared, worker: { id: 0, count: 1, pid: 1000 }, getUpstreams: () => upstreams, ...extra })
+type UpstreamLike = Record<string, unknown>
+type Extra = Partial<HeartbeatOptions> & { globals?: Record<string, unknown> }
+function hb(shared: ReturnType<typeof zones>, upstreams: Record<string, UpstreamLike>, { globals, ...extra }: Extra = {}) {
+  const view = hbView(upstreams, globals)
+  return createHeartbeat({ shared, worker: { id: 0, count: 1, pid: 1000 }, getConfig: () => view, ...extra })
 }
 const http = (ports: number[], more: Partial<UpstreamLike> = {}): UpstreamLike => ({
   typ: 'http', timeout: 0.5, http_opts: { query: QUERY, statuses }, cluster: [{ servers: ports.map((port) => ({ host: H, port })) }], ...more,
@@ -117,7 +120,7 @@ describe('custom heartbeats and concurrency', () => {
     const z = zones()
     const ups: Record<string, UpstreamLike> = {
       c: { cluster: [{ servers: [{ host: H, port: 1 }, { host: H, port: 2 }] }],
-        heartbeat: (_h, port) => { if (port === 2) throw new Error('probe exploded'); return { status: 0, build: 'v1' } } },
+        heartbeat: (_h: string, port: number) => { if (port === 2) throw new Error('probe exploded'); return { status: 0, build: 'v1' } } },
       d: { cluster: [{ servers: [{ host: H, port: 3 }] }] },
     }
     await hb(z, ups, { customHeartbeats: { c: () => 2, d: async () => ({ status: 1, msg: 'degraded', lag: 7 }) } }).runRound()
@@ -169,8 +172,7 @@ describe('schedule on a manual clock', () => {
     let running = 0, overlap = 0
     const h = createHeartbeat({
       shared: zones(), clock, worker: { id: 0, count: 1, pid: 1 },
-      globals: { checkup_timer_interval: interval },
-      getUpstreams: () => ({ x: { cluster: [{ servers: [{ host: H, port: 1 }] }] } }),
+      getConfig: () => hbView({ x: { cluster: [{ servers: [{ host: H, port: 1 }] }] } }, { checkup_timer_interval: interval }),
       customHeartbeats: { x: async () => { starts.push(clock.now()); if (++running > 1) overlap++; await gate.promise; running--; return 0 } },
     })
     return { h, starts, finish: () => { const g = gate; gate = deferred(); g.resolve() }, overlap: () => overlap }

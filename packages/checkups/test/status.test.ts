@@ -44,6 +44,7 @@ describe('getStatus', () => {
       shd_config_version: 0,
       config_timer: { 'worker-0': 'dead', 'worker-1': 'dead' },
       heartbeat_leader: { worker: 1, pid: 12, since: 5 },
+      state_write_errors: { heartbeat: 0, passive: 0 },
     })
     expect(JSON.parse(JSON.stringify(st))).toEqual({ ...st, start_time: st.start_time })
   })

@@ -1,7 +1,7 @@
 /**
  * The runtime's use of @checkups/shdict and @checkups/core, in one place: formatting and
- * attaching zones, validating a config, building a process's Checkups (core's log calls
- * adapted to pino, the state file wired in), and restoring a persisted snapshot.
+ * attaching zones, validating a config, building a process's Checkups (pino's logger passed
+ * as is: core logs in pino's shape), and restoring a persisted snapshot.
  */
 import {
   Checkups, createFilePersistence, loadStateFile, resolveConfig as resolveCoreConfig,
@@ -47,25 +47,11 @@ export function createCheckups(deps: CheckupsDeps): Checkups {
   return new Checkups({
     // the runtime always creates state, mutex, locks and config (Checkups checks them too)
     shared: deps.shared as unknown as CheckupsOptions['shared'],
-    logger: coreLogger(deps.logger.child({ component: 'checkups' })),
+    logger: deps.logger.child({ component: 'checkups' }),
     ...(deps.worker ? { worker: deps.worker } : {}),
     ...(deps.configDir ? { configDir: deps.configDir } : {}),
     ...(deps.stateFile ? { persistence: createFilePersistence(deps.stateFile) } : {}),
   })
-}
-
-/** core logs `(msg, fields)`; pino takes `(fields, msg)`. */
-function coreLogger(log: Logger): Record<'info' | 'warn' | 'error', (msg: string, fields?: Record<string, unknown>) => void> {
-  // `worker` and `pid` are on every line already (logger base); core repeats them.
-  const clean = (fields: Record<string, unknown> = {}): Record<string, unknown> => {
-    const { worker: _w, pid: _p, ...rest } = fields
-    return rest
-  }
-  return {
-    info: (msg, fields) => log.info(clean(fields), msg),
-    warn: (msg, fields) => log.warn(clean(fields), msg),
-    error: (msg, fields) => log.error(clean(fields), msg),
-  }
 }
 
 /**

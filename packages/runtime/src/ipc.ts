@@ -3,7 +3,8 @@
  *
  * Every runtime message carries `rt`, so user messages on the same channel are left alone.
  * Worker → primary: `ready` once initWorker resolved and its servers listen; `request`
- * (answered by exactly one `reply` with the same `rid`).
+ * (answered by exactly one `reply` with the same `rid`; a failed one carries the error's
+ * `code` and message, and the worker rejects with that code).
  * Primary → worker: `reply`; `shutdown` (graceful: close servers, finish in-flight, exit 0).
  *
  * Exit handshake of a graceful stop: the worker closes its servers (node:cluster tells the
@@ -23,7 +24,7 @@ export type WorkerMessage =
 
 export type PrimaryMessage =
   | { rt: 'reply'; rid: number; ok: true; value: unknown }
-  | { rt: 'reply'; rid: number; ok: false; error: string }
+  | { rt: 'reply'; rid: number; ok: false; error: string; code: string }
   | { rt: 'shutdown' }
   | { rt: 'bye' }
 

@@ -1,26 +1,29 @@
 /**
  * SharedDict: ngx.shared.DICT over a SharedArrayBuffer, synchronous.
  *
- * Writes run under the zone lock. Reads (get, getWithFlags, getStale) first try the
- * lock-free seqlock path (Core.optRead) a bounded number of times and fall back to the
- * lock; instead of moving the entry to the LRU head they set its reference byte, and
- * eviction gives referenced entries a second chance (core.ts). Arguments are checked
- * before the lock is taken, so bad input throws a SharedDictError and leaves the zone
- * untouched. The layout and crash-safety
- * rules live in layout.ts / table.ts / recover.ts; this file only maps the public API.
+ * Writes run under the zone lock. Reads (get, getWithFlags, getStale) share one routine
+ * (read.ts): a per-process key index validated by entry stamps, then lock-free seqlock
+ * reads, then the lock; instead of moving the entry to the LRU head they set its reference
+ * byte, and eviction gives referenced entries a second chance (evict.ts). Arguments are
+ * checked before the lock is taken, so bad input throws a SharedDictError and leaves the
+ * zone untouched. The layout and crash-safety rules live in layout.ts / table.ts /
+ * recover.ts; this file only maps the public API.
  */
 import { encode, newEncoded, type Value } from './codec.js'
-import { Core, OPT_HIT, OPT_LIST, OPT_MISS, OPT_RETRY } from './core.js'
+import { Core } from './core.js'
 import { SharedDictError } from './errors.js'
+import { formatZone } from './format.js'
+import { DEFAULT_INDEX_KEYS } from './keyindex.js'
 import { H_COUNT, H_LOCK, H_RECOVERIES, H_SLOTS, H_USED, SLOT_COUNT } from './layout.js'
 import { llen, pop, push, type PushResult } from './list.js'
+import { OPT_HIT, Reader } from './read.js'
 import { expire, flushAll, flushExpired, getKeys, ttl } from './scan.js'
 import { DEFAULT_TIMING } from './shmtx.js'
 import { del, incr, MODE_ADD, MODE_REPLACE, MODE_SET, OK, store, type IncrResult, type SetResult } from './store.js'
-import { find, hashKey } from './table.js'
+import { hashKey } from './table.js'
 import { checkCount, checkExptime, checkFlags, checkInt32, checkKey, checkNumber, checkSlot } from './validate.js'
 import { verifyLocked } from './verify.js'
-import { checkFormatted, formatZone, MIN_ZONE_BYTES, Zone } from './zone.js'
+import { checkFormatted, MIN_ZONE_BYTES, Zone } from './zone.js'
 
 export type { Value } from './codec.js'
 export type { SetResult, IncrResult } from './store.js'
@@ -33,18 +36,11 @@ export interface SharedDictOptions {
   lockStealAfterMs?: number
   /** give up on a zone lock held by a live process after this long (ms, default 5000) */
   lockTimeoutMs?: number
-}
-
-/**
- * Lock-free attempts per read before falling back to the lock. An attempt that finds SEQ
- * odd (a writer inside) costs a few ns, a torn one a lookup: this bounds the wait for a
- * writer to roughly a critical section; a writer that died keeps SEQ odd and sends every
- * read to the locked path, which steals its lock and recovers (as before).
- */
-const OPT_TRIES = 256
-
-function isAList(): SharedDictError {
-  return new SharedDictError('SHD_ERR_IS_A_LIST', 'value is a list')
+  /**
+   * keys this handle remembers the entries of, so repeated reads skip the hash-chain walk
+   * (default 131072; 0 = off). Memory: about 100 bytes per key plus strings up to 256 bytes.
+   */
+  indexKeys?: number
 }
 
 export interface ValueWithFlags { value: Value; flags: number }
@@ -52,11 +48,8 @@ export interface StaleValue { value: Value; flags: number; stale: boolean }
 
 export class SharedDict {
   readonly #c: Core
+  readonly #r: Reader
   readonly #enc = newEncoded()
-  /** per-handle read diagnostics (readStats) */
-  #lockFree = 0
-  #retries = 0
-  #lockedReads = 0
 
   private constructor(z: Zone, opts: SharedDictOptions | undefined) {
     const now = opts?.now ?? Date.now
@@ -66,6 +59,7 @@ export class SharedDict {
       timeoutMs: checkCount(opts?.lockTimeoutMs, 'lockTimeoutMs', DEFAULT_TIMING.timeoutMs),
     }
     this.#c = new Core(z, now, timing)
+    this.#r = new Reader(this.#c, checkCount(opts?.indexKeys, 'indexKeys', DEFAULT_INDEX_KEYS))
   }
 
   /** Formats a new zone: a fresh SharedArrayBuffer of `size` bytes, or the given buffer. */
@@ -90,79 +84,22 @@ export class SharedDict {
     return this.#c.z.sab
   }
 
-  /** Lock-free read attempts; OPT_RETRY when the locked path must be taken. */
-  #opt(key: string, h: number, stale: boolean): number {
-    const c = this.#c
-    for (let i = 0; i < OPT_TRIES; i++) {
-      const r = c.optRead(key, h, stale)
-      if (r !== OPT_RETRY) {
-        this.#lockFree++
-        if (r === OPT_LIST && !stale) throw isAList()
-        return r
-      }
-      this.#retries++
-    }
-    this.#lockedReads++
-    return OPT_RETRY
-  }
-
   get(key: string): Value | undefined {
     checkKey(key)
-    const c = this.#c
-    const h = hashKey(key)
-    const r = this.#opt(key, h, false)
-    if (r === OPT_HIT) return c.optValue
-    if (r === OPT_MISS) return undefined
-    c.lock()
-    try {
-      const e = find(c.z, c, key, h)
-      if (e === 0 || c.expired(e)) return undefined
-      const v = c.readEntry(e)
-      c.markRef(e)
-      return v
-    } finally {
-      c.unlock()
-    }
+    const r = this.#r
+    return r.read(key, false) === OPT_HIT ? r.value : undefined
   }
 
   getWithFlags(key: string): ValueWithFlags | undefined {
     checkKey(key)
-    const c = this.#c
-    const h = hashKey(key)
-    const r = this.#opt(key, h, false)
-    if (r === OPT_HIT) return { value: c.optValue, flags: c.optFlags }
-    if (r === OPT_MISS) return undefined
-    c.lock()
-    try {
-      const e = find(c.z, c, key, h)
-      if (e === 0 || c.expired(e)) return undefined
-      const v = { value: c.readEntry(e), flags: c.flagsOf(e) }
-      c.markRef(e)
-      return v
-    } finally {
-      c.unlock()
-    }
+    const r = this.#r
+    return r.read(key, false) === OPT_HIT ? { value: r.value, flags: r.flags } : undefined
   }
 
   getStale(key: string): StaleValue | undefined {
     checkKey(key)
-    const c = this.#c
-    const h = hashKey(key)
-    const r = this.#opt(key, h, true)
-    if (r === OPT_HIT) return { value: c.optValue, flags: c.optFlags, stale: c.optStale }
-    if (r === OPT_MISS) return undefined
-    if (r === OPT_LIST) throw isAList()
-    c.lock()
-    try {
-      const e = find(c.z, c, key, h)
-      if (e === 0) return undefined
-      const stale = c.expired(e)
-      const v = { value: c.readEntry(e), flags: c.flagsOf(e), stale }
-      if (!stale) c.markRef(e)
-      return v
-    } finally {
-      c.unlock()
-    }
+    const r = this.#r
+    return r.read(key, true) === OPT_HIT ? { value: r.value, flags: r.flags, stale: r.stale } : undefined
   }
 
   #write(mode: number, safe: boolean, key: string, value: unknown, exptime: unknown, flags: unknown): SetResult {
@@ -332,7 +269,8 @@ export class SharedDict {
    * lock-free attempts discarded (a writer was active), and reads that took the lock.
    */
   readStats(): { lockFree: number; retries: number; locked: number } {
-    return { lockFree: this.#lockFree, retries: this.#retries, locked: this.#lockedReads }
+    const r = this.#r
+    return { lockFree: r.lockFree, retries: r.retries, locked: r.locked }
   }
 
   /** Diagnostics: the current lock owner pid (0 = free). */

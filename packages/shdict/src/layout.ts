@@ -16,7 +16,7 @@
  *   are the source of truth: they only ever change by ONE Atomics.store of a pointer to a
  *   fully written block (publish) or past a block (unlink).
  * - SLOTS: 16 int32 counters outside the key space, only touched with Atomics (no lock).
- * - SEQ: seqlock word for lock-free readers (see core.ts): odd while the zone lock is held
+ * - SEQ: seqlock word for lock-free readers (see seqlock.ts): odd while the zone lock is held
  *   (set right after taking it, made even right before releasing it), so every change to
  *   anything a reader looks at happens while SEQ is odd, and every lock hold changes it.
  * - REFS: byte offset of the reference-bit array (one byte per 64-byte heap unit, indexed by
@@ -24,8 +24,9 @@
  *   gives a referenced LRU-tail entry a second chance (moves it to the head, clears the
  *   byte). Advisory only: a stale set on a reused block merely grants a spurious chance.
  * - STAMP/FORMAT_ID: every entry write takes a fresh stamp; an entry's bytes never change
- *   under the same stamp (except a number's float64, which readers never cache), so a
- *   process may keep decoded strings keyed by (block, stamp) — see core.ts.
+ *   under the same stamp (except its expiry and a number's float64), and freeing an entry
+ *   zeroes its stamp, so a process may keep what it read keyed by (block, stamp) — see
+ *   keyindex.ts. Each format and each recovery writes a new FORMAT_ID, dropping those.
  *
  * Blocks (buddy allocator, sizes 2^order, aligned to their size relative to the heap start):
  * word 0 of every block is its header `tag | order`. Free blocks: word 1 next, word 2 prev
@@ -57,9 +58,9 @@ export const H_SLOTS = 48
 export const SLOT_COUNT = 16
 /** last entry stamp handed out (0 is never a stamp) */
 export const H_STAMP = 64
-/** random id written by each format, so per-process caches notice a re-format */
+/** random id written by each format and each recovery, so per-process caches notice */
 export const H_FORMAT_ID = 65
-/** seqlock word: odd while the zone lock is held (core.ts) */
+/** seqlock word: odd while the zone lock is held (seqlock.ts) */
 export const H_SEQ = 66
 /** byte offset of the reference-bit array */
 export const H_REFS = 67
@@ -106,7 +107,7 @@ export const T_BOOL = 4
 export const T_BINARY = 5
 export const T_LIST = 6
 
-export const align8 = (n: number): number => (n + 7) & ~7
+const align8 = (n: number): number => (n + 7) & ~7
 
 /** byte offset of an entry's value area for a key of `klen` UTF-16 units */
 export const valueOffset = (klen: number): number => align8(E_KEY + 2 * klen)

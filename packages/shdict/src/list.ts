@@ -11,6 +11,7 @@ import { alloc, free } from './alloc.js'
 import { readValue, writeValue, type Encoded, type Value } from './codec.js'
 import type { Core } from './core.js'
 import { SharedDictError } from './errors.js'
+import { allocEvicting } from './evict.js'
 import {
   E_META, E_VLEN, H_DIRTY, L_HEAD, L_TAIL, LIST_HEADER_BYTES, N_NEXT, N_PREV, N_TYPE, N_VALUE,
   N_VLEN, orderFor, T_LIST, TAG_NODE, valueOffset,
@@ -30,7 +31,7 @@ function notAList(): SharedDictError {
 }
 
 function allocNode(c: Core, order: number, protect: number): number {
-  return alloc(c.z, order, TAG_NODE) || c.allocEvicting(order, TAG_NODE, protect)
+  return alloc(c.z, order, TAG_NODE) || allocEvicting(c, order, TAG_NODE, protect)
 }
 
 export function push(c: Core, key: string, h: number, v: Encoded, left: boolean): PushResult {

@@ -8,14 +8,17 @@
  * the surviving order of the old list where it still links reachable entries), the free
  * lists and H_USED (blocks nobody reaches — a dead writer's unpublished or half-freed
  * blocks — become free again). Recovery is idempotent, so a crash inside it is repaired
- * by the next one.
+ * by the next one. Recovery also writes a new H_FORMAT_ID: a block it frees may keep the
+ * stamp of an entry a dead writer unlinked, so per-process indexes (keyindex.ts), which
+ * trust a matching stamp, start over.
  */
 import { rebuildFree } from './alloc.js'
+import { newFormatId } from './format.js'
 import {
-  E_LNEXT, E_LPREV, E_META, E_NEXT, E_VLEN, H_COUNT, H_DIRTY, H_LRU_HEAD, H_LRU_TAIL,
+  E_LNEXT, E_LPREV, E_META, E_NEXT, E_VLEN, H_COUNT, H_DIRTY, H_FORMAT_ID, H_LRU_HEAD, H_LRU_TAIL,
   H_RECOVERIES, L_HEAD, L_TAIL, N_NEXT, N_PREV, T_LIST, valueOffset,
 } from './layout.js'
-import { beginWrite } from './table.js'
+import { beginWrite } from './seqlock.js'
 import type { Zone } from './zone.js'
 
 /** Collects reachable entries (in chain order) and all reachable blocks. */
@@ -88,5 +91,6 @@ export function recover(z: Zone): void {
   blocks.sort((a, b) => a - b)
   rebuildFree(z, blocks)
   i32[H_RECOVERIES] = i32[H_RECOVERIES]! + 1
+  i32[H_FORMAT_ID] = newFormatId(i32[H_FORMAT_ID]!)
   Atomics.store(i32, H_DIRTY, 0)
 }

@@ -10,6 +10,7 @@
  * SHD_ERR_LOCK_BUSY. Threads of one process share its pid: their CAS still excludes each
  * other, and a liveness check of the shared pid simply reports "alive".
  */
+import { pidAlive } from '@checkups/shm'
 import { SharedDictError } from './errors.js'
 import { H_DIRTY, H_LOCK } from './layout.js'
 
@@ -31,14 +32,7 @@ export interface LockTiming {
 export const DEFAULT_TIMING: LockTiming = { stealAfterMs: 1000, timeoutMs: 5000 }
 
 /** true when process `pid` exists (EPERM: exists, owned by someone else) */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
+export { pidAlive }
 
 /**
  * Slow path of the zone lock. Returns true when the lock was taken over from a dead owner

@@ -11,6 +11,7 @@ import { alloc } from './alloc.js'
 import type { Encoded } from './codec.js'
 import type { Core } from './core.js'
 import { SharedDictError } from './errors.js'
+import { allocEvicting, expireTail } from './evict.js'
 import {
   E_META, H_COUNT, H_DIRTY, orderFor, T_NUMBER, TAG_ENTRY, valueOffset,
 } from './layout.js'
@@ -26,10 +27,10 @@ export type IncrResult =
   | { readonly ok: false; readonly err: 'not found' | 'not a number' | 'no memory' }
 
 export const OK: SetResult = Object.freeze({ ok: true, forcible: false })
-export const OK_FORCIBLE: SetResult = Object.freeze({ ok: true, forcible: true })
+const OK_FORCIBLE: SetResult = Object.freeze({ ok: true, forcible: true })
 export const NO_MEMORY = Object.freeze({ ok: false, err: 'no memory' } as const)
-export const EXISTS = Object.freeze({ ok: false, err: 'exists' } as const)
-export const NOT_FOUND = Object.freeze({ ok: false, err: 'not found' } as const)
+const EXISTS = Object.freeze({ ok: false, err: 'exists' } as const)
+const NOT_FOUND = Object.freeze({ ok: false, err: 'not found' } as const)
 const NOT_A_NUMBER = Object.freeze({ ok: false, err: 'not a number' } as const)
 
 export const MODE_SET = 0
@@ -57,7 +58,7 @@ export function storeLocked(
 ): SetResult {
   const z = c.z
   const i32 = c.i32
-  c.expireTail(2)
+  expireTail(c, 2)
   let old = find(z, c, key, h)
   const live = old !== 0 && !c.expired(old)
   if (mode === MODE_ADD && live) return EXISTS
@@ -71,7 +72,7 @@ export function storeLocked(
   }
   let forcible = false
   if (e === 0 && !safe) {
-    e = c.allocEvicting(order, TAG_ENTRY, 0)
+    e = allocEvicting(c, order, TAG_ENTRY, 0)
     forcible = c.forcible
   }
   if (e === 0) return NO_MEMORY

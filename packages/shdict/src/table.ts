@@ -7,30 +7,20 @@
  *   fully written entry (whose NEXT is already set), `unlink` points it past an entry.
  * - The LRU list (H_LRU_HEAD = most recent … H_LRU_TAIL = least recent, entry LPREV/LNEXT)
  *   and H_COUNT are derived; callers set DIRTY around changes to them.
+ * - Every store a lock-free reader could observe is preceded by `beginWrite` (seqlock.ts).
  * - `find` leaves in `z.prevWord` the int32 index of the chain word that points at the
  *   entry it returned, valid until the chains change.
  */
 import { free } from './alloc.js'
 import {
   E_HASH, E_KEY, E_LNEXT, E_LPREV, E_META, E_NEXT, E_STAMP, H_COUNT, H_LRU_HEAD, H_LRU_TAIL,
-  H_SEQ, L_HEAD, N_NEXT, T_LIST, valueOffset,
+  L_HEAD, N_NEXT, T_LIST, valueOffset,
 } from './layout.js'
+import { beginWrite } from './seqlock.js'
 import type { Zone } from './zone.js'
 
-/**
- * Seqlock, writer side: called by the lock holder right before any store that a lock-free
- * reader could observe (a chain word, or bytes of a reachable entry — or of one unlinked in
- * this critical section, which a reader may still be inside). Makes SEQ odd (a no-op when
- * it already is); `Core.unlock` makes it even again. Critical sections that change nothing
- * readers look at (a failed safeSet, llen, ttl…) leave SEQ, and every byte, untouched.
- * Blocks nobody can reach (a fresh allocation being filled, free-list links) need no call:
- * a reader can only be inside a block unlinked in a critical section its snapshot spans.
- */
-export function beginWrite(z: Zone): void {
-  // an RMW rather than a store: on weakly ordered CPUs its acquire half keeps the writes
-  // that follow from becoming visible before it (on x86 it costs the same as a store)
-  if ((z.i32[H_SEQ]! & 1) === 0) Atomics.add(z.i32, H_SEQ, 1)
-}
+// the writer side of the seqlock, kept reachable from here (every writer imports this module)
+export { beginWrite }
 
 /** FNV-1a over the UTF-16 code units of `key` (no encoding step on the hot path). */
 export function hashKey(key: string): number {

@@ -5,7 +5,7 @@
 import { SharedDictError } from './errors.js'
 
 /** ngx.shared.DICT limit: keys up to 65535 bytes */
-export const MAX_KEY_BYTES = 65535
+const MAX_KEY_BYTES = 65535
 
 export function checkKey(key: unknown): asserts key is string {
   if (typeof key !== 'string' || key.length === 0) {

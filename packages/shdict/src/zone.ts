@@ -1,14 +1,15 @@
 /**
  * Zone: the typed-array views over one SharedArrayBuffer plus the geometry read from its
- * header. Formatting writes the header, the empty bucket array and the initial free blocks,
- * and publishes MAGIC last. Views are created once per process and cached (the hot paths
- * index them directly); a Buffer over the same memory decodes strings without copying.
+ * header (format.ts writes it). Views are created once per process and cached (the hot
+ * paths index them directly); a Buffer over the same memory decodes strings without copying.
+ *
+ * Invariant: a Zone's geometry never changes — a re-format of the same buffer writes the
+ * same geometry (it is a function of the size) and a new H_FORMAT_ID.
  */
-import { rebuildFree } from './alloc.js'
 import { SharedDictError } from './errors.js'
 import {
   FORMAT_VERSION, H_BUCKETS, H_HEAP, H_HEAP_END, H_MAGIC, H_MAX_ORDER, H_NBUCKETS, H_SIZE,
-  H_FORMAT_ID, H_REFS, H_VERSION, HEADER_BYTES, MAGIC, MAX_ORDER_CAP, MIN_ORDER,
+  H_REFS, H_VERSION, HEADER_BYTES, MAGIC, MIN_ORDER,
 } from './layout.js'
 
 /** the subset of Buffer's fast (undocumented but stable) codecs used on hot paths */
@@ -83,57 +84,4 @@ export function checkFormatted(sab: SharedArrayBuffer): void {
     refs < HEADER_BYTES + 4 * nb || refs + ((heapEnd - heap) >> MIN_ORDER) > heap || (heap & ((1 << MIN_ORDER) - 1)) !== 0) {
     throw new SharedDictError('SHD_ERR_NOT_FORMATTED', 'zone header is inconsistent with the buffer')
   }
-}
-
-/** Number of hash buckets for a zone: one per ~256 bytes, a power of two. */
-function bucketCount(size: number): number {
-  let n = 16
-  while (n * 256 < size && n < 1 << 22) n <<= 1
-  return n
-}
-
-/** Formats `sab` as an empty zone: geometry, empty buckets, the heap as free blocks, MAGIC last. */
-export function formatZone(sab: SharedArrayBuffer): Zone {
-  writeGeometry(sab)
-  const z = new Zone(sab)
-  rebuildFree(z, [])
-  Atomics.store(z.i32, H_MAGIC, MAGIC)
-  return z
-}
-
-function writeGeometry(sab: SharedArrayBuffer): void {
-  const size = sab.byteLength
-  if (size < MIN_ZONE_BYTES) {
-    throw new SharedDictError('SHD_ERR_INVALID_ARG', `zone size must be at least ${MIN_ZONE_BYTES} bytes, got ${size}`)
-  }
-  if (size > 0x7fffffc0) {
-    throw new SharedDictError('SHD_ERR_INVALID_ARG', `zone size must be below 2 GiB, got ${size}`)
-  }
-  const u8 = new Uint8Array(sab)
-  const i32 = new Int32Array(sab, 0, size >>> 2)
-  Atomics.store(i32, H_MAGIC, 0)
-  const nb = bucketCount(size)
-  const buckets = HEADER_BYTES
-  const blk = 1 << MIN_ORDER
-  const refs = buckets + nb * 4
-  // the reference array needs one byte per heap unit: size it for the heap it would leave
-  // without itself (an upper bound), then place the heap after it
-  const units = Math.floor((size - Math.ceil(refs / blk) * blk) / blk)
-  const heap = Math.ceil((refs + units) / blk) * blk
-  const heapEnd = heap + Math.floor((size - heap) / blk) * blk
-  if (heapEnd - heap < 4 * blk) {
-    throw new SharedDictError('SHD_ERR_INVALID_ARG', `zone size ${size} leaves no room for entries`)
-  }
-  u8.fill(0, 0, heap)
-  let maxOrder = 31 - Math.clz32(heapEnd - heap)
-  if (maxOrder > MAX_ORDER_CAP) maxOrder = MAX_ORDER_CAP
-  i32[H_VERSION] = FORMAT_VERSION
-  i32[H_SIZE] = size
-  i32[H_NBUCKETS] = nb
-  i32[H_BUCKETS] = buckets
-  i32[H_HEAP] = heap
-  i32[H_HEAP_END] = heapEnd
-  i32[H_MAX_ORDER] = maxOrder
-  i32[H_REFS] = refs
-  i32[H_FORMAT_ID] = (Math.random() * 0x7fffffff) | 1
 }

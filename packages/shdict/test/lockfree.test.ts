@@ -1,4 +1,4 @@
-// Lock-free reads (seqlock, src/core.ts) and the second-chance LRU (reference bytes).
+// Lock-free reads (seqlock, src/seqlock.ts and src/read.ts) and the second-chance LRU (reference bytes).
 // In-process: a get writes nothing but its entry's reference byte; locked operations that
 // change nothing leave SEQ alone; the lock-free lookup survives arbitrary garbage (every
 // offset is range-checked, loops are bounded). Cross-process: one process rewrites values
@@ -11,7 +11,8 @@ import { SharedDict } from '@checkups/shdict'
 import { closeZoneFd, createZone, type Zone as ShmZone } from '@checkups/shm'
 import { forkChild, nextMessage, runToExit, type Child } from './support/children.js'
 // engine internals (the compiled package), for the fuzz test
-import { Core, OPT_HIT, OPT_LIST, OPT_MISS, OPT_RETRY } from '../dist/core.js'
+import { Core } from '../dist/core.js'
+import { OPT_HIT, OPT_LIST, OPT_MISS, OPT_RETRY, Reader } from '../dist/read.js'
 import { H_LOCK, H_REFS, H_SEQ } from '../dist/layout.js'
 import { DEFAULT_TIMING } from '../dist/shmtx.js'
 import { hashKey } from '../dist/table.js'
@@ -127,7 +128,7 @@ describe('shdict lock-free reads, in process', () => {
       keys.push(`key${i}`)
       d.set(`key${i}`, i % 3 ? make(`key${i}`, i, i * 11) : i)
     }
-    const core = new Core(new Zone(d.buffer), Date.now, DEFAULT_TIMING)
+    const core = new Reader(new Core(new Zone(d.buffer), Date.now, DEFAULT_TIMING), 1024)
     const i32 = new Int32Array(d.buffer)
     const heapFrom = 128 // leave the header's geometry alone (attach-time state)
     const codes = new Set<number>()

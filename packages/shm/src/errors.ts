@@ -1,18 +1,9 @@
 /** All error codes of @checkups/shm. Documented in docs/errors.md. */
-export const ShmErrorCodes = {
-  SHM_ERR_ADDON_LOAD: 'SHM_ERR_ADDON_LOAD',
-  SHM_ERR_INVALID_ARG: 'SHM_ERR_INVALID_ARG',
-  SHM_ERR_CREATE: 'SHM_ERR_CREATE',
-  SHM_ERR_MAP: 'SHM_ERR_MAP',
-  SHM_ERR_ATTACH: 'SHM_ERR_ATTACH',
-} as const
+import { codeTable, defineErrorClass } from './coded-error.js'
+
+export const ShmErrorCodes = codeTable(
+  'SHM_ERR_ADDON_LOAD', 'SHM_ERR_INVALID_ARG', 'SHM_ERR_CREATE', 'SHM_ERR_MAP', 'SHM_ERR_ATTACH',
+)
 export type ShmErrorCode = keyof typeof ShmErrorCodes
 
-export class ShmError extends Error {
-  readonly code: ShmErrorCode
-  constructor(code: ShmErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = 'ShmError'
-    this.code = code
-  }
-}
+export class ShmError extends defineErrorClass<ShmErrorCode>('ShmError') {}

@@ -12,6 +12,7 @@ import { parseSize } from './size.js'
 
 export { ShmError, ShmErrorCodes, type ShmErrorCode } from './errors.js'
 export { parseSize } from './size.js'
+export { pidAlive } from './pid.js'
 
 export interface Zone {
   readonly name: string

@@ -11,15 +11,8 @@
  * - Malformed JSON is 400 ADM_ERR_BAD_JSON; an empty or blank body is `undefined`.
  */
 import type { IncomingHttpHeaders } from 'node:http'
+import { ForbiddenJsonKey, parseJsonRefusingKeys } from '@checkups/core'
 import { AdminError } from './errors.js'
-
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
-
-class ForbiddenKey extends Error {
-  constructor(readonly key: string) {
-    super(key)
-  }
-}
 
 /**
  * Parses JSON text, refusing forbidden keys.
@@ -28,12 +21,9 @@ class ForbiddenKey extends Error {
 export function parseJsonStrict(text: string): unknown {
   if (text.trim() === '') return undefined
   try {
-    return JSON.parse(text, (key, value: unknown) => {
-      if (FORBIDDEN_KEYS.has(key)) throw new ForbiddenKey(key)
-      return value
-    })
+    return parseJsonRefusingKeys(text)
   } catch (err) {
-    if (err instanceof ForbiddenKey) {
+    if (err instanceof ForbiddenJsonKey) {
       throw new AdminError('ADM_ERR_BAD_REQUEST', 400, `forbidden key "${err.key}" in request body`)
     }
     throw new AdminError('ADM_ERR_BAD_JSON', 400, `request body is not valid JSON: ${(err as Error).message}`, { cause: err })

@@ -3,43 +3,24 @@
  * CheckupsError codes keep their code; the HTTP status comes from CHECKUPS_STATUS below.
  * Failures of the admin layer itself use ADM_ERR_* codes (AdminErrorCodes).
  */
-export const AdminErrorCodes = {
-  ADM_ERR_NOT_FOUND: 'ADM_ERR_NOT_FOUND',
-  ADM_ERR_METHOD_NOT_ALLOWED: 'ADM_ERR_METHOD_NOT_ALLOWED',
-  ADM_ERR_UNAUTHORIZED: 'ADM_ERR_UNAUTHORIZED',
-  ADM_ERR_BODY_TOO_LARGE: 'ADM_ERR_BODY_TOO_LARGE',
-  ADM_ERR_BAD_JSON: 'ADM_ERR_BAD_JSON',
-  ADM_ERR_BAD_REQUEST: 'ADM_ERR_BAD_REQUEST',
-  ADM_ERR_INTERNAL: 'ADM_ERR_INTERNAL',
-} as const
+import { CheckupsErrorStatus } from '@checkups/core'
+import { codeTable, defineErrorClass } from '@checkups/shm/errors'
+export const AdminErrorCodes = codeTable(
+  'ADM_ERR_NOT_FOUND', 'ADM_ERR_METHOD_NOT_ALLOWED', 'ADM_ERR_UNAUTHORIZED',
+  'ADM_ERR_BODY_TOO_LARGE', 'ADM_ERR_BAD_JSON', 'ADM_ERR_BAD_REQUEST', 'ADM_ERR_INTERNAL',
+)
 export type AdminErrorCode = keyof typeof AdminErrorCodes
 
-export class AdminError extends Error {
-  readonly code: AdminErrorCode
+export class AdminError extends defineErrorClass<AdminErrorCode>('AdminError') {
   readonly status: number
   constructor(code: AdminErrorCode, status: number, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = 'AdminError'
-    this.code = code
+    super(code, message, options)
     this.status = status
   }
 }
 
-/** HTTP status of each CheckupsError code (docs/internals.md §Admin router). */
-export const CHECKUPS_STATUS: Readonly<Record<string, number>> = {
-  CKP_ERR_UNKNOWN_SKEY: 404,
-  CKP_ERR_UPSTREAM_NOT_FOUND: 404,
-  CKP_ERR_UNKNOWN_PEER: 404,
-  CKP_ERR_INVALID_UPSTREAM: 400,
-  CKP_ERR_INVALID_CONFIG: 400,
-  CKP_ERR_NO_SERVERS: 503,
-  CKP_ERR_LOCK_TIMEOUT: 503,
-  CKP_ERR_TRY_TIMEOUT: 504,
-  CKP_ERR_TRY_LIMIT: 502,
-  CKP_ERR_STATE_FILE: 500,
-  CKP_ERR_NO_MEMORY: 507,
-  CKP_ERR_SETUP: 500,
-}
+/** HTTP status of each CheckupsError code: core's one table (complete by type). */
+export const CHECKUPS_STATUS: Readonly<Record<string, number>> = CheckupsErrorStatus
 
 export interface ErrorBody { error: { code: string; message: string } }
 

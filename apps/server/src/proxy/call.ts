@@ -12,8 +12,11 @@
  *   with no async wrapper in between.
  * - When a retry would be unsafe (see retry/safe.ts) or the client is gone, the callback
  *   returns a sentinel without touching the peer, which ends readyOk; the peer it was handed
- *   is credited a success that never happened, which is harmless: a success never clears
- *   a failure count.
+ *   is credited a success that never happened (client gone: reported `client_abort`, which
+ *   counts neither way), which is harmless: a success never clears a failure count.
+ * - Timeouts come with the attempt's context (the upstream's, ms); a response body that
+ *   breaks off after its head was accepted is reported on that attempt's context
+ *   (`body_error`), through the same accounting as any failed attempt.
  * - Final answer: the accepted response; else the last held (judged-bad) response as is, as
  *   nginx relays the last peer's answer when it stops trying; else 502/503/504 by cause.
  * - The route's policy (nginx's proxy_next_upstream): a failure is retried only when its kind
@@ -26,12 +29,13 @@
  *   and the client gets the matching 4xx (or nothing, if it is gone).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { AttemptContext } from '@checkups/core'
 import { hasBody, RequestBody } from './body.js'
 import { clientFaultOf, codeOf, httpErrorOf, isTimeout, ProxyError } from './errors.js'
 import { UpstreamResponse, type ExchangeOwner } from './forward.js'
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js'
 import type { PoolCache } from './pools.js'
-import type { PeerSettings, PeerTlsResolver } from './upstream-tls.js'
+import type { PeerTlsResolver } from './upstream-tls.js'
 import { sendError } from './respond.js'
 import { canRetry, maybeSent } from './retry/safe.js'
 import { rewriteRedirects } from './redirect.js'
@@ -44,8 +48,6 @@ export interface CallDeps {
   readonly pools: PoolCache
   /** TLS options for an https upstream's peer, undefined for http */
   readonly tlsOf: PeerTlsResolver
-  /** the upstream's timeouts and the peer's TLS options, one view lookup */
-  readonly settingsOf: (skey: string, host: string) => PeerSettings
   readonly workerId: string
   /** send `x-checkups-worker` on proxied responses */
   readonly workerHeader: boolean
@@ -59,8 +61,6 @@ const STOP = Symbol('stop')
 const RETRY_STATUS = false
 type FailKind = 'error' | 'timeout' | 'status'
 type Outcome = UpstreamResponse | typeof STOP
-/** used when getUpsTimeout knows no value (readyOk will reject the unknown skey anyway) */
-const DEFAULT_TIMEOUTS = [60, 60, 60] as const
 
 export class ProxyCall implements ExchangeOwner {
   readonly #deps: CallDeps
@@ -80,11 +80,10 @@ export class ProxyCall implements ExchangeOwner {
   #failKind: FailKind | undefined
   readonly #path: string
   #headers: string[] | undefined
-  #peerHost = ''
-  #peerPort = 0
-  /** the host/port of the attempt in flight (reported with its outcome) */
-  #tryHost = ''
-  #tryPort = 0
+  /** the context of the attempt whose response is held (late failures are reported on it) */
+  #peerCtx: AttemptContext | undefined
+  /** the context of the attempt in flight */
+  #tryCtx: AttemptContext | undefined
 
   /** `path`: the request target to send (normalised, prefix stripped, query kept) */
   constructor(deps: CallDeps, route: Route, req: IncomingMessage, res: ServerResponse, path: string) {
@@ -121,8 +120,11 @@ export class ProxyCall implements ExchangeOwner {
    * the exchange reports to held()/failed() synchronously, so no promise layer sits between
    * undici and readyOk.
    */
-  readonly #attempt = (host: string, port: number): Outcome | Promise<Outcome | false> => {
-    if (this.#clientGone || this.#clientFault !== undefined) return STOP
+  readonly #attempt = (host: string, port: number, ctx: AttemptContext): Outcome | Promise<Outcome | false> => {
+    if (this.#clientGone || this.#clientFault !== undefined) {
+      ctx.report('client_abort')
+      return STOP
+    }
     if (this.#attempts > 0) {
       const why = this.#whyNoRetry()
       if (why !== undefined) {
@@ -134,17 +136,16 @@ export class ProxyCall implements ExchangeOwner {
     this.#held = undefined
     this.#lastError = undefined
     this.#attempts++
-    const settings = this.#deps.settingsOf(this.#route.upstream, host)
-    const ups = settings.timeouts ?? DEFAULT_TIMEOUTS
+    // the upstream's timeouts come with the attempt (ms); the route's own are seconds
     const own = this.#route.policy.timeouts
-    const send = own.send ?? ups[1]
-    const read = own.read ?? ups[2]
-    const tls = settings.tls
-    const pool = this.#deps.pools.get(host, port, Math.round((own.connect ?? ups[0]) * 1000), tls)
+    const connect = own.connect === undefined ? ctx.timeouts.connect : own.connect * 1000
+    const send = own.send === undefined ? ctx.timeouts.send : own.send * 1000
+    const read = own.read === undefined ? ctx.timeouts.read : own.read * 1000
+    const tls = this.#deps.tlsOf(this.#route.upstream, host)
+    const pool = this.#deps.pools.get(host, port, Math.round(connect), tls)
     const req = this.#req
     this.#body = hasBody(req) ? new RequestBody(req, this.#route.policy.maxBodySize) : undefined
-    this.#tryHost = host
-    this.#tryPort = port
+    this.#tryCtx = ctx
     const exchange = new UpstreamResponse(this)
     this.#current = exchange
     return exchange.start<Outcome | false>(pool, {
@@ -154,8 +155,8 @@ export class ProxyCall implements ExchangeOwner {
       body: this.#body ?? null,
       // undici's headers timer also runs while the body is written: uploads get the larger
       // of send/read, bodiless requests exactly nginx's read timeout for the response header
-      headersTimeout: Math.round((this.#body ? Math.max(send, read) : read) * 1000),
-      bodyTimeout: Math.round(read * 1000),
+      headersTimeout: Math.round(this.#body ? Math.max(send, read) : read),
+      bodyTimeout: Math.round(read),
       servername: tls === undefined ? undefined : (tls.servername ?? host),
     })
   }
@@ -164,8 +165,7 @@ export class ProxyCall implements ExchangeOwner {
   held(resp: UpstreamResponse): unknown {
     this.#sent = true
     this.#held = resp
-    this.#peerHost = this.#tryHost
-    this.#peerPort = this.#tryPort
+    this.#peerCtx = this.#tryCtx
     if (this.#route.policy.next.statuses.has(resp.status)) {
       this.#failKind = 'status'
       return RETRY_STATUS
@@ -179,10 +179,12 @@ export class ProxyCall implements ExchangeOwner {
     // the client leaving (its socket, or its upload) is not the peer's failure
     if (this.#clientGone || codeOf(err) === 'PRX_ERR_CLIENT_ABORTED') {
       this.#clientGone = true
+      this.#tryCtx?.report('client_abort')
       return STOP
     }
     if (clientFaultOf(err) !== undefined) {
       this.#clientFault = err
+      this.#tryCtx?.report('client_abort')
       return STOP
     }
     this.#failKind = isTimeout(err) ? 'timeout' : 'error'
@@ -193,13 +195,7 @@ export class ProxyCall implements ExchangeOwner {
 
   /** @internal ExchangeOwner: an accepted peer that fails mid-body (reset, body read timeout) still counts against it */
   bodyFailed(): void {
-    const { checkups } = this.#deps
-    if (this.#peerHost === '' || !checkups.feedbackStatus) return
-    try {
-      checkups.feedbackStatus(this.#route.upstream, this.#peerHost, this.#peerPort, true)
-    } catch {
-      // the upstream may have been removed meanwhile
-    }
+    this.#peerCtx?.report('body_error')
   }
 
   /** Why the next attempt must not happen: the route's policy, or replay safety. */
@@ -244,7 +240,7 @@ export class ProxyCall implements ExchangeOwner {
   #commit(resp: UpstreamResponse): void {
     const { policy } = this.#route
     const headers = clientResponseHeaders(resp.rawHeaders, this.#deps.workerHeader ? this.#deps.workerId : undefined, policy.response)
-    if (policy.redirect) rewriteRedirects(headers, { host: this.#peerHost, port: this.#peerPort }, this.#deps.proto, hostHeaderOf(this.#req), this.#route)
+    if (policy.redirect) rewriteRedirects(headers, { host: this.#peerCtx?.host ?? '', port: this.#peerCtx?.port ?? 0 }, this.#deps.proto, hostHeaderOf(this.#req), this.#route)
     resp.commit(this.#res, headers)
   }
 }

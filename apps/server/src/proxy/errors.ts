@@ -8,34 +8,19 @@
  * keep their status and are never reported against a peer.
  * Branching is on error codes only, never on message text.
  */
-export const ProxyErrorCodes = {
-  /** no route matches the request's host/path (404) */
-  PRX_ERR_NO_ROUTE: 'PRX_ERR_NO_ROUTE',
-  /** the peer failed and the request cannot be replayed (body already streamed, or a non-idempotent request was sent) */
-  PRX_ERR_UNSAFE_RETRY: 'PRX_ERR_UNSAFE_RETRY',
-  /** the client closed its connection before the answer was complete; the peer exchange is cut (never reported against the peer) */
-  PRX_ERR_CLIENT_ABORTED: 'PRX_ERR_CLIENT_ABORTED',
-  /** the client's request cannot be forwarded as sent: bad target or path, duplicate Host, invalid header (400; never counted against a peer) */
-  PRX_ERR_BAD_REQUEST: 'PRX_ERR_BAD_REQUEST',
-  /** the method is refused on this route (TRACE unless the route allows it) (405) */
-  PRX_ERR_METHOD_NOT_ALLOWED: 'PRX_ERR_METHOD_NOT_ALLOWED',
-  /** the request body exceeds the route's `max_body_size` (413; the peer is not contacted when Content-Length says so) */
-  PRX_ERR_BODY_TOO_LARGE: 'PRX_ERR_BODY_TOO_LARGE',
-  /** the request has more header fields than `max_headers` (431) */
-  PRX_ERR_HEADERS_TOO_MANY: 'PRX_ERR_HEADERS_TOO_MANY',
-  /** invalid `server` section (listen/routes) */
-  PRX_ERR_INVALID_CONFIG: 'PRX_ERR_INVALID_CONFIG',
-} as const
+import { codeTable, defineErrorClass } from '@checkups/shm/errors'
+// PRX_ERR_NO_ROUTE 404; PRX_ERR_UNSAFE_RETRY 502 (body streamed, or a non-idempotent request
+// sent); PRX_ERR_CLIENT_ABORTED (the client left; never reported against the peer);
+// PRX_ERR_BAD_REQUEST 400 (bad target or path, duplicate Host, a header undici refuses);
+// PRX_ERR_METHOD_NOT_ALLOWED 405 (TRACE without allow_trace); PRX_ERR_BODY_TOO_LARGE 413;
+// PRX_ERR_HEADERS_TOO_MANY 431; PRX_ERR_INVALID_CONFIG (the server section). See docs/errors.md.
+export const ProxyErrorCodes = codeTable(
+  'PRX_ERR_NO_ROUTE', 'PRX_ERR_UNSAFE_RETRY', 'PRX_ERR_CLIENT_ABORTED', 'PRX_ERR_INVALID_CONFIG',
+  'PRX_ERR_BAD_REQUEST', 'PRX_ERR_METHOD_NOT_ALLOWED', 'PRX_ERR_BODY_TOO_LARGE', 'PRX_ERR_HEADERS_TOO_MANY',
+)
 export type ProxyErrorCode = keyof typeof ProxyErrorCodes
 
-export class ProxyError extends Error {
-  readonly code: ProxyErrorCode
-  constructor(code: ProxyErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = 'ProxyError'
-    this.code = code
-  }
-}
+export class ProxyError extends defineErrorClass<ProxyErrorCode>('ProxyError') {}
 
 export interface HttpError {
   readonly status: 400 | 404 | 405 | 413 | 431 | 502 | 503 | 504

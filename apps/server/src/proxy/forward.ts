@@ -278,8 +278,3 @@ function contentLength(raw: Buffer[]): number {
   }
   return NaN
 }
-
-/** Dispatches `req` to `dispatcher` (a peer's pool); see the module invariants. */
-export function forward(dispatcher: Dispatcher, req: ForwardRequest, exchange = new UpstreamResponse()): Promise<UpstreamResponse> {
-  return exchange.start<UpstreamResponse>(dispatcher, req)
-}

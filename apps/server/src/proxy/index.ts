@@ -18,7 +18,7 @@ import { ProxyError } from './errors.js'
 import { createHandler } from './handler.js'
 import { createUpgradeHandler } from './upgrade.js'
 import { parseStreams, startStreams } from './streams.js'
-import { createSettingsResolver, createTlsResolver } from './upstream-tls.js'
+import { createTlsResolver } from './upstream-tls.js'
 import { PoolCache } from './pools.js'
 import { parseLimits, type ProxyLimits } from './options.js'
 import { compileRoutes } from './route.js'
@@ -92,7 +92,6 @@ export function startProxy(ctx: ProxyContext, serverConfig: ProxyServerConfig = 
     limits,
     pools,
     tlsOf,
-    settingsOf: createSettingsResolver(ctx.checkups, tlsOf),
     workerId: String(ctx.worker?.id ?? 0),
     workerHeader: limits.workerHeader,
     proto: limits.tls ? 'https' : 'http',

@@ -16,6 +16,7 @@
  * - `scheme: 'https'` upstreams are reached over TLS (TLS origination for a plain client).
  */
 import { createServer, type Server, type Socket } from 'node:net'
+import type { AttemptContext } from '@checkups/core'
 import { z } from 'zod'
 import { codeOf, ProxyError } from './errors.js'
 import type { ProxyContext } from './types.js'
@@ -55,13 +56,16 @@ async function onConnection(ctx: ProxyContext, opts: StreamOptions, tlsOf: PeerT
   let gone = false
   client.once('close', () => (gone = true))
   client.on('error', () => client.destroy())
-  const attempt = (host: string, port: number): Promise<Socket | typeof STOP> | typeof STOP => {
-    if (gone) return STOP
-    const ups = ctx.checkups.getUpsTimeout(opts.upstream)
-    const connectMs = Math.round((opts.connect_timeout ?? ups?.[0] ?? 60) * 1000)
+  const attempt = (host: string, port: number, at: AttemptContext): Promise<Socket | typeof STOP> | typeof STOP => {
+    if (gone) {
+      at.report('client_abort')
+      return STOP
+    }
+    const connectMs = Math.round(opts.connect_timeout === undefined ? at.timeouts.connect : opts.connect_timeout * 1000)
     return connectPeer({ host, port, tls: tlsOf(opts.upstream, host) }, connectMs).then((peer) => {
       if (gone) {
         peer.destroy()
+        at.report('client_abort')
         return STOP
       }
       return peer

@@ -4,13 +4,13 @@
  * minimal ctx over a Checkups instance built on plain-SAB zones.
  */
 import type { Server } from 'node:net'
-import type { ReadyOkOptions } from '@checkups/core'
+import type { AttemptContext, Logger, ReadyOkOptions } from '@checkups/core'
 
 /** The part of @checkups/core's Checkups the data path calls. */
 export interface ProxyCheckups {
   readyOk<T>(
     skey: string,
-    cb: (host: string, port: number, ctx?: unknown) => T | Promise<T>,
+    cb: (host: string, port: number, ctx: AttemptContext) => T | Promise<T>,
     opts?: ReadyOkOptions,
   ): Promise<T>
   /** [connect, send, read] in seconds, or undefined for an unknown skey */
@@ -31,12 +31,8 @@ export interface UpstreamTlsConfig {
   readonly reject_unauthorized?: boolean | null
 }
 
-/** The pino-compatible subset of a logger that the proxy uses. */
-export interface ProxyLogger {
-  info(obj: object, msg?: string): void
-  warn(obj: object, msg?: string): void
-  debug?(obj: object, msg?: string): void
-}
+/** The proxy logs in the one logger shape of every package (core's `Logger`: pino's order). */
+export type ProxyLogger = Logger
 
 export interface ProxyContext {
   readonly checkups: ProxyCheckups

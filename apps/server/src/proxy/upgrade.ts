@@ -14,6 +14,7 @@
  *   only hop-by-hop headers that must cross), plus the usual X-Forwarded-*.
  */
 import type { IncomingMessage } from 'node:http'
+import type { AttemptContext } from '@checkups/core'
 import type { Duplex } from 'node:stream'
 import { clientFaultOf, codeOf, httpErrorOf, isTimeout, ProxyError, type HttpError } from './errors.js'
 import type { HandlerDeps } from './handler.js'
@@ -67,27 +68,33 @@ async function runUpgrade(deps: HandlerDeps, tlsOf: PeerTlsResolver, route: Rout
   let held: PeerHead | undefined
   let lastError: unknown
   let attempts = 0
-  const attempt = (host: string, port: number): Promise<PeerHead | false | typeof STOP> | typeof STOP => {
-    if (signal.gone) return STOP
+  const attempt = (host: string, port: number, ctx: AttemptContext): Promise<PeerHead | false | typeof STOP> | typeof STOP => {
+    if (signal.gone) {
+      ctx.report('client_abort')
+      return STOP
+    }
     if (attempts > 0 && lastError !== undefined && !(isTimeout(lastError) ? p.next.timeout : p.next.error)) return STOP
     attempts++
     held?.socket.destroy()
     held = undefined
     lastError = undefined
-    const ups = deps.checkups.getUpsTimeout(route.upstream) ?? [60, 60, 60]
-    const connectMs = Math.round((p.timeouts.connect ?? ups[0]) * 1000)
-    const readMs = Math.round((p.timeouts.read ?? ups[2]) * 1000)
+    const connectMs = Math.round(p.timeouts.connect === undefined ? ctx.timeouts.connect : p.timeouts.connect * 1000)
+    const readMs = Math.round(p.timeouts.read === undefined ? ctx.timeouts.read : p.timeouts.read * 1000)
     return exchangeHead({ host, port, tls: tlsOf(route.upstream, host) }, head, early, connectMs, readMs, signal).then(
       (r) => {
         if (signal.gone) {
           r.socket.destroy()
+          ctx.report('client_abort')
           return STOP
         }
         held = r
         return p.next.statuses.has(r.status) ? false : r
       },
       (err: unknown) => {
-        if (signal.gone || codeOf(err) === 'PRX_ERR_CLIENT_ABORTED') return STOP
+        if (signal.gone || codeOf(err) === 'PRX_ERR_CLIENT_ABORTED') {
+          ctx.report('client_abort')
+          return STOP
+        }
         lastError = err
         throw err
       },

@@ -18,15 +18,6 @@ import type { ProxyCheckups, UpstreamTlsConfig } from './types.js'
 
 export type PeerTlsResolver = (skey: string, host: string) => ConnectionOptions | undefined
 
-/** What an attempt needs of its upstream: [connect, send, read] seconds and the peer's TLS options. */
-export interface PeerSettings {
-  readonly timeouts: readonly [number, number, number] | undefined
-  readonly tls: ConnectionOptions | undefined
-}
-
-/** used when getUpsTimeout knows no value (readyOk will reject the unknown skey anyway) */
-const NO_SETTINGS: PeerSettings = { timeouts: undefined, tls: undefined }
-
 /** The TLS connect options from an upstream's `tls` section (files read here). */
 export function tlsOptions(tls: UpstreamTlsConfig | null | undefined, host: string): ConnectionOptions {
   const read = (f: string | null | undefined): Buffer | undefined => (f ? readFileSync(f) : undefined)
@@ -40,32 +31,6 @@ export function tlsOptions(tls: UpstreamTlsConfig | null | undefined, host: stri
   const name = tls?.servername ?? (isIP(host) === 0 ? host : undefined)
   if (name) o.servername = name
   return o
-}
-
-/**
- * One view lookup per attempt: the upstream object gives both its timeouts and its TLS
- * options (cached per upstream object, so a dynamic update is seen at once).
- */
-export function createSettingsResolver(checkups: ProxyCheckups, tlsOf: PeerTlsResolver): (skey: string, host: string) => PeerSettings {
-  if (!checkups.getUpstream) {
-    return (skey, host) => ({ timeouts: checkups.getUpsTimeout(skey), tls: tlsOf(skey, host) })
-  }
-  const plain = new WeakMap<object, PeerSettings>()
-  return (skey, host) => {
-    const ups = checkups.getUpstream?.(skey) as (ReturnType<NonNullable<ProxyCheckups['getUpstream']>> & { timeout?: number; send_timeout?: number | null; read_timeout?: number | null }) | undefined
-    if (!ups) return NO_SETTINGS
-    if (ups.scheme === 'https') {
-      const t = ups.timeout ?? 60
-      return { timeouts: [t, ups.send_timeout ?? t, ups.read_timeout ?? t], tls: tlsOf(skey, host) }
-    }
-    let hit = plain.get(ups)
-    if (!hit) {
-      const t = ups.timeout ?? 60
-      hit = { timeouts: [t, ups.send_timeout ?? t, ups.read_timeout ?? t], tls: undefined }
-      plain.set(ups, hit)
-    }
-    return hit
-  }
 }
 
 export function createTlsResolver(checkups: ProxyCheckups): PeerTlsResolver {

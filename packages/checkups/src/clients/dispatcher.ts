@@ -13,7 +13,7 @@
 import { createRequire } from 'node:module'
 import type * as Undici from 'undici'
 import type { ResolvedUpstream } from '../config/types.js'
-import type { ReadyOkCallback, ReadyOkOptions } from '../try/ready-ok.js'
+import type { AttemptContext, ReadyOkCallback, ReadyOkOptions } from '../try/ready-ok.js'
 import { CheckupsError } from '../errors.js'
 import { type AttemptResult, type DispatchOpts, Exchange, type ExchangeEnv, type Handler, STOP } from './exchange.js'
 
@@ -77,13 +77,20 @@ export function balance(
 ): void {
   const [, , read] = c.getUpsTimeout(skey) ?? [60, 60, 60]
   const o: DispatchOpts = { headersTimeout: read * 1000, bodyTimeout: read * 1000, ...opts }
+  // each peer's latest attempt: a body that fails after its head was relayed is reported on
+  // that attempt's context, through readyOk's accounting (balancer + passive) like any failure
+  const attempts = new Map<string, AttemptContext>()
   const env: ExchangeEnv = {
     statuses: statusesOf(c.getUpstream(skey)),
     send: (host, port, h) => send(host, port, { ...o, origin: `http://${host}:${port}` }, h),
-    bodyFailed: (host, port) => { try { c.feedbackStatus(skey, host, port, true) } catch { /* peer removed meanwhile */ } },
+    bodyFailed: (host, port) => attempts.get(`${host}:${port}`)?.report('body_error'),
   }
   const ex = new Exchange(env, handler, o)
-  c.readyOk<AttemptResult | typeof STOP>(skey, (host, port) => ex.attempt(host, port), readyOkOpts).then(() => ex.settle(undefined), (err) => ex.settle(err))
+  const attempt = (host: string, port: number, ctx: AttemptContext): ReturnType<Exchange['attempt']> => {
+    attempts.set(`${host}:${port}`, ctx)
+    return ex.attempt(host, port)
+  }
+  c.readyOk<AttemptResult | typeof STOP>(skey, attempt, readyOkOpts).then(() => ex.settle(undefined), (err) => ex.settle(err))
 }
 
 export function createDispatcher(c: ClientCheckups, options: DispatcherOptions = {}): Undici.Dispatcher {

@@ -32,14 +32,21 @@ function fail(code: 'CKP_ERR_INVALID_CONFIG' | 'CKP_ERR_INVALID_UPSTREAM', path:
 
 export type ConfigErrorCode = 'CKP_ERR_INVALID_CONFIG' | 'CKP_ERR_INVALID_UPSTREAM'
 
+/**
+ * The one zod issue → message formatter: `<dotted path>: <message>` per issue (the path under
+ * `base`), joined by `; `.
+ */
+export function formatIssues(issues: readonly { readonly path: readonly PropertyKey[]; readonly message: string }[], base: Path = []): string {
+  return issues.map((i) => {
+    const p = formatPath([...base, ...(i.path.filter((s) => typeof s !== 'symbol') as (string | number)[])])
+    return p ? `${p}: ${i.message}` : i.message
+  }).join('; ')
+}
+
 function parse<T extends z.ZodType>(schema: T, raw: unknown, path: Path, code: ConfigErrorCode): z.output<T> {
   const r = schema.safeParse(raw)
   if (r.success) return r.data
-  const msgs = r.error.issues.map((i) => {
-    const p = formatPath([...path, ...(i.path as (string | number)[])])
-    return p ? `${p}: ${i.message}` : i.message
-  })
-  throw new CheckupsError(code, msgs.join('; '))
+  throw new CheckupsError(code, formatIssues(r.error.issues, path))
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>

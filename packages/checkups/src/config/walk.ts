@@ -8,11 +8,15 @@ export function levelEntries(ups: Pick<ResolvedUpstream, 'cluster'>): [string | 
   return Object.entries(c as Readonly<Record<string, ResolvedLevel>>)
 }
 
-/** The level a cluster_key entry names (a level number for arrays, a name otherwise). */
-export function levelByKey(ups: Pick<ResolvedUpstream, 'cluster'>, key: string | number): ResolvedLevel | undefined {
+/** The levels in order: an array's, or named clusters in definition order. */
+export function levelsOf(ups: Pick<ResolvedUpstream, 'cluster'>): readonly ResolvedLevel[] {
   const c = ups.cluster
-  if (Array.isArray(c)) return typeof key === 'number' ? (c as readonly ResolvedLevel[])[key - 1] : undefined
-  return typeof key === 'string' && Object.hasOwn(c, key) ? (c as Readonly<Record<string, ResolvedLevel>>)[key] : undefined
+  return Array.isArray(c) ? (c as readonly ResolvedLevel[]) : Object.values(c as Readonly<Record<string, ResolvedLevel>>)
+}
+
+/** The heartbeat probes this upstream: its `enable`, or when unset `default_heartbeat_enable`. */
+export function heartbeatEnabled(ups: Pick<ResolvedUpstream, 'enable'>, defaultEnable: boolean): boolean {
+  return ups.enable ?? defaultEnable
 }
 
 export function forEachServer(ups: Pick<ResolvedUpstream, 'cluster'>, fn: (s: ResolvedServer, key: string | number) => void): void {

@@ -17,7 +17,7 @@
  * within one upstream, so a peer's `fail_num` grows by one per round).
  */
 import { STATUS_ERR, STATUS_OK, STATUS_UNSTABLE, type HeartbeatRecord, type PeerStatusCode } from '../records.js'
-import type { ProbeResult } from './types.js'
+import type { ProbeResult } from './contract.js'
 
 export interface PeerOutcome {
   /** the record key, `checkups:peer_status:<skey>:<host>:<port>` */

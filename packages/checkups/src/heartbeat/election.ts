@@ -17,13 +17,10 @@
  */
 import { KEY } from '../keys.js'
 import { decodeRecord, encodeRecord } from '../records.js'
-import type { DictLike } from './types.js'
+import type { Dict } from '../shared.js'
+import type { Lease } from './contract.js'
 
-export interface Lease {
-  worker: number
-  pid: number
-  since: number
-}
+export type { Lease } from './contract.js'
 
 export interface Candidate {
   worker: number
@@ -31,7 +28,7 @@ export interface Candidate {
 }
 
 /** The current lease, or undefined (none, expired, or unreadable). */
-export function readLease(mutex: Pick<DictLike, 'get'>): Lease | undefined {
+export function readLease(mutex: Pick<Dict, 'get'>): Lease | undefined {
   const v = mutex.get(KEY.HEARTBEAT_LEASE)
   if (!(v instanceof Uint8Array)) return undefined
   try {
@@ -43,20 +40,20 @@ export function readLease(mutex: Pick<DictLike, 'get'>): Lease | undefined {
 }
 
 /** Tries to take a free lease. */
-export function tryAcquire(mutex: DictLike, me: Candidate, nowMs: number, overtimeS: number): boolean {
+export function tryAcquire(mutex: Pick<Dict, 'safeAdd'>, me: Candidate, nowMs: number, overtimeS: number): boolean {
   const lease: Lease = { worker: me.worker, pid: me.pid, since: nowMs }
   return mutex.safeAdd(KEY.HEARTBEAT_LEASE, encodeRecord(lease), overtimeS).ok
 }
 
 /** Renews the lease if `me` holds it; false when someone else (or nobody) does. */
-export function renewLease(mutex: DictLike, me: Candidate, overtimeS: number): boolean {
+export function renewLease(mutex: Pick<Dict, 'get' | 'set'>, me: Candidate, overtimeS: number): boolean {
   const cur = readLease(mutex)
   if (!cur || cur.pid !== me.pid || cur.worker !== me.worker) return false
   return mutex.set(KEY.HEARTBEAT_LEASE, encodeRecord(cur), overtimeS).ok
 }
 
 /** True when `me` holds the lease now (one read). */
-export function holdsLease(mutex: Pick<DictLike, 'get'>, me: Candidate): boolean {
+export function holdsLease(mutex: Pick<Dict, 'get'>, me: Candidate): boolean {
   const cur = readLease(mutex)
   return cur !== undefined && cur.pid === me.pid && cur.worker === me.worker
 }
@@ -65,7 +62,7 @@ export function holdsLease(mutex: Pick<DictLike, 'get'>, me: Candidate): boolean
  * Removes the lease if `pid` holds it (the primary calls it when a worker dies; a stopping
  * leader calls it for itself). Returns whether a lease was removed.
  */
-export function releaseLease(mutex: Pick<DictLike, 'get' | 'delete'>, pid: number): boolean {
+export function releaseLease(mutex: Pick<Dict, 'get' | 'delete'>, pid: number): boolean {
   const cur = readLease(mutex)
   if (!cur || cur.pid !== pid) return false
   mutex.delete(KEY.HEARTBEAT_LEASE)

@@ -1,6 +1,7 @@
 /**
- * The heartbeat: every worker is a candidate;
- * the lease holder (election.ts) runs rounds (round.ts).
+ * The heartbeat (`@checkups/core/heartbeat`): every worker is a candidate; the lease holder
+ * (election.ts) runs rounds (round.ts). The contract is contract.ts; core plugs it in through
+ * host.ts.
  *
  * Lifecycle: 'idle' → start() → 'candidate' ⇄ 'leader' → stop() → 'stopped'.
  * - Candidates poll the lease every `pollMs` (250 ms: one shared-dict read, or one `safeAdd`
@@ -13,68 +14,18 @@
  * - Time comes from the injected clock (scheduling, lastmodified, last_check_time); probes
  *   use real sockets with real timeouts.
  */
-import type { Lease } from './election.js'
+import type { Heartbeat, HeartbeatOptions } from './contract.js'
 import { HeartbeatRunner } from './runner.js'
-import type { PoolOptions } from './pool.js'
-import type { WriteResult } from './round.js'
-import type { DictLike, HeartbeatFn, HeartbeatGlobals, Logger, UpstreamLike } from './types.js'
-import type { Clock } from '../clock.js'
 
-export { DEFAULT_POLL_MS, DEFAULT_GLOBALS } from './runner.js'
-export { releaseLease, readLease, type Lease } from './election.js'
+export type * from './contract.js'
+export { DEFAULT_POLL_MS } from './runner.js'
+export { releaseLease, readLease } from './election.js'
 export { aggregateUpstream, updatePeer, type PeerOutcome, type AggregateOptions } from './aggregate.js'
-export { localtime, DEFAULT_CONCURRENCY, DEFAULT_MAX_SOCKETS } from './round.js'
-export type * from './types.js'
-
-export interface HeartbeatOptions {
-  shared: { state: DictLike; mutex: DictLike }
-  clock?: Clock
-  worker: { id: number; count?: number; pid: number }
-  logger?: Logger
-  /** all upstreams (dynamic ones included), read at each round start */
-  getUpstreams?: () => Readonly<Record<string, UpstreamLike>>
-  /** alternative to getUpstreams + globals: the resolved config view (global + upstreams) */
-  getConfig?: () => { global: Partial<HeartbeatGlobals>; upstreams: Readonly<Record<string, UpstreamLike>> }
-  /** global settings when getUpstreams is used (defaults: DEFAULT_GLOBALS) */
-  globals?: Partial<HeartbeatGlobals>
-  /** skey → custom heartbeat, for upstreams whose `heartbeat` function was lost to shm */
-  customHeartbeats?: Readonly<Record<string, HeartbeatFn>>
-  /** probes doing work at once (default 256; a probe pending > 100 ms frees its slot) */
-  concurrency?: number
-  /** probes in flight at all, hanging ones included = sockets held (default 1024) */
-  maxSockets?: number
-  pollMs?: number
-  /** run probing on a piscina thread (true = one thread) */
-  pool?: boolean | PoolOptions
-}
-
-export interface RoundReport extends WriteResult {
-  /** clock time the round started, ms */
-  started: number
-  /** clock time it took, ms */
-  ms: number
-  /** STATE_HEARTBEAT_VERSION after the round (unchanged when not committed) */
-  version: number
-}
-
-export type HeartbeatPhase = 'idle' | 'candidate' | 'leader' | 'stopped'
-
-export interface Heartbeat {
-  /** becomes a candidate (polls the lease at once) */
-  start(): void
-  /** stops polling and rounds; a leader removes its lease so another worker takes over */
-  stop(): Promise<void>
-  isLeader(): boolean
-  phase(): HeartbeatPhase
-  /**
-   * runs one round now, leader or not (tests, tools); joins a round already in flight, or with
-   * `fresh` waits for it and starts a new one (so the probes see the world as of this call)
-   */
-  runRound(opts?: { fresh?: boolean }): Promise<RoundReport>
-  /** rounds this instance committed */
-  rounds(): number
-  lease(): Lease | undefined
-}
+export { DEFAULT_CONCURRENCY, DEFAULT_MAX_SOCKETS } from './round.js'
+export { planRound, type RoundPlan, type PlannedUpstream, type PlannedPeer, type PlannedProbe } from './plan.js'
+export {
+  probeGeneral, probeHttp, probeMysql, probeRedis, probeCustom, judgeStatusLine, normaliseCustom, parseInfo,
+} from './probes/index.js'
 
 /**
  * Creates this worker's heartbeat candidate. Nothing runs until `start()`.

@@ -3,17 +3,17 @@
  * levels, and the distinct probes to run (a peer shared by several clusters/upstreams with the
  * same probe parameters is probed once per round — see probes/index.ts for the identity).
  *
- * - An upstream is skipped when `enable === false`, or `enable` is unset and
- *   `default_heartbeat_enable` is false (the original's rule).
+ * - An upstream is skipped when its heartbeat is off (config/walk.ts `heartbeatEnabled`).
  * - Levels: array order, or named clusters in definition order.
  * - A host:port repeated within one upstream is listed once (its first position), so its
  *   record sees one result per round.
  * - Custom heartbeat: `ups.heartbeat`, else `customHeartbeats[skey]` (dynamic upstreams lose
  *   functions when they pass through shared memory; the config module keeps them).
  */
+import type { HeartbeatFn, ResolvedUpstream } from '../config/types.js'
+import { heartbeatEnabled, levelsOf } from '../config/walk.js'
 import { KEY } from '../keys.js'
 import { probeId } from './probes/index.js'
-import type { HeartbeatFn, LevelLike, UpstreamLike } from './types.js'
 
 export interface PlannedPeer {
   host: string
@@ -35,7 +35,7 @@ export interface PlannedProbe {
   host: string
   port: number
   skey: string
-  ups: UpstreamLike
+  ups: ResolvedUpstream
   custom: HeartbeatFn | undefined
 }
 
@@ -49,30 +49,16 @@ export interface PlanOptions {
   customHeartbeats?: Readonly<Record<string, HeartbeatFn>> | undefined
 }
 
-export function heartbeatEnabled(ups: UpstreamLike, defaultEnable: boolean): boolean {
-  return !(ups.enable === false || (ups.enable == null && !defaultEnable))
-}
-
-export function levelsOf(ups: UpstreamLike): readonly LevelLike[] {
-  const c = ups.cluster
-  return Array.isArray(c) ? c : Object.values(c as Record<string, LevelLike>)
-}
-
-export function planRound(upstreams: Readonly<Record<string, UpstreamLike>>, opts: PlanOptions): RoundPlan {
+export function planRound(upstreams: Readonly<Record<string, ResolvedUpstream>>, opts: PlanOptions): RoundPlan {
   const plan: RoundPlan = { upstreams: [], probes: new Map() }
   for (const [skey, ups] of Object.entries(upstreams)) {
-    if (!ups || !heartbeatEnabled(ups, opts.defaultEnable)) continue
+    if (!heartbeatEnabled(ups, opts.defaultEnable)) continue
     const custom = ups.heartbeat ?? opts.customHeartbeats?.[skey] ?? undefined
-    const planned: PlannedUpstream = {
-      skey,
-      protected: ups.protected !== false,
-      sensibility: typeof ups.sensibility === 'number' && ups.sensibility > 0 ? ups.sensibility : 1,
-      peers: [],
-    }
+    const planned: PlannedUpstream = { skey, protected: ups.protected, sensibility: ups.sensibility, peers: [] }
     const seen = new Set<string>()
     for (const level of levelsOf(ups)) {
-      for (const srv of level?.servers ?? []) {
-        const port = Number(srv.port)
+      for (const srv of level.servers) {
+        const port = srv.port
         const key = KEY.peerStatus(skey, srv.host, port)
         if (seen.has(key)) continue
         seen.add(key)

@@ -7,21 +7,21 @@
  * The pool is created lazily on the first pooled round and destroyed by `close()`.
  */
 import type { Piscina } from 'piscina'
-import type { Candidate } from './election.js'
+import type { HeartbeatFn, ResolvedUpstream } from '../config/types.js'
+import type { Dict } from '../shared.js'
+import type { PoolOptions } from './contract.js'
 import type { ThreadResult, ThreadTask } from './thread.js'
-import type { DictLike, HeartbeatFn, UpstreamLike } from './types.js'
 
-export interface PoolOptions {
-  /** threads in the pool (default 1: one round at a time, probing is I/O bound) */
-  threads?: number
-}
+export type { PoolOptions } from './contract.js'
 
 export interface HeartbeatPool {
   run(task: Omit<ThreadTask, 'state' | 'mutex'>): Promise<ThreadResult>
   close(): Promise<void>
 }
 
-export function createPool(state: DictLike, mutex: DictLike, opts: PoolOptions = {}): HeartbeatPool {
+type Upstreams = Readonly<Record<string, ResolvedUpstream>>
+
+export function createPool(state: Pick<Dict, 'buffer'>, mutex: Pick<Dict, 'buffer'>, opts: PoolOptions = {}): HeartbeatPool {
   let piscina: Piscina | undefined
   const threads = Math.max(1, opts.threads ?? 1)
   return {
@@ -46,15 +46,14 @@ export function createPool(state: DictLike, mutex: DictLike, opts: PoolOptions =
 }
 
 /** Splits upstreams into those a thread can probe and those needing a function here. */
-export function splitForPool(upstreams: Readonly<Record<string, UpstreamLike>>,
-  custom: Readonly<Record<string, HeartbeatFn>> | undefined): { pooled: Record<string, UpstreamLike>; local: Record<string, UpstreamLike> } {
-  const pooled: Record<string, UpstreamLike> = {}
-  const local: Record<string, UpstreamLike> = {}
+export function splitForPool(upstreams: Upstreams, custom: Readonly<Record<string, HeartbeatFn>> | undefined): {
+  pooled: Record<string, ResolvedUpstream>; local: Record<string, ResolvedUpstream>
+} {
+  const pooled: Record<string, ResolvedUpstream> = {}
+  const local: Record<string, ResolvedUpstream> = {}
   for (const [skey, ups] of Object.entries(upstreams)) {
     if (ups.heartbeat || custom?.[skey]) local[skey] = ups
-    else pooled[skey] = ups.heartbeat === undefined ? ups : { ...ups, heartbeat: null }
+    else pooled[skey] = ups
   }
   return { pooled, local }
 }
-
-export type { Candidate }

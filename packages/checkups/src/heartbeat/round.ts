@@ -12,17 +12,23 @@
  *   timeout do not hold back the others.
  * - Each probe is bounded by its upstream's `timeout`; a custom heartbeat that never settles
  *   is cut off at timeout + PROBE_GRACE_MS with msg `timeout`.
- * - `probeAndWrite` depends only on a DictLike, so a piscina thread runs it unchanged over the
+ * - `probeAndWrite` depends only on a Dict, so a piscina thread runs it unchanged over the
  *   zone's SharedArrayBuffer (thread.ts).
+ * - Records are stored with `safeSet`: health records never evict each other (a peer whose
+ *   record was evicted would read as ok). A record that does not fit is counted
+ *   (SLOT.STATE_HEARTBEAT_WRITE_ERRORS, shown in getStatus) and logged, rate-limited.
  */
+import type { ResolvedUpstream } from '../config/types.js'
 import { KEY, SLOT } from '../keys.js'
 import { decodeRecord, encodeRecord, STATUS_OK, type HeartbeatRecord } from '../records.js'
+import type { Dict } from '../shared.js'
+import { localtime } from '../time.js'
+import type { ProbeResult, WriteResult } from './contract.js'
 import { aggregateUpstream } from './aggregate.js'
 import { mapBounded, type Bounds } from './limit.js'
 import { planRound, type PlanOptions, type PlannedProbe, type RoundPlan } from './plan.js'
 import { runProbe, timeoutMs } from './probes/index.js'
 import { err } from './probes/result.js'
-import type { DictLike, Logger, ProbeResult, UpstreamLike } from './types.js'
 
 /** Extra time a custom heartbeat gets beyond `timeout` before it is cut off. */
 export const PROBE_GRACE_MS = 1000
@@ -38,22 +44,12 @@ export function bounds(concurrency?: number, maxSockets?: number): Bounds {
   return { active, total: Math.max(active, maxSockets ?? Math.max(DEFAULT_MAX_SOCKETS, active)), slowAfterMs: SLOW_AFTER_MS }
 }
 
-export interface WriteResult {
-  upstreams: number
-  peers: number
-  probes: number
-  written: number
-  /** false when the round was discarded because leadership was lost */
-  committed: boolean
-}
-
 export interface ProbeWriteOptions extends PlanOptions {
-  state: DictLike
+  state: Dict
   limits: Bounds
   /** seconds since the epoch for lastmodified (read once when results are aggregated) */
   nowSeconds: () => number
   stillLeader: () => boolean
-  logger: Logger
 }
 
 function guarded(p: PlannedProbe): Promise<ProbeResult> {
@@ -79,7 +75,7 @@ export async function probeAll(plan: RoundPlan, limits: Bounds, first: ReadonlyS
   return new Map(ids.map((id, i) => [id, results[i] as ProbeResult]))
 }
 
-function readRecord(state: DictLike, key: string): HeartbeatRecord | undefined {
+function readRecord(state: Pick<Dict, 'get'>, key: string): HeartbeatRecord | undefined {
   const v = state.get(key)
   if (!(v instanceof Uint8Array)) return undefined
   try {
@@ -90,7 +86,7 @@ function readRecord(state: DictLike, key: string): HeartbeatRecord | undefined {
 }
 
 /** Probe ids of peers whose stored record shows a failure (probed first, see probeAll). */
-export function suspects(plan: RoundPlan, state: DictLike): Set<string> {
+export function suspects(plan: RoundPlan, state: Pick<Dict, 'get'>): Set<string> {
   const out = new Set<string>()
   for (const u of plan.upstreams) {
     for (const p of u.peers) {
@@ -102,44 +98,43 @@ export function suspects(plan: RoundPlan, state: DictLike): Set<string> {
 }
 
 /** Aggregates and writes every planned upstream's records (synchronous, one pass). */
-export function writeRecords(plan: RoundPlan, results: Map<string, ProbeResult>, state: DictLike,
-  now: number, logger: Logger): number {
+export function writeRecords(plan: RoundPlan, results: Map<string, ProbeResult>, state: Dict,
+  now: number): { written: number; failed: number } {
   let written = 0
+  let failed = 0
   const previous = (key: string): HeartbeatRecord | undefined => readRecord(state, key)
   for (const u of plan.upstreams) {
     const outcomes = u.peers.map((p) => ({ key: p.key, result: results.get(p.probe) as ProbeResult }))
     const records = aggregateUpstream(outcomes, previous, { protected: u.protected, sensibility: u.sensibility, now })
     for (const [key, rec] of records) {
-      const r = state.set(key, encodeRecord(rec))
+      const r = state.safeSet(key, encodeRecord(rec))
       if (r.ok) written += 1
-      else logger.error('heartbeat: failed to set peer status', { key, err: r.err })
+      else failed += 1
     }
   }
-  return written
+  if (failed > 0) state.addSlot(SLOT.STATE_HEARTBEAT_WRITE_ERRORS, failed)
+  return { written, failed }
 }
 
 /** Plans, probes and writes the records of `upstreams` (no finishing keys). */
-export async function probeAndWrite(upstreams: Readonly<Record<string, UpstreamLike>>, opts: ProbeWriteOptions): Promise<WriteResult> {
+export async function probeAndWrite(upstreams: Readonly<Record<string, ResolvedUpstream>>, opts: ProbeWriteOptions): Promise<WriteResult> {
   const plan = planRound(upstreams, opts)
   const results = await probeAll(plan, opts.limits, suspects(plan, opts.state))
   const peers = plan.upstreams.reduce((n, u) => n + u.peers.length, 0)
   const base = { upstreams: plan.upstreams.length, peers, probes: plan.probes.size }
-  if (!opts.stillLeader()) return { ...base, written: 0, committed: false }
-  const written = writeRecords(plan, results, opts.state, opts.nowSeconds(), opts.logger)
-  return { ...base, written, committed: true }
+  if (!opts.stillLeader()) return { ...base, written: 0, failed: 0, committed: false }
+  const w = writeRecords(plan, results, opts.state, opts.nowSeconds())
+  return { ...base, ...w, committed: true }
 }
 
-/** `YYYY-MM-DD hh:mm:ss` in local time (ngx.localtime()). */
-export function localtime(ms: number): string {
-  const d = new Date(ms)
-  const p = (n: number): string => String(n).padStart(2, '0')
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`
-}
-
-/** The end of a committed round: liveness keys, then the version bump workers watch. */
-export function finishRound(state: DictLike, nowMs: number, overtimeS: number, logger: Logger): number {
-  const a = state.set(KEY.LAST_CHECK_TIME, localtime(nowMs))
-  const b = state.set(KEY.TIMER_ALIVE, true, overtimeS)
-  if (!a.ok || !b.ok) logger.error('heartbeat: failed to set round keys', { err: a.err ?? b.err })
-  return state.addSlot(SLOT.STATE_HEARTBEAT_VERSION, 1)
+/**
+ * The end of a committed round: liveness keys (never evicting a record either; a key that
+ * does not fit is counted like a record), then the version bump workers watch.
+ */
+export function finishRound(state: Dict, nowMs: number, overtimeS: number): { version: number; failed: number } {
+  const a = state.safeSet(KEY.LAST_CHECK_TIME, localtime(nowMs))
+  const b = state.safeSet(KEY.TIMER_ALIVE, true, overtimeS)
+  const failed = (a.ok ? 0 : 1) + (b.ok ? 0 : 1)
+  if (failed > 0) state.addSlot(SLOT.STATE_HEARTBEAT_WRITE_ERRORS, failed)
+  return { version: state.addSlot(SLOT.STATE_HEARTBEAT_VERSION, 1), failed }
 }

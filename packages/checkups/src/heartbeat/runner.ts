@@ -1,5 +1,5 @@
 /**
- * The heartbeat's lifecycle (index.ts has the contract): candidacy polling, leadership, the
+ * The heartbeat's lifecycle (contract.ts has the contract): candidacy polling, leadership, the
  * round schedule. Phases: 'idle' → start() → 'candidate' ⇄ 'leader' → stop() → 'stopped'.
  *
  * Invariants
@@ -8,28 +8,32 @@
  * - Only a 'leader' whose lease still names it commits a scheduled round (round.ts checks
  *   `stillLeader` before writing, and again before the finishing keys).
  * - `roundTimer` is armed only in the 'leader' phase; demotion and stop clear it.
+ * - A candidate that becomes leader arms its first round at once (delay 0), whatever
+ *   `last_check_time` says: the previous leader may have died just before its next round.
+ * - Globals and upstreams are read from `getConfig()` at each round start, as resolved by
+ *   core (defaults applied there, not here).
+ * - Records or round keys that did not fit the `state` zone are counted in a zone slot by
+ *   round.ts and logged here, rate-limited.
  */
 import { systemClock, type Clock } from '../clock.js'
+import type { ResolvedGlobal, ResolvedUpstream } from '../config/types.js'
 import { SLOT } from '../keys.js'
-import { holdsLease, readLease, releaseLease, renewLease, tryAcquire, type Candidate, type Lease } from './election.js'
+import { LogLimiter } from '../log-limit.js'
+import { silentLogger, type Dict, type Logger } from '../shared.js'
+import type { Heartbeat, HeartbeatOptions, HeartbeatPhase, Lease, RoundReport, WriteResult } from './contract.js'
+import { holdsLease, readLease, releaseLease, renewLease, tryAcquire, type Candidate } from './election.js'
 import type { Bounds } from './limit.js'
 import { createPool, splitForPool, type HeartbeatPool } from './pool.js'
-import { bounds, finishRound, probeAndWrite, type WriteResult } from './round.js'
-import { silentLogger, type DictLike, type HeartbeatGlobals, type Logger, type UpstreamLike } from './types.js'
-import type { Heartbeat, HeartbeatOptions, HeartbeatPhase, RoundReport } from './index.js'
+import { bounds, finishRound, probeAndWrite } from './round.js'
 
 /** Candidate poll period, ms: a dead leader's lease (removed by the primary) is retaken within it. */
 export const DEFAULT_POLL_MS = 250
-/** The original's defaults. */
-export const DEFAULT_GLOBALS: HeartbeatGlobals = {
-  checkup_timer_interval: 5, checkup_timer_overtime: 60, default_heartbeat_enable: true,
-}
 
-type Upstreams = Readonly<Record<string, UpstreamLike>>
+type Upstreams = Readonly<Record<string, ResolvedUpstream>>
 
 export class HeartbeatRunner implements Heartbeat {
-  private readonly state: DictLike
-  private readonly mutex: DictLike
+  private readonly state: Dict
+  private readonly mutex: Dict
   private readonly clock: Clock
   private readonly logger: Logger
   private readonly me: Candidate
@@ -41,7 +45,8 @@ export class HeartbeatRunner implements Heartbeat {
   private roundTimer: unknown
   private inFlight: Promise<RoundReport> | undefined
   private committed = 0
-  private globals: HeartbeatGlobals
+  private globals: ResolvedGlobal
+  private readonly limiter: LogLimiter
 
   constructor(private readonly opts: HeartbeatOptions) {
     this.state = opts.shared.state
@@ -52,7 +57,8 @@ export class HeartbeatRunner implements Heartbeat {
     this.pollMs = opts.pollMs ?? DEFAULT_POLL_MS
     this.limits = bounds(opts.concurrency, opts.maxSockets)
     this.pool = opts.pool ? createPool(this.state, this.mutex, opts.pool === true ? {} : opts.pool) : undefined
-    this.globals = this.view().globals
+    this.globals = opts.getConfig().global
+    this.limiter = new LogLimiter(this.clock)
   }
 
   start(): void {
@@ -79,15 +85,6 @@ export class HeartbeatRunner implements Heartbeat {
   rounds(): number { return this.committed }
   lease(): Lease | undefined { return readLease(this.mutex) }
 
-  private view(): { globals: HeartbeatGlobals; upstreams: Upstreams } {
-    const o = this.opts
-    if (o.getConfig) {
-      const c = o.getConfig()
-      return { globals: { ...DEFAULT_GLOBALS, ...c.global }, upstreams: c.upstreams }
-    }
-    return { globals: { ...DEFAULT_GLOBALS, ...o.globals }, upstreams: o.getUpstreams?.() ?? {} }
-  }
-
   private clearTimers(): void {
     if (this.pollTimer !== undefined) this.clock.clearTimeout(this.pollTimer)
     if (this.roundTimer !== undefined) this.clock.clearTimeout(this.roundTimer)
@@ -102,7 +99,7 @@ export class HeartbeatRunner implements Heartbeat {
       if (!renewLease(this.mutex, this.me, overtime)) this.demote()
     } else if (tryAcquire(this.mutex, this.me, this.clock.now(), overtime)) {
       this.current = 'leader'
-      this.logger.info('heartbeat: leader elected', { worker: this.me.worker, pid: this.me.pid })
+      this.logger.info({}, 'heartbeat: leader elected')
       this.roundTimer = this.clock.setTimeout(() => void this.loop(), 0)
     }
     this.pollTimer = this.clock.setTimeout(() => this.poll(), this.pollMs)
@@ -112,7 +109,7 @@ export class HeartbeatRunner implements Heartbeat {
     this.current = 'candidate'
     if (this.roundTimer !== undefined) this.clock.clearTimeout(this.roundTimer)
     this.roundTimer = undefined
-    this.logger.warn('heartbeat: lease lost', { worker: this.me.worker, pid: this.me.pid, holder: readLease(this.mutex)?.pid ?? null })
+    this.logger.warn({ holder: readLease(this.mutex)?.pid ?? null }, 'heartbeat: lease lost')
   }
 
   private async loop(): Promise<void> {
@@ -122,7 +119,7 @@ export class HeartbeatRunner implements Heartbeat {
     try {
       await this.round(true)
     } catch (e) {
-      this.logger.error('heartbeat: round failed', { err: e instanceof Error ? e.message : String(e) })
+      this.logger.error({ err: e instanceof Error ? e.message : String(e) }, 'heartbeat: round failed')
     }
     if (this.current !== 'leader' || this.roundTimer !== undefined) return
     if (!renewLease(this.mutex, this.me, this.globals.checkup_timer_overtime)) return this.demote()
@@ -136,8 +133,8 @@ export class HeartbeatRunner implements Heartbeat {
   }
 
   private async doRound(guard: boolean): Promise<RoundReport> {
-    const v = this.view()
-    this.globals = v.globals
+    const v = this.opts.getConfig()
+    this.globals = v.global
     const started = this.clock.now()
     const stillLeader = guard
       ? () => this.current === 'leader' && holdsLease(this.mutex, this.me)
@@ -145,17 +142,24 @@ export class HeartbeatRunner implements Heartbeat {
     const res = await this.probe(v.upstreams, guard, stillLeader)
     let version = this.state.loadSlot(SLOT.STATE_HEARTBEAT_VERSION)
     if (res.committed && stillLeader()) {
-      version = finishRound(this.state, this.clock.now(), this.globals.checkup_timer_overtime, this.logger)
+      const fin = finishRound(this.state, this.clock.now(), this.globals.checkup_timer_overtime)
+      version = fin.version
+      res.failed += fin.failed
       this.committed += 1
     } else {
       res.committed = false
+    }
+    if (res.failed > 0) {
+      this.limiter.error(this.logger, 'heartbeat: failed to set peer status', {
+        err: 'no memory', zone: 'state', failed: res.failed, total: this.state.loadSlot(SLOT.STATE_HEARTBEAT_WRITE_ERRORS),
+      })
     }
     return { ...res, started, ms: this.clock.now() - started, version }
   }
 
   private async probe(upstreams: Upstreams, guard: boolean, stillLeader: () => boolean): Promise<WriteResult> {
     const common = { defaultEnable: this.globals.default_heartbeat_enable, limits: this.limits }
-    const local = { ...common, state: this.state, logger: this.logger, customHeartbeats: this.opts.customHeartbeats,
+    const local = { ...common, state: this.state, customHeartbeats: this.opts.customHeartbeats,
       stillLeader, nowSeconds: () => this.clock.now() / 1000 }
     if (!this.pool) return probeAndWrite(upstreams, local)
     const split = splitForPool(upstreams, this.opts.customHeartbeats)
@@ -163,10 +167,9 @@ export class HeartbeatRunner implements Heartbeat {
       this.pool.run({ ...common, guard, me: this.me, upstreams: split.pooled }),
       probeAndWrite(split.local, local),
     ])
-    for (const err of a.errors) this.logger.error('heartbeat: thread', { err })
     return {
       upstreams: a.upstreams + b.upstreams, peers: a.peers + b.peers, probes: a.probes + b.probes,
-      written: a.written + b.written, committed: a.committed && b.committed,
+      written: a.written + b.written, failed: a.failed + b.failed, committed: a.committed && b.committed,
     }
   }
 }

@@ -7,10 +7,11 @@
  * (checked in this thread right before the write pass, like the in-process round).
  */
 import { SharedDict } from '@checkups/shdict'
+import type { ResolvedUpstream } from '../config/types.js'
+import type { WriteResult } from './contract.js'
 import { holdsLease, type Candidate } from './election.js'
-import { probeAndWrite, type WriteResult } from './round.js'
 import type { Bounds } from './limit.js'
-import type { Logger, UpstreamLike } from './types.js'
+import { probeAndWrite } from './round.js'
 
 export interface ThreadTask {
   state: SharedArrayBuffer
@@ -18,28 +19,20 @@ export interface ThreadTask {
   /** check the lease before writing (false for manual rounds) */
   guard: boolean
   me: Candidate
-  upstreams: Record<string, UpstreamLike>
+  /** upstreams without a custom heartbeat (functions cannot cross threads) */
+  upstreams: Record<string, ResolvedUpstream>
   defaultEnable: boolean
   limits: Bounds
 }
 
-export interface ThreadResult extends WriteResult {
-  errors: string[]
-}
+export type ThreadResult = WriteResult
 
 export default async function heartbeatTask(task: ThreadTask): Promise<ThreadResult> {
   const state = SharedDict.attach(task.state)
   const mutex = SharedDict.attach(task.mutex)
-  const errors: string[] = []
-  const logger: Logger = {
-    info() {},
-    warn() {},
-    error(msg, data) { errors.push(`${msg} ${JSON.stringify(data ?? {})}`) },
-  }
-  const res = await probeAndWrite(task.upstreams, {
-    state, limits: task.limits, defaultEnable: task.defaultEnable, logger,
+  return probeAndWrite(task.upstreams, {
+    state, limits: task.limits, defaultEnable: task.defaultEnable,
     nowSeconds: () => Date.now() / 1000,
     stillLeader: () => !task.guard || holdsLease(mutex, task.me),
   })
-  return { ...res, errors }
 }

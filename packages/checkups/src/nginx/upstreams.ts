@@ -9,6 +9,7 @@ import { readFileSync, statSync } from 'node:fs'
 import { resolve as resolvePath } from 'node:path'
 import { deepFreeze } from '../config/freeze.js'
 import { markResolved } from '../config/resolve.js'
+import { levelsOf } from '../config/walk.js'
 import type { ResolvedConfig, ResolvedLevel, ResolvedServer, ResolvedUpstream } from '../config/types.js'
 import { type NginxPeer, type NginxUpstreamBlocks, parseNginxUpstreams } from './parse.js'
 
@@ -62,9 +63,6 @@ export class NginxUpstreams {
   }
 }
 
-function levelsOf(u: ResolvedUpstream): readonly ResolvedLevel[] {
-  return Array.isArray(u.cluster) ? (u.cluster as readonly ResolvedLevel[]) : Object.values(u.cluster)
-}
 
 function expandLevel(l: ResolvedLevel, blocks: NginxUpstreamBlocks): ResolvedLevel {
   if (l.upstream === null) return l

@@ -15,6 +15,9 @@
  *   original). A success never clears count or status.
  * - A record reads err only while `since + fail_timeout > now` (see `errUntil`).
  * - SLOT.STATE_PASSIVE_VERSION is bumped whenever a record starts or ends an err window.
+ * - Records are stored with `safeSet` (never evicting another health record); one that does
+ *   not fit adds 1 to SLOT.STATE_PASSIVE_WRITE_ERRORS (getStatus shows it) and is logged,
+ *   rate-limited. The err window it would have opened is then not shared.
  */
 import type { Clock } from '../clock.js'
 import type { ResolvedServer, ResolvedUpstream } from '../config/types.js'
@@ -22,6 +25,7 @@ import { KEY, SLOT, passiveLockKey } from '../keys.js'
 import { type PassiveRecord, STATUS_ERR, STATUS_OK, decodeRecord, encodeRecord } from '../records.js'
 import { type Dict, type Logger, asBytes } from '../shared.js'
 import { forEachServer } from '../config/walk.js'
+import { LogLimiter } from '../log-limit.js'
 
 /** how long a report spins for the skey lock before going ahead without it */
 const SPIN_MS = 5
@@ -39,12 +43,16 @@ export function errUntil(rec: PassiveRecord | undefined, srv: ResolvedServer): n
 }
 
 export class PassiveAccounting {
+  private readonly limiter: LogLimiter
+
   constructor(
     private readonly state: Dict,
     private readonly locks: Dict,
     private readonly clock: Clock,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.limiter = new LogLimiter(clock)
+  }
 
   /**
    * Accounts one attempt on `srv` of `skey`. Returns the record's `since` (ms) after the
@@ -87,8 +95,12 @@ export class PassiveAccounting {
       }
     }
     if (dirty) {
-      const r = this.state.set(key, encodeRecord(rec))
-      if (!r.ok) this.logger.warn('passive record not stored', { key, err: r.err })
+      const r = this.state.safeSet(key, encodeRecord(rec))
+      if (!r.ok) {
+        const total = this.state.addSlot(SLOT.STATE_PASSIVE_WRITE_ERRORS, 1)
+        this.limiter.error(this.logger, 'passive: failed to set peer status', { key, err: r.err, zone: 'state', total })
+        return old?.since ?? -1
+      }
     }
     if (windowMoved) this.state.addSlot(SLOT.STATE_PASSIVE_VERSION, 1)
     return rec.since
@@ -111,7 +123,7 @@ export class PassiveAccounting {
     for (;;) {
       if (this.locks.add(key, 1, LOCK_TTL).ok) return true
       if (Date.now() - t0 >= SPIN_MS) {
-        this.logger.warn('passive lock busy, updating without it', { key })
+        this.logger.warn({ key }, 'passive lock busy, updating without it')
         return false
       }
     }

@@ -12,10 +12,11 @@
  */
 import { linkSync, readFileSync, readdirSync, unlinkSync } from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
+import { pidAlive } from '@checkups/shm'
 import { CheckupsError } from '../errors.js'
+import { parseJsonRefusingKeys } from '../json.js'
 import { STATE_FILE_FORMAT, type StateFileContent } from './types.js'
 
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
 
 /**
  * @returns the snapshot, or `undefined` when there is no state file yet
@@ -44,10 +45,7 @@ export function loadStateFile(file: string, confHash: string): StateFileContent 
 function checkContent(text: string, confHash: string): StateFileContent | string {
   let data: unknown
   try {
-    data = JSON.parse(text, (key, value: unknown) => {
-      if (FORBIDDEN_KEYS.has(key)) throw new Error(`forbidden key "${key}"`)
-      return value
-    })
+    data = parseJsonRefusingKeys(text)
   } catch (err) {
     return `corrupt: ${(err as Error).message}`
   }
@@ -106,7 +104,7 @@ function removeStaleTemps(file: string): void {
   for (const name of names) {
     if (!name.startsWith(prefix)) continue
     const pid = Number(name.slice(prefix.length).split('-')[0])
-    if (Number.isInteger(pid) && pid > 0 && pidRuns(pid)) continue
+    if (Number.isInteger(pid) && pid > 0 && pidAlive(pid)) continue
     try {
       unlinkSync(join(dir, name))
     } catch {
@@ -115,11 +113,4 @@ function removeStaleTemps(file: string): void {
   }
 }
 
-function pidRuns(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
+

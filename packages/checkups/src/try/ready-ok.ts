@@ -8,15 +8,21 @@
  *   summed with the injected clock.
  * - A failed peer is excluded for the rest of the call by cluster + host + port.
  * - The next cluster is used only when the current one yields no candidate.
- * - Every attempt is reported: balancer (ew halving) and passive accounting.
+ * - The view is synced once per call (by the caller, when it looks the upstream up); picks
+ *   within the call only re-derive availability when a passive window ran out (freshen).
+ * - Every attempt reaches the funnel (report.ts) exactly once on its own: through the
+ *   callback's `ctx.report(...)` when it made one, else with the outcome readyOk derives
+ *   from the result (outcome.ts). Retrying is decided by the result alone.
  */
-import type { Clock } from '../clock.js'
 import { CheckupsError } from '../errors.js'
-import type { PassiveAccounting } from '../passive/accounting.js'
 import type { LevelView, UpstreamView } from '../view/upstream-view.js'
-import { isFailure } from './outcome.js'
-import { type ClusterKey, clusterOrder, freshen, reportAttempt } from './pick.js'
+import { Attempt, type AttemptContext } from './attempt.js'
+import { outcomeOfError, outcomeOfResult } from './outcome.js'
+import { type ClusterKey, clusterOrder, freshen } from './pick.js'
+import type { FunnelEnv } from './report.js'
 import { hashKeyOf, type HashKeyOptions } from '../balancer/key.js'
+
+export type { AttemptContext } from './attempt.js'
 
 export interface ReadyOkOptions extends HashKeyOptions {
   cluster_key?: ClusterKey
@@ -24,25 +30,9 @@ export interface ReadyOkOptions extends HashKeyOptions {
   try_timeout?: number | null
 }
 
-/** What the callback learns about the attempt it runs. */
-export interface AttemptContext {
-  /** 1 for the first attempt of this call */
-  readonly attempt: number
-  readonly skey: string
-  /** the level number (1-based) or cluster name */
-  readonly cluster: string | number
-  readonly host: string
-  readonly port: number
-}
-
 export type ReadyOkCallback<T> = (host: string, port: number, ctx: AttemptContext) => T | Promise<T>
 
-export interface TryEnv {
-  readonly clock: Clock
-  readonly passive: PassiveAccounting
-  /** re-syncs the worker view (health may change while callbacks run) */
-  sync(): void
-}
+export type TryEnv = FunnelEnv
 
 interface CallState {
   attempt: number
@@ -54,15 +44,31 @@ interface CallState {
 }
 
 function candidate(u: UpstreamView, level: LevelView, call: CallState, key: string, env: TryEnv): number {
-  env.sync()
   freshen(u, env.clock)
+  if (call.excluded.size === 0) return level.balancer.pick(level.avail, key)
   const avail = level.avail.slice()
-  if (call.excluded.size > 0) {
-    level.peers.forEach((p, i) => {
-      if (call.excluded.has(`${level.key}:${p.server.host}:${p.server.port}`)) avail[i] = 0
-    })
-  }
+  level.peers.forEach((p, i) => {
+    if (call.excluded.has(`${level.key}:${p.server.host}:${p.server.port}`)) avail[i] = 0
+  })
   return level.balancer.pick(avail, key)
+}
+
+/**
+ * Accounts one settled attempt (the callback threw `error`, or returned `result`); true when
+ * it failed. Synchronous: a callback that returns a plain value costs no extra await.
+ */
+function settle<T>(env: TryEnv, u: UpstreamView, call: CallState, ctx: Attempt, t0: number,
+  threw: boolean, result: T | undefined, error: unknown): boolean {
+  const derived = threw ? { outcome: outcomeOfError(error) } : outcomeOfResult(result, u.ups)
+  const failed = derived.outcome !== 'ok'
+  if (threw) [call.lastError, call.lastResult] = [error, undefined]
+  else if (failed) [call.lastError, call.lastResult] = [undefined, result]
+  const latencyMs = env.clock.now() - t0
+  call.elapsed += latencyMs
+  if (ctx.reports === 0) {
+    ctx.report(derived.outcome, derived.status === undefined ? { latencyMs } : { status: derived.status, latencyMs })
+  }
+  return failed
 }
 
 export async function readyOk<T>(env: TryEnv, u: UpstreamView, cb: ReadyOkCallback<T>, opts: ReadyOkOptions = {}): Promise<T> {
@@ -74,24 +80,20 @@ export async function readyOk<T>(env: TryEnv, u: UpstreamView, cb: ReadyOkCallba
   const call: CallState = { attempt: 0, failures: 0, elapsed: 0, lastError: undefined, lastResult: undefined, excluded: new Set() }
   for (const level of levels) {
     for (let idx = candidate(u, level, call, key, env); idx !== -1; idx = candidate(u, level, call, key, env)) {
-      const { host, port } = level.peers[idx]!.server
-      const ctx: AttemptContext = { attempt: ++call.attempt, skey: u.skey, cluster: level.key, host, port }
+      const ctx = new Attempt(env, u, level, idx, ++call.attempt)
       const t0 = env.clock.now()
-      let failed: boolean
       let result: T | undefined
+      let error: unknown
+      let threw = false
       try {
-        const r = cb(host, port, ctx)
+        const r = cb(ctx.host, ctx.port, ctx)
         result = isThenable(r) ? await r : r
-        failed = isFailure(result, u.ups)
-        if (failed) [call.lastError, call.lastResult] = [undefined, result]
       } catch (err) {
-        failed = true
-        ;[call.lastError, call.lastResult] = [err, undefined]
+        threw = true
+        error = err
       }
-      call.elapsed += env.clock.now() - t0
-      reportAttempt(env.passive, env.clock, u, level, idx, failed)
-      if (!failed) return result as T
-      call.excluded.add(`${level.key}:${host}:${port}`)
+      if (!settle(env, u, call, ctx, t0, threw, result, error)) return result as T
+      call.excluded.add(`${level.key}:${ctx.host}:${ctx.port}`)
       if (++call.failures >= limit) throw tryLimit(call)
       if (budget > 0 && call.elapsed >= budget * 1000) {
         throw new CheckupsError('CKP_ERR_TRY_TIMEOUT', 'try_timeout excceed', { cause: lastCause(call) })

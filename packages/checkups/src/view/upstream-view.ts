@@ -19,6 +19,13 @@ import { errUntil, readPassive } from '../passive/accounting.js'
 import { type HeartbeatRecord, type PeerStatusCode, STATUS_ERR, STATUS_OK, decodeRecord } from '../records.js'
 import { type Dict, asBytes } from '../shared.js'
 
+/** An upstream's timeouts in ms: `timeout` for connect, send/read default to it. */
+export interface Timeouts {
+  readonly connect: number
+  readonly send: number
+  readonly read: number
+}
+
 export interface PeerResult {
   readonly host: string
   readonly port: number
@@ -44,16 +51,14 @@ export interface LevelView {
   readonly avail: Uint8Array
 }
 
-export function heartbeatEnabled(ups: ResolvedUpstream, defaultEnable: boolean): boolean {
-  return ups.enable ?? defaultEnable
-}
-
 export class UpstreamView {
   readonly levels: readonly LevelView[]
   private readonly byKey: Map<string | number, LevelView>
   private readonly peers: PeerState[] = []
   /** true when some server has max_fails > 0 */
   readonly passive: boolean
+  /** the upstream's timeouts (ms), handed to every attempt's context */
+  readonly timeouts: Timeouts
   nextExpiry = Infinity
 
   constructor(
@@ -69,6 +74,9 @@ export class UpstreamView {
     })
     this.byKey = new Map(this.levels.map((l) => [l.key, l]))
     this.passive = this.peers.some((p) => p.server.max_fails > 0)
+    this.timeouts = Object.freeze({
+      connect: ups.timeout * 1000, send: (ups.send_timeout ?? ups.timeout) * 1000, read: (ups.read_timeout ?? ups.timeout) * 1000,
+    })
   }
 
   private peerState(s: ResolvedServer): PeerState {

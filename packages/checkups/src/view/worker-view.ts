@@ -17,7 +17,8 @@ import { ConfigStore, decodeUpstream, encodeUpstream } from '../config/store.js'
 import type { HeartbeatFn, ResolvedConfig, ResolvedUpstream } from '../config/types.js'
 import { SLOT } from '../keys.js'
 import type { SharedZones } from '../shared.js'
-import { UpstreamView, heartbeatEnabled } from './upstream-view.js'
+import { heartbeatEnabled } from '../config/walk.js'
+import { UpstreamView } from './upstream-view.js'
 
 export class WorkerView {
   private cfgSlot = Number.NaN

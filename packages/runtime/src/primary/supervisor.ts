@@ -160,7 +160,7 @@ export class Supervisor {
       const values: ReplyValues = { workers: this.table(), config: this.opts.configJson() }
       const reply = msg.what in values
         ? { rt: 'reply', rid: msg.rid, ok: true, value: values[msg.what] }
-        : { rt: 'reply', rid: msg.rid, ok: false, error: `unknown request ${String(msg.what)}` }
+        : { rt: 'reply', rid: msg.rid, ok: false, code: 'RT_ERR_IPC', error: `unknown request ${String(msg.what)}` }
       if (wp.handle.isConnected()) wp.handle.send(reply)
     }
   }

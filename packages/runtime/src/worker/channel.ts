@@ -2,7 +2,7 @@
  * The worker's end of the runtime IPC (see ../ipc.ts): requests to the primary with a
  * timeout, the `ready` notice, and the primary's `shutdown` order.
  */
-import { RuntimeError } from '../errors.js'
+import { RuntimeError, isRuntimeCode } from '../errors.js'
 import { isRuntimeMessage, type PrimaryMessage, type ReplyValues, type RequestKind } from '../ipc.js'
 
 const REQUEST_TIMEOUT_MS = 5000
@@ -79,6 +79,6 @@ export class PrimaryChannel {
     this.#pending.delete(msg.rid)
     clearTimeout(p.timer)
     if (msg.ok) p.resolve(msg.value)
-    else p.reject(new RuntimeError('RT_ERR_IPC', msg.error))
+    else p.reject(new RuntimeError(isRuntimeCode(msg.code) ? msg.code : 'RT_ERR_IPC', msg.error))
   }
 }

@@ -4,6 +4,7 @@
  * checked with the config's server rules (host non-empty string, port 1-65535, numeric strings
  * accepted like in the config) plus `failed: boolean`; unknown skey/peer → 404.
  */
+import { formatIssues } from '@checkups/core'
 import { z } from 'zod'
 import { ok, skeyParam } from './common.js'
 import { AdminError } from '../errors.js'
@@ -27,10 +28,7 @@ export function register(router: Router): void {
     const skey = skeyParam(req)
     const r = feedbackSchema.safeParse(req.body)
     if (!r.success) {
-      const msg = r.error.issues
-        .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
-        .join('; ')
-      throw new AdminError('ADM_ERR_BAD_REQUEST', 400, msg)
+      throw new AdminError('ADM_ERR_BAD_REQUEST', 400, formatIssues(r.error.issues))
     }
     ctx.checkups.feedbackStatus(skey, r.data.host, r.data.port, r.data.failed)
     return ok({ ok: true })

@@ -5,7 +5,8 @@
  * valid status → err `invalid heartbeat status` (the original would store garbage).
  */
 import { STATUS_ERR, STATUS_OK, STATUS_UNSTABLE, type PeerStatusCode } from '../../records.js'
-import type { HeartbeatFn, ProbeResult, UpstreamLike } from '../types.js'
+import type { HeartbeatFn, ResolvedUpstream } from '../../config/types.js'
+import type { ProbeResult } from '../contract.js'
 import { err } from './result.js'
 
 function isStatus(v: unknown): v is PeerStatusCode {
@@ -23,7 +24,7 @@ export function normaliseCustom(value: unknown): ProbeResult {
   return err('invalid heartbeat status')
 }
 
-export async function probeCustom(fn: HeartbeatFn, host: string, port: number, ups: UpstreamLike): Promise<ProbeResult> {
+export async function probeCustom(fn: HeartbeatFn, host: string, port: number, ups: ResolvedUpstream): Promise<ProbeResult> {
   try {
     return normaliseCustom(await fn(host, port, ups))
   } catch (e) {

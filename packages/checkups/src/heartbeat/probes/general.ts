@@ -2,7 +2,7 @@
  * `general` probe: a TCP connect within `timeout`. The socket is
  * closed at once; nothing is sent.
  */
-import type { ProbeResult } from '../types.js'
+import type { ProbeResult } from '../contract.js'
 import { err, ok } from './result.js'
 import { exchange } from './socket.js'
 

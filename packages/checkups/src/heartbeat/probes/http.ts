@@ -10,14 +10,15 @@
 import { readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import type { ConnectionOptions } from 'node:tls'
-import type { HttpOptsLike, ProbeResult, UpstreamTlsLike } from '../types.js'
+import type { ResolvedHttpOpts, ResolvedUpstreamTls } from '../../config/types.js'
+import type { ProbeResult } from '../contract.js'
 import { err, ok } from './result.js'
 import { exchange } from './socket.js'
 
 const STATUS_LINE = /^HTTP\/\d+\.\d+\s+(\d+)/i
 
 /** Judges a status line against `statuses` (pure; exported for tests). */
-export function judgeStatusLine(line: string, statuses: HttpOptsLike['statuses']): ProbeResult {
+export function judgeStatusLine(line: string, statuses: ResolvedHttpOpts['statuses']): ProbeResult {
   if (!statuses) return ok()
   const m = STATUS_LINE.exec(line)
   if (!m) return err('bad status line')
@@ -25,7 +26,7 @@ export function judgeStatusLine(line: string, statuses: HttpOptsLike['statuses']
 }
 
 /** TLS connect options of an https upstream (files read on each probe: a few per round). */
-export function probeTls(t: UpstreamTlsLike | null | undefined, host: string): ConnectionOptions {
+export function probeTls(t: ResolvedUpstreamTls | null, host: string): ConnectionOptions {
   const o: ConnectionOptions = { rejectUnauthorized: t?.reject_unauthorized !== false }
   if (t?.ca) o.ca = readFileSync(t.ca)
   if (t?.cert) o.cert = readFileSync(t.cert)
@@ -35,11 +36,11 @@ export function probeTls(t: UpstreamTlsLike | null | undefined, host: string): C
   return o
 }
 
-export async function probeHttp(host: string, port: number, timeoutMs: number, opts: HttpOptsLike | null | undefined, secure?: { scheme?: string | null; tls?: UpstreamTlsLike | null }): Promise<ProbeResult> {
+export async function probeHttp(host: string, port: number, timeoutMs: number, opts: ResolvedHttpOpts | null, secure?: { scheme: 'http' | 'https'; tls: ResolvedUpstreamTls | null }): Promise<ProbeResult> {
   try {
     const tls = secure?.scheme === 'https' ? probeTls(secure.tls, host) : undefined
     const line = await exchange(host, port, timeoutMs, opts?.query ?? null, tls)
-    return line === null ? ok() : judgeStatusLine(line, opts?.statuses)
+    return line === null ? ok() : judgeStatusLine(line, opts?.statuses ?? null)
   } catch (e) {
     return err((e as Error).message)
   }

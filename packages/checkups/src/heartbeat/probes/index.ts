@@ -7,7 +7,8 @@
  * statuses; mysql name/user/pass/charset). A custom heartbeat receives the upstream itself,
  * so its identity also includes the skey.
  */
-import type { HeartbeatFn, ProbeResult, UpstreamLike } from '../types.js'
+import type { HeartbeatFn, ResolvedUpstream, UpstreamTyp } from '../../config/types.js'
+import type { ProbeResult } from '../contract.js'
 import { probeCustom } from './custom.js'
 import { probeGeneral } from './general.js'
 import { probeHttp } from './http.js'
@@ -20,34 +21,31 @@ export { probeHttp, judgeStatusLine } from './http.js'
 export { probeMysql } from './mysql.js'
 export { probeRedis, parseInfo } from './redis.js'
 
-/** Default probe timeout, seconds (the original's heartbeat.lua: `ups.timeout or 5`). */
-export const DEFAULT_TIMEOUT_S = 5
-
 export type ProbeKind = 'general' | 'http' | 'redis' | 'mysql'
 
-export function probeKind(typ: string | null | undefined): ProbeKind {
+export function probeKind(typ: UpstreamTyp): ProbeKind {
   return typ === 'http' || typ === 'redis' || typ === 'mysql' ? typ : 'general'
 }
 
-export function timeoutMs(ups: UpstreamLike): number {
-  const t = ups.timeout
-  return (typeof t === 'number' && t > 0 ? t : DEFAULT_TIMEOUT_S) * 1000
+/** The probe timeout: the upstream's resolved `timeout` (s), in ms. */
+export function timeoutMs(ups: ResolvedUpstream): number {
+  return ups.timeout * 1000
 }
 
 /** The dedupe identity of probing host:port for `ups` (see the header). */
-export function probeId(skey: string, ups: UpstreamLike, custom: HeartbeatFn | undefined, host: string, port: number): string {
+export function probeId(skey: string, ups: ResolvedUpstream, custom: HeartbeatFn | undefined, host: string, port: number): string {
   const base = [host, port, timeoutMs(ups)]
   if (custom) return JSON.stringify(['custom', skey, ...base])
   const kind = probeKind(ups.typ)
   switch (kind) {
-    case 'http': return JSON.stringify([kind, ...base, ups.http_opts?.query ?? null, ups.http_opts?.statuses ?? null, ups.scheme ?? 'http', ups.tls ?? null])
-    case 'mysql': return JSON.stringify([kind, ...base, ups.name ?? null, ups.user ?? null, ups.pass ?? null, ups.charset ?? null])
+    case 'http': return JSON.stringify([kind, ...base, ups.http_opts?.query ?? null, ups.http_opts?.statuses ?? null, ups.scheme, ups.tls])
+    case 'mysql': return JSON.stringify([kind, ...base, ups.name, ups.user, ups.pass, ups.charset])
     default: return JSON.stringify([kind, ...base])
   }
 }
 
 /** Runs the probe `ups` calls for (custom heartbeat first, else by `typ`). */
-export function runProbe(ups: UpstreamLike, custom: HeartbeatFn | undefined, host: string, port: number): Promise<ProbeResult> {
+export function runProbe(ups: ResolvedUpstream, custom: HeartbeatFn | undefined, host: string, port: number): Promise<ProbeResult> {
   const ms = timeoutMs(ups)
   if (custom) return probeCustom(custom, host, port, ups)
   switch (probeKind(ups.typ)) {

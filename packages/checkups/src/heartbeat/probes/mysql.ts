@@ -7,13 +7,14 @@
  * every import.
  */
 import type mysql from 'mysql2'
-import type { ProbeResult, UpstreamLike } from '../types.js'
+import type { ResolvedUpstream } from '../../config/types.js'
+import type { ProbeResult } from '../contract.js'
 import { errFrom, ok } from './result.js'
 import { ProbeTimeout } from './socket.js'
 
 let driver: Promise<typeof mysql> | undefined
 
-export async function probeMysql(host: string, port: number, timeoutMs: number, ups: UpstreamLike): Promise<ProbeResult> {
+export async function probeMysql(host: string, port: number, timeoutMs: number, ups: Pick<ResolvedUpstream, 'name' | 'user' | 'pass' | 'charset'>): Promise<ProbeResult> {
   const lib = await (driver ??= import('mysql2').then((m) => m.default))
   return new Promise((resolve) => {
     let settled = false

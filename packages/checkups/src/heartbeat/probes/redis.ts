@@ -11,7 +11,7 @@
  */
 import type { Redis as RedisClient } from 'ioredis'
 import { STATUS_OK, STATUS_UNSTABLE } from '../../records.js'
-import type { ProbeResult } from '../types.js'
+import type { ProbeResult } from '../contract.js'
 import { errFrom } from './result.js'
 import { ProbeTimeout } from './socket.js'
 

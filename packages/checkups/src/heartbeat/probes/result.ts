@@ -1,6 +1,6 @@
 /** Constructors of probe results (the shape aggregation consumes). */
 import { STATUS_ERR, STATUS_OK } from '../../records.js'
-import type { ProbeResult } from '../types.js'
+import type { ProbeResult } from '../contract.js'
 import { socketErrorMessage } from './socket.js'
 
 export function ok(extras: Record<string, unknown> = {}): ProbeResult {

@@ -1,15 +1,17 @@
 /**
- * Where core plugs in the heartbeat of `./heartbeat/index.ts` (another module, same package):
- * it hands over the zones, clock, worker identity, a getter of the CURRENT upstreams
- * (dynamic ones included, custom heartbeats attached) and the custom heartbeat functions.
+ * Where core plugs in the heartbeat: the facade hands over the zones, clock, worker
+ * identity, a getter of the CURRENT upstreams (dynamic ones included, custom heartbeats
+ * attached) and the custom heartbeat functions; the globals are the resolved config's.
  */
-import type { Clock } from './clock.js'
-import type { ResolvedConfig, ResolvedUpstream } from './config/types.js'
-import type { HeartbeatFn } from './config/types.js'
-import { KEY } from './keys.js'
-import { type HeartbeatRecord, STATUS_ERR, decodeRecord } from './records.js'
-import { type Logger, type SharedZones, type WorkerInfo, asBytes } from './shared.js'
-import { type Heartbeat, createHeartbeat, releaseLease } from './heartbeat/index.js'
+import type { Clock } from '../clock.js'
+import type { HeartbeatFn, ResolvedConfig, ResolvedUpstream } from '../config/types.js'
+import { levelsOf } from '../config/walk.js'
+import { KEY } from '../keys.js'
+import { type HeartbeatRecord, STATUS_ERR, decodeRecord } from '../records.js'
+import { type Logger, type SharedZones, type WorkerInfo, asBytes } from '../shared.js'
+import type { Heartbeat } from './contract.js'
+import { releaseLease } from './election.js'
+import { HeartbeatRunner } from './runner.js'
 
 export class HeartbeatHost {
   private hb: Heartbeat | undefined
@@ -25,7 +27,7 @@ export class HeartbeatHost {
 
   start(cfg: ResolvedConfig): void {
     if (this.hb) return
-    this.hb = createHeartbeat({
+    this.hb = new HeartbeatRunner({
       shared: this.zones,
       clock: this.clock,
       worker: this.worker,
@@ -63,8 +65,7 @@ export class HeartbeatHost {
   /** An nginx peer is `down` when some level fed by block `name` has its heartbeat status err. */
   peerDown(name: string, host: string, port: number): boolean {
     for (const [skey, ups] of Object.entries(this.getUpstreams())) {
-      const levels = Array.isArray(ups.cluster) ? ups.cluster : Object.values(ups.cluster)
-      if (!levels.some((l) => l.upstream === name)) continue
+      if (!levelsOf(ups).some((l) => l.upstream === name)) continue
       const rec = decodeRecord<HeartbeatRecord>(asBytes(this.zones.state.get(KEY.peerStatus(skey, host, port))))
       if (rec?.status === STATUS_ERR) return true
     }

@@ -1,0 +1,97 @@
+/**
+ * The heartbeat's contract: what it is given (HeartbeatOptions) and what it offers
+ * (Heartbeat). A leaf module — it imports only core's types — so the implementation
+ * (runner.ts), the entry point (index.ts) and core's host (host.ts) all depend on it and never
+ * on each other in a circle.
+ *
+ * The heartbeat takes core's resolved types as they are: defaults were applied once, when the
+ * config was resolved; nothing here re-applies them.
+ */
+import type { Clock } from '../clock.js'
+import type { HeartbeatFn, ResolvedGlobal, ResolvedUpstream } from '../config/types.js'
+import type { PeerStatusCode } from '../records.js'
+import type { Dict, Logger } from '../shared.js'
+
+/** The config a round reads: the resolved globals and every current upstream. */
+export interface HeartbeatView {
+  readonly global: ResolvedGlobal
+  readonly upstreams: Readonly<Record<string, ResolvedUpstream>>
+}
+
+/** The lease record in the `mutex` zone (election.ts). */
+export interface Lease {
+  worker: number
+  pid: number
+  /** ms since the epoch when this holder took it */
+  since: number
+}
+
+export interface PoolOptions {
+  /** threads in the pool (default 1: one round at a time, probing is I/O bound) */
+  threads?: number
+}
+
+export interface HeartbeatOptions {
+  shared: { readonly state: Dict; readonly mutex: Dict }
+  clock?: Clock
+  worker: { id: number; count?: number; pid: number }
+  logger?: Logger
+  /** the config, read at each round start (dynamic upstreams included) */
+  getConfig: () => HeartbeatView
+  /** skey → custom heartbeat, for upstreams whose `heartbeat` function was lost to shm */
+  customHeartbeats?: Readonly<Record<string, HeartbeatFn>>
+  /** probes doing work at once (default 256; a probe pending > 100 ms frees its slot) */
+  concurrency?: number
+  /** probes in flight at all, hanging ones included = sockets held (default 1024) */
+  maxSockets?: number
+  pollMs?: number
+  /** run probing on a piscina thread (true = one thread) */
+  pool?: boolean | PoolOptions
+}
+
+/** One probe's outcome before aggregation. */
+export interface ProbeResult {
+  status: PeerStatusCode
+  msg: string | null
+  /** stored in the record as is (redis `replication`, `redis_version`, custom fields) */
+  extras: Record<string, unknown>
+}
+
+export interface WriteResult {
+  upstreams: number
+  peers: number
+  probes: number
+  written: number
+  /** records that could not be stored (the `state` zone is full) */
+  failed: number
+  /** false when the round was discarded because leadership was lost */
+  committed: boolean
+}
+
+export interface RoundReport extends WriteResult {
+  /** clock time the round started, ms */
+  started: number
+  /** clock time it took, ms */
+  ms: number
+  /** STATE_HEARTBEAT_VERSION after the round (unchanged when not committed) */
+  version: number
+}
+
+export type HeartbeatPhase = 'idle' | 'candidate' | 'leader' | 'stopped'
+
+export interface Heartbeat {
+  /** becomes a candidate (polls the lease at once) */
+  start(): void
+  /** stops polling and rounds; a leader removes its lease so another worker takes over */
+  stop(): Promise<void>
+  isLeader(): boolean
+  phase(): HeartbeatPhase
+  /**
+   * runs one round now, leader or not (tests, tools); joins a round already in flight, or with
+   * `fresh` waits for it and starts a new one (so the probes see the world as of this call)
+   */
+  runRound(opts?: { fresh?: boolean }): Promise<RoundReport>
+  /** rounds this instance committed */
+  rounds(): number
+  lease(): Lease | undefined
+}

@@ -10,20 +10,21 @@ import { startBackend, type Backend } from './fixtures/backend.js'
 import { backendOf, get, many } from './fixtures/client.js'
 import { raw } from './fixtures/raw.js'
 import { servers, startTestProxy, type TestProxy } from './fixtures/ctx.js'
+import type { AttemptReport } from '@checkups/core'
 
 const cleanup: Array<() => Promise<void>> = []
 afterEach(async () => {
   while (cleanup.length) await cleanup.pop()?.()
 })
 
-async function setup(routes: unknown[], server: Record<string, unknown> = {}): Promise<{ p: TestProxy; bs: Backend[] }> {
+async function setup(routes: unknown[], server: Record<string, unknown> = {}, reports?: AttemptReport[]): Promise<{ p: TestProxy; bs: Backend[] }> {
   const bs = await Promise.all(['c1', 'c2', 'c3'].map((n) => startBackend(n)))
   for (const b of bs) cleanup.push(() => b.close())
   const config = {
     global: { default_heartbeat_enable: false },
     api: { timeout: 2, cluster: [{ servers: servers(bs.map((b) => b.port), { max_fails: 1, fail_timeout: 30 }) }] },
   }
-  const p = await startTestProxy(config, routes, { server })
+  const p = await startTestProxy(config, routes, reports ? { server, reports } : { server })
   cleanup.push(() => p.close())
   return { p, bs }
 }
@@ -58,6 +59,17 @@ describe('proxy: client faults never count against a peer', () => {
     else if (status !== 0) expect(got).toBe(status)
     await new Promise((r) => setTimeout(r, 50))
     expect(passiveCounts(p)).toEqual([0, 0, 0])
+  })
+
+  it.each([
+    ['body cut off', (port: number) => raw(port, [`POST /echo-count HTTP/1.1\r\n${H}Content-Length: 1000\r\n\r\n0123456789`], { abortAfterMs: 20 })],
+    ['chunked body above max_body_size', (port: number) => raw(port, [`POST /echo-count HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n`, `1000\r\n${'x'.repeat(4096)}\r\n`, '0\r\n\r\n'], { gapMs: 5 })],
+  ] as const)('%s: the attempt is reported as client_abort, nothing else', async (_n, send) => {
+    const reports: AttemptReport[] = []
+    const { p } = await setup([{ upstream: 'api', max_body_size: 2048 }], {}, reports)
+    await send(p.port)
+    for (let i = 0; i < 50 && reports.length === 0; i++) await new Promise((r) => setTimeout(r, 20))
+    expect(reports.map((r) => r.outcome)).toEqual(['client_abort'])
   })
 
   it('control: a peer that resets IS counted (the counts above are live)', async () => {

@@ -9,6 +9,8 @@
  *   is a success for both; 'client_abort' touches neither.
  * - Every outcome, 'client_abort' included, is then handed to the env's recorder (per-peer
  *   statistics), after the accounting, so a recorder sees the state the outcome produced.
+ *   It runs on the request path, synchronously: it must be cheap and must not throw (a throw
+ *   reaches the caller of readyOk, or of `ctx.report`).
  * - A report names its level view and peer index as of the attempt: a later config change
  *   rebuilds the view, and a late report then only reaches the balancer of the old view,
  *   which nothing selects from any more (harmless), while passive accounting is by host:port.

@@ -40,7 +40,7 @@ describe('clients in a 2-worker service', () => {
     for (const p of redisPorts) children.push(await redisServer(p))
     port = await freePort()
     primary = new Primary([APP], { FIXTURE_PORT: String(port), FIXTURE_HTTP: httpPorts.join(','), FIXTURE_REDIS: redisPorts.join(',') })
-    await primary.waitLog('all workers ready', undefined, 30_000)
+    await primary.waitLog('all workers ready', undefined, 90_000)
   })
 
   afterAll(async () => {
@@ -57,6 +57,7 @@ describe('clients in a 2-worker service', () => {
 
   it('1 000 fetch calls while one of two HTTP backends is killed: 0 failed', async () => {
     const results = await onBothWorkers('/fetch?n=500', async () => {
+      // kill the second backend while the calls run (the workers answer only when all are done)
       await new Promise((r) => setTimeout(r, 150))
       await killed(children[1]!)
     })
@@ -68,14 +69,21 @@ describe('clients in a 2-worker service', () => {
   })
 
   it('the level-1 redis killed during the commands: 0 failed, level 2 serves the rest', async () => {
+    const { Redis } = await import('ioredis')
+    const l1 = new Redis({ port: redisPorts[0]!, host: '127.0.0.1' })
     const results = await onBothWorkers('/redis?n=3000', async () => {
-      await new Promise((r) => setTimeout(r, 150))
+      // kill level 1 once both workers' commands are reaching it (however loaded the machine)
+      for (let i = 0; i < 3000; i++) {
+        const [a, b] = await Promise.all([l1.exists('w0:0'), l1.exists('w1:0')])
+        if (a + b === 2) break
+        await new Promise((r) => setTimeout(r, 5))
+      }
+      l1.disconnect()
       await killed(children[2]!)
     })
     expect(new Set(results.map((r) => r.id)).size).toBe(2)
     expect(results.map((r) => r.errors).flat()).toEqual([])
     expect(results.reduce((n, r) => n + r.ok, 0)).toBe(6000)
-    const { Redis } = await import('ioredis')
     const l2 = new Redis({ port: redisPorts[1]!, host: '127.0.0.1' })
     try {
       // the last keys are on level 2, the first ones were written to level 1 before it died

@@ -32,7 +32,7 @@ describe('examples/service', () => {
       API_SERVERS: api.join(','), REDIS_SERVERS: `${redis.host}:${redis.port}`, MYSQL_SERVERS: `${mysql.host}:${mysql.port}`,
       MYSQL_USER: mysql.user, MYSQL_PASSWORD: mysql.password, MYSQL_DATABASE: mysql.database,
     })
-    await primary.waitLog('all workers ready', undefined, 30_000)
+    await primary.waitLog('all workers ready', undefined, 90_000)
   })
 
   afterAll(async () => {

@@ -1,6 +1,14 @@
 #!/usr/bin/env node
-// `node apps/server`: the CLI entry (package.json "main" and "bin"). See src/main.ts.
-import { main } from './dist/main.js'
+// The `checkups` command (package.json "bin"; also `node apps/server`). See src/main.ts.
+import { readFileSync } from 'node:fs'
 
-const code = await main(process.argv.slice(2))
-if (code !== undefined) process.exit(code)
+const argv = process.argv.slice(2)
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
+  // answered before the server code loads: works even where the native addon is not built
+  const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'))
+  process.stdout.write(`checkups ${version} (node ${process.version})\n`)
+} else {
+  const { main } = await import('./dist/main.js')
+  const code = await main(argv)
+  if (code !== undefined) process.exit(code)
+}

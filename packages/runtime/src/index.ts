@@ -4,6 +4,7 @@
  * `worker/*` (IPC channel, lifecycle); `run()` dispatches on the process role.
  */
 export { run } from './run.js'
+export { SUPPORTED_NODE, checkNode, nodeSupport, type NodeSupport } from './node-version.js'
 export { RuntimeError, RuntimeErrorCodes, type RuntimeErrorCode } from './errors.js'
 export { LOG, type Logger, type LoggerOptions } from './logger.js'
 export { DEFAULT_SHARED_DICTS } from './zones.js'

@@ -1,4 +1,5 @@
 import cluster from 'node:cluster'
+import { checkNode } from './node-version.js'
 import { runPrimary } from './primary/index.js'
 import type { PrimaryHandle, RunHandle, RunOptions, WorkerHandle } from './types.js'
 import { runWorker } from './worker/index.js'
@@ -15,7 +16,13 @@ import { runWorker } from './worker/index.js'
  * Worker: resolves after `initWorker`.
  */
 export function run(options: RunOptions): Promise<RunHandle> {
-  return cluster.isPrimary ? runPrimary(options) : runWorker(options)
+  if (!cluster.isPrimary) return runWorker(options)
+  try {
+    checkNode()
+  } catch (err) {
+    return Promise.reject(err)
+  }
+  return runPrimary(options)
 }
 
 export type { PrimaryHandle, WorkerHandle }

@@ -22,8 +22,10 @@ export function loadAddon(): Addon {
       'SHM_ERR_ADDON_LOAD',
       'the @checkups/shm native addon could not be loaded (' +
         String((cause as Error).message).split('\n')[0] +
-        '). Build it with `npx -y pnpm@10 install` (or `cd packages/shm && npx node-gyp rebuild`); ' +
-        'it needs python3, make, g++ and the Node headers (set npm_config_nodedir=/usr if they live there).',
+        '). It is compiled when the package is installed: in an app, allow its install script ' +
+        '(`npm approve-scripts @checkups/shm`, then `npm rebuild @checkups/shm`); in this repository run ' +
+        '`npx -y pnpm@10 install` (or `cd packages/shm && npx node-gyp rebuild`). ' +
+        'It needs python3, make, g++ and the Node headers (set npm_config_nodedir=/usr if they live there).',
       { cause },
     )
   }

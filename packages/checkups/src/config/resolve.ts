@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto'
 import type { z } from 'zod'
 import { CheckupsError } from '../errors.js'
 import { deepFreeze } from './freeze.js'
+import { packageForUpstream, requirePackage } from '../optional-deps.js'
 import { globalSchema, levelSchema, upstreamSchema } from './schema.js'
 import type { ResolvedCluster, ResolvedConfig, ResolvedGlobal, ResolvedLevel, ResolvedUpstream } from './types.js'
 
@@ -75,6 +76,9 @@ export function resolveUpstream(skey: string, raw: unknown, opts: ResolveUpstrea
   const code = opts.code ?? 'CKP_ERR_INVALID_CONFIG'
   if (!isPlainObject(raw)) fail(code, [skey], 'must be an object')
   const base = parse(upstreamSchema, raw, [skey], code)
+  // a driver the heartbeat will need is an optional peer: refuse here, not at the first round
+  const driver = packageForUpstream(base)
+  if (driver) requirePackage(driver, `upstream "${skey}" (typ: '${base.typ}')`)
   const cluster = resolveCluster(raw.cluster, [skey, 'cluster'], code)
   return deepFreeze({ ...base, cluster } as ResolvedUpstream)
 }

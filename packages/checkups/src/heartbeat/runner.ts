@@ -25,6 +25,7 @@ import { holdsLease, readLease, releaseLease, renewLease, tryAcquire, type Candi
 import type { Bounds } from './limit.js'
 import { createPool, splitForPool, type HeartbeatPool } from './pool.js'
 import { bounds, finishRound, probeAndWrite } from './round.js'
+import { requirePackage } from '../optional-deps.js'
 
 /** Candidate poll period, ms: a dead leader's lease (removed by the primary) is retaken within it. */
 export const DEFAULT_POLL_MS = 250
@@ -56,6 +57,7 @@ export class HeartbeatRunner implements Heartbeat {
     this.me = { worker: opts.worker.id, pid: opts.worker.pid }
     this.pollMs = opts.pollMs ?? DEFAULT_POLL_MS
     this.limits = bounds(opts.concurrency, opts.maxSockets)
+    if (opts.pool) requirePackage('piscina', 'the heartbeat option `pool`')
     this.pool = opts.pool ? createPool(this.state, this.mutex, opts.pool === true ? {} : opts.pool) : undefined
     this.globals = opts.getConfig().global
     this.limiter = new LogLimiter(this.clock)

@@ -85,6 +85,16 @@ const cases = (): Case[] => [
   { name: 'feedback without body', method: 'POST', path: '/upstreams/api/feedback', status: 400, code: 'ADM_ERR_BAD_REQUEST' },
   { name: 'cluster_key with an empty item', method: 'GET', path: '/upstreams/api/peer?cluster_key=1,,2', status: 400, code: 'ADM_ERR_BAD_REQUEST' },
   { name: 'hash_key given twice', method: 'GET', path: '/upstreams/api/peer?hash_key=a&hash_key=b', status: 400, code: 'ADM_ERR_BAD_REQUEST' },
+  { name: 'cluster_key naming no level (junk)', method: 'GET', path: '/upstreams/api/peer?cluster_key=%00junk', status: 400, code: 'ADM_ERR_BAD_REQUEST', message: /^cluster_key: "\\u0000junk" names no level of this upstream/ },
+  { name: 'cluster_key level out of range', method: 'GET', path: '/upstreams/api/peer?cluster_key=9', status: 400, code: 'ADM_ERR_BAD_REQUEST' },
+  // strict input through the same schema as the config file
+  { name: 'misspelt server option', method: 'PUT', path: '/upstreams/api', body: JSON.stringify(one([srv(p2), srv(p2, { wieght: 2 })])), headers: JSON_CT, status: 400, code: 'CKP_ERR_INVALID_UPSTREAM', message: 'api.cluster[0].servers[1].wieght: unknown option (did you mean "weight"?)' },
+  { name: 'misspelt upstream option', method: 'PUT', path: '/upstreams/api', body: JSON.stringify({ tiemout: 1, ...one([srv(p2)]) }), headers: JSON_CT, status: 400, code: 'CKP_ERR_INVALID_UPSTREAM', message: 'api.tiemout: unknown option (did you mean "timeout"?)' },
+  { name: 'timeout 1e-9 (would be no timeout)', method: 'PUT', path: '/upstreams/api', body: JSON.stringify({ timeout: 1e-9, ...one([srv(p2)]) }), headers: JSON_CT, status: 400, code: 'CKP_ERR_INVALID_UPSTREAM', message: 'api.timeout: must be a number of seconds 0.001-2147483.647' },
+  { name: 'timeout beyond a timer', method: 'PUT', path: '/upstreams/api', body: JSON.stringify({ timeout: 1e10, ...one([srv(p2)]) }), headers: JSON_CT, status: 400, code: 'CKP_ERR_INVALID_UPSTREAM', message: 'api.timeout: must be a number of seconds 0.001-2147483.647' },
+  { name: 'host with CR/LF', method: 'PUT', path: '/upstreams/api', body: JSON.stringify(one([{ host: '127.0.0.1\r\nX: y', port: p2 }])), headers: JSON_CT, status: 400, code: 'CKP_ERR_INVALID_UPSTREAM', message: /^api\.cluster\[0\]\.servers\[0\]\.host: must not contain spaces or control characters/ },
+  { name: 'host with a lone surrogate', method: 'PUT', path: '/upstreams/api', body: '{"cluster":[{"servers":[{"host":"a\\ud800b","port":80}]}]}', headers: JSON_CT, status: 400, code: 'CKP_ERR_INVALID_UPSTREAM', message: /^api\.cluster\[0\]\.servers\[0\]\.host: must be well-formed text/ },
+  { name: 'host:port in host', method: 'PUT', path: '/upstreams/api', body: JSON.stringify(one([{ host: `127.0.0.1:${p2}`, port: p2 }])), headers: JSON_CT, status: 400, code: 'CKP_ERR_INVALID_UPSTREAM', message: /^api\.cluster\[0\]\.servers\[0\]\.host: must be a hostname or an IP address without a port/ },
 ]
 
 async function snapshot(): Promise<{ upstreams: string[]; version: number; state: Buffer }> {

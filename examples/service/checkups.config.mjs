@@ -10,7 +10,7 @@ const servers = (list) => list.split(',').map((hp) => {
 export default {
   global: { checkup_timer_interval: 2, default_heartbeat_enable: true },
   api: {
-    typ: 'http', timeout: 2, max_fails: 2, fail_timeout: 10,
+    typ: 'http', timeout: 2,
     http_opts: { query: 'GET /health HTTP/1.0\r\n\r\n', statuses: { 500: false, 502: false, 503: false } },
     cluster: [{ servers: servers(env.API_SERVERS ?? '127.0.0.1:8001,127.0.0.1:8002') }],
   },

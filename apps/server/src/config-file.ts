@@ -1,12 +1,29 @@
 /**
- * The config file of apps/server: a checkups config module that may carry a
- * `server` section `{ workers, listen, admin: { listen, token }, shared_dicts, routes }`.
- * Core ignores `server`; this module validates it once and fills the defaults, with the
- * command line's overrides applied on top.
+ * The config boundary of apps/server, in one place: the config file (a JS module or JSON
+ * whose default export / document is a checkups config, plus the app's `server` section) is
+ * checked here whole — core's upstreams and `global`, the top-level keys, the `server`
+ * section, every route (its upstream must exist) — with the command line's overrides applied.
+ * The primary runs `checkConfig` at start (before any worker is forked), at every reload
+ * (a refused reload changes nothing) and for `--check`; workers re-read the same file.
+ *
+ * Invariants: unknown keys anywhere are errors naming the nearest known option; the admin API
+ * never listens off loopback without a token; every message starts with a dotted path.
  */
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { formatIssues, resolveConfig, suggest, unknownOption, type GlobalInput, type ResolvedConfig, type UpstreamInput } from '@checkups/core'
+import { importConfig, zoneSizes } from '@checkups/runtime'
+import { ConfigFileError } from './errors.js'
+import { isLoopback, parseListen, type ListenAddress } from './listen.js'
+import { compileRoutes } from './proxy/route.js'
+import { parseLimits } from './proxy/options.js'
+import { parseStreams } from './proxy/streams.js'
+import type { RouteConfig } from './proxy/types.js'
+import { PROXY_SECTION_KEYS, serverSectionSchema, type ServerSectionInput } from './server-schema.js'
+
+export { ConfigFileError } from './errors.js'
+export { parseListen, type ListenAddress } from './listen.js'
 
 export const DEFAULT_LISTEN = '127.0.0.1:8080'
 export const DEFAULT_ADMIN_LISTEN = '127.0.0.1:9080'
@@ -16,23 +33,35 @@ export const DEFAULT_ADMIN_BODY_LIMIT = 1024 * 1024
 /** The example config shipped with the app, used when no config is given. */
 export const BUNDLED_CONFIG = fileURLToPath(new URL('../checkups.config.js', import.meta.url))
 
-export interface ListenAddress { readonly host: string; readonly port: number }
-
 export interface ServerConfig {
   /** from the file; the command line/env may override it (see main.ts) */
   readonly workers: number | undefined
   readonly listen: ListenAddress
   readonly admin: { readonly listen: ListenAddress; readonly token: string | undefined; readonly bodyLimit: number }
   readonly shared_dicts: Readonly<Record<string, number | string>>
-  /** validated by the proxy (src/proxy) */
-  readonly routes: readonly unknown[]
+  readonly routes: readonly RouteConfig[]
+  /** demo backends the workers serve themselves (`server.demo.backends`), [] when off */
+  readonly demo: readonly ListenAddress[]
+  /** the proxy's keys of the section as written (PROXY_SECTION_KEYS), checked by its parsers */
+  readonly proxy: Readonly<Record<string, unknown>>
 }
 
 export interface ServerOverrides { listen?: string | undefined; admin?: string | undefined }
 
-import { ConfigFileError } from './errors.js'
+/** A whole config file for apps/server, for `defineConfig` (tsc checks the option names). */
+export interface ServerConfigInput {
+  global?: GlobalInput
+  server?: ServerSectionInput
+  [skey: string]: UpstreamInput | GlobalInput | ServerSectionInput | undefined
+}
 
-export { ConfigFileError }
+/**
+ * Returns `config` unchanged; typed so that tsc refuses misspelt options.
+ * @example export default defineConfig({ api: { cluster: [{ servers: [{ host: '127.0.0.1', port: 8081 }] }] }, server: { routes: [{ upstream: 'api' }] } })
+ */
+export function defineConfig(config: ServerConfigInput): ServerConfigInput {
+  return config
+}
 
 /** The config file to use: explicit path, else the bundled example. Must exist. */
 export function configPath(given: string | undefined): string {
@@ -41,61 +70,106 @@ export function configPath(given: string | undefined): string {
   return file
 }
 
-/** Imports the config module's default export (errors name the file). */
+/** Imports the config module's default export, or parses a `.json` file (errors name the file). */
 export async function importConfigFile(file: string): Promise<Record<string, unknown>> {
-  let mod: { default?: unknown }
   try {
-    mod = (await import(pathToFileURL(file).href)) as { default?: unknown }
+    return await importConfig(pathToFileURL(file))
   } catch (err) {
-    throw new ConfigFileError(`cannot load config ${file}: ${err instanceof Error ? err.message : String(err)}`)
+    throw new ConfigFileError(err instanceof Error ? err.message : String(err), { cause: err })
   }
-  if (!isObject(mod.default)) throw new ConfigFileError(`config ${file}: the default export must be the config object`)
-  return mod.default
 }
 
-/** Validates the `server` section, fills defaults, applies overrides. */
-export function serverConfig(raw: Readonly<Record<string, unknown>>, overrides: ServerOverrides = {}): ServerConfig {
-  const s = raw['server'] ?? {}
-  if (!isObject(s)) throw new ConfigFileError('server: must be an object')
-  const admin = s['admin'] ?? {}
-  if (!isObject(admin)) throw new ConfigFileError('server.admin: must be an object')
-  const workers = s['workers']
-  if (workers !== undefined && (!Number.isInteger(workers) || (workers as number) < 1)) {
-    throw new ConfigFileError('server.workers: must be an integer >= 1')
+export interface CheckedConfig {
+  readonly config: ResolvedConfig
+  readonly server: ServerConfig
+  /** accepted but doubtful input (`path: message`), for the log */
+  readonly warnings: readonly string[]
+}
+
+/** The whole check of a loaded config file (see the module comment). */
+export function checkConfig(raw: Readonly<Record<string, unknown>>, overrides: ServerOverrides = {}): CheckedConfig {
+  const warnings: string[] = []
+  const config = resolveConfig(raw, { onWarning: (m) => warnings.push(m) })
+  return { config, server: serverConfig(raw, overrides, Object.keys(config.upstreams)), warnings }
+}
+
+/**
+ * Validates the `server` section (and the config's top-level keys), fills defaults, applies
+ * overrides. With `upstreams`, every route must name one of them.
+ */
+export function serverConfig(raw: Readonly<Record<string, unknown>>, overrides: ServerOverrides = {}, upstreams?: readonly string[]): ServerConfig {
+  checkTopLevel(raw, upstreams)
+  const parsed = serverSectionSchema.safeParse(raw['server'] ?? {})
+  if (!parsed.success) throw new ConfigFileError(formatIssues(parsed.error.issues, ['server']))
+  const s = parsed.data
+  const listen = parseListen(overrides.listen ?? s.listen ?? DEFAULT_LISTEN, overrides.listen ? '--listen' : 'server.listen')
+  const adminWhere = overrides.admin ? '--admin' : 'server.admin.listen'
+  const adminListen = parseListen(overrides.admin ?? s.admin?.listen ?? DEFAULT_ADMIN_LISTEN, adminWhere)
+  const token = s.admin?.token
+  if (token === undefined && !isLoopback(adminListen.host)) {
+    throw new ConfigFileError(
+      `${adminWhere}: the admin API on ${adminListen.host} is reachable from other machines and can change every upstream; ` +
+        'set server.admin.token (requests then need Authorization: Bearer <token>) or listen on 127.0.0.1',
+    )
   }
-  const token = admin['token']
-  if (token !== undefined && (typeof token !== 'string' || token === '')) throw new ConfigFileError('server.admin.token: must be a non-empty string')
-  const bodyLimit = admin['body_limit'] ?? DEFAULT_ADMIN_BODY_LIMIT
-  if (!Number.isInteger(bodyLimit) || (bodyLimit as number) < 1) throw new ConfigFileError('server.admin.body_limit: must be an integer >= 1')
-  const dicts = s['shared_dicts'] ?? {}
-  if (!isObject(dicts)) throw new ConfigFileError('server.shared_dicts: must be an object of sizes')
-  const routes = s['routes'] ?? []
-  if (!Array.isArray(routes)) throw new ConfigFileError('server.routes: must be an array')
+  try {
+    zoneSizes(s.shared_dicts) // names and sizes, as the runtime will read them
+  } catch (err) {
+    throw new ConfigFileError(`server.${err instanceof Error ? err.message : String(err)}`, { cause: err })
+  }
+  const routes = (s.routes ?? []) as RouteConfig[]
+  checkRoutes(routes, upstreams)
+  const proxy = proxyKeys(s as Record<string, unknown>)
   return {
-    workers: workers as number | undefined,
-    listen: parseListen(overrides.listen ?? s['listen'] ?? DEFAULT_LISTEN, overrides.listen ? '--listen' : 'server.listen'),
-    admin: {
-      listen: parseListen(overrides.admin ?? admin['listen'] ?? DEFAULT_ADMIN_LISTEN, overrides.admin ? '--admin' : 'server.admin.listen'),
-      token: token as string | undefined,
-      bodyLimit: bodyLimit as number,
-    },
-    shared_dicts: dicts as Record<string, number | string>,
+    workers: s.workers,
+    listen,
+    admin: { listen: adminListen, token, bodyLimit: s.admin?.body_limit ?? DEFAULT_ADMIN_BODY_LIMIT },
+    shared_dicts: s.shared_dicts ?? {},
     routes,
+    demo: (s.demo?.backends ?? []).map((b, i) => parseListen(b, `server.demo.backends[${i}]`)),
+    proxy,
   }
 }
 
-/** `host:port`, `[v6]:port`, `:port` or `port` (host 127.0.0.1). */
-export function parseListen(value: unknown, where: string): ListenAddress {
-  const bad = (): ConfigFileError => new ConfigFileError(`${where}: expected HOST:PORT, got ${JSON.stringify(value)}`)
-  if (typeof value === 'number') value = String(value)
-  if (typeof value !== 'string') throw bad()
-  const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d+)$/.exec(value) ?? /^()()(\d+)$/.exec(value)
-  if (!m) throw bad()
-  const port = Number(m[3])
-  if (!Number.isInteger(port) || port > 65535) throw bad()
-  return { host: m[1] || m[2] || '127.0.0.1', port }
+/** The proxy's keys of the section, checked here by the proxy's own parsers (one owner per option). */
+function proxyKeys(s: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const k of PROXY_SECTION_KEYS) if (s[k] !== undefined) out[k] = s[k]
+  try {
+    parseLimits(out)
+    parseStreams(out['streams']).forEach((st, i) => parseListen(st.listen, `server.streams[${i}].listen`))
+  } catch (err) {
+    if (err instanceof ConfigFileError) throw err
+    throw new ConfigFileError(err instanceof Error ? err.message : String(err), { cause: err })
+  }
+  return out
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
+/** Top level: `global`, `server`, and upstreams (objects with a `cluster`); nothing else. */
+function checkTopLevel(raw: Readonly<Record<string, unknown>>, upstreams: readonly string[] | undefined): void {
+  if (upstreams === undefined) return
+  const problems: string[] = []
+  for (const [key, value] of Object.entries(raw)) {
+    if (key === 'global' || key === 'server' || upstreams.includes(key)) continue
+    const isObj = typeof value === 'object' && value !== null && !Array.isArray(value)
+    const near = suggest(key, ['global', 'server'])
+    problems.push(near !== undefined || !isObj
+      ? `${key}: ${unknownOption(key, ['global', 'server'])}`
+      : `${key}: unknown option (an upstream needs a cluster)`)
+  }
+  if (problems.length) throw new ConfigFileError(problems.join('; '))
+}
+
+function checkRoutes(routes: readonly RouteConfig[], upstreams: readonly string[] | undefined): void {
+  try {
+    compileRoutes(routes)
+  } catch (err) {
+    throw new ConfigFileError(err instanceof Error ? err.message : String(err), { cause: err })
+  }
+  if (upstreams === undefined) return
+  routes.forEach((r, i) => {
+    if (upstreams.includes(r.upstream)) return
+    const near = suggest(r.upstream, upstreams)
+    throw new ConfigFileError(`server.routes[${i}].upstream: no upstream "${r.upstream}" in the config${near ? ` (did you mean "${near}"?)` : ''}`)
+  })
 }

@@ -6,7 +6,7 @@
 import { codeTable, defineErrorClass, type CodedErrorOptions } from '@checkups/shm/errors'
 
 export const ServerErrorCodes = codeTable(
-  'SRV_ERR_CLI', 'SRV_ERR_CONFIG_FILE',
+  'SRV_ERR_CLI', 'SRV_ERR_CONFIG_FILE', 'SRV_ERR_LISTEN',
 )
 export type ServerErrorCode = keyof typeof ServerErrorCodes
 
@@ -23,5 +23,12 @@ export class CliError extends defineErrorClass<'SRV_ERR_CLI'>('CliError') {
 export class ConfigFileError extends defineErrorClass<'SRV_ERR_CONFIG_FILE'>('ConfigFileError') {
   constructor(message: string, options?: CodedErrorOptions) {
     super('SRV_ERR_CONFIG_FILE', message, options)
+  }
+}
+
+/** A listener that cannot be opened at start (port in use, ...): one line, exit code 1. */
+export class ListenError extends defineErrorClass<'SRV_ERR_LISTEN'>('ListenError') {
+  constructor(message: string, options?: CodedErrorOptions) {
+    super('SRV_ERR_LISTEN', message, options)
   }
 }

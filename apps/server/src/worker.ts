@@ -1,14 +1,19 @@
-/** What every worker of apps/server serves: the admin API and the proxy. */
+/**
+ * What every worker of apps/server serves, composed here: the admin API, the proxy and, when
+ * the config asks for it, the demo backends. The primary validated the config already
+ * (config-file.ts), so nothing here refuses input.
+ */
 import type { WorkerContext } from '@checkups/runtime'
 import { createAdminServer } from './admin/server.js'
 import { serverConfig, type ServerConfig, type ServerOverrides } from './config-file.js'
+import { startDemoIfConfigured } from './demo/index.js'
 import { startProxy } from './proxy/index.js'
 
 export async function initServerWorker(ctx: WorkerContext, overrides: ServerOverrides): Promise<void> {
   const server = serverConfig(ctx.rawConfig, overrides)
   startAdmin(ctx, server)
-  // the proxy validates its own keys of the section (limits, tls, route policy)
-  startProxy(ctx, { ...(ctx.rawConfig['server'] as Record<string, unknown> | undefined), ...server })
+  startProxy(ctx, { ...server.proxy, ...server })
+  startDemoIfConfigured(ctx, server, server.listen)
 }
 
 function startAdmin(ctx: WorkerContext, server: ServerConfig): void {

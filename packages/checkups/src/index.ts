@@ -4,7 +4,12 @@ export { KEY, SLOT } from './keys.js'
 export { systemClock, type Clock } from './clock.js'
 
 export { Checkups, type CheckupsOptions, type InitOptions } from './checkups.js'
-export { resolveConfig, resolveUpstream, isResolvedConfig, formatPath, formatIssues, hashUpstreams } from './config/resolve.js'
+export { resolveConfig, resolveUpstream, isResolvedConfig, formatPath, formatIssues, hashUpstreams, type ConfigWarning } from './config/resolve.js'
+export { issueMessages, strictObject, suggest, unknownOption } from './config/issues.js'
+export { hostProblem, MAX_INT32, MAX_SECONDS, MIN_SECONDS } from './config/bounds.js'
+export {
+  defineConfig, type ConfigInput, type GlobalInput, type HttpOptsInput, type LevelInput, type ServerInput, type UpstreamInput,
+} from './config/input.js'
 export type {
   Mode, UpstreamTyp, HeartbeatFn, ResolvedServer, ResolvedLevel, ResolvedCluster, ResolvedHttpOpts,
   ResolvedUpstream, ResolvedGlobal, ResolvedConfig,

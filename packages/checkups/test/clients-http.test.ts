@@ -63,7 +63,7 @@ describe('checkups.dispatcher()', () => {
   it('retries a bad status on the next peer and consumes the failed body (connection reused)', async () => {
     const [bad, good] = [await server(502), await server()]
     open.push(bad, good)
-    const c = prepared(ups([bad.port, good.port], { max_fails: 100 }))
+    const c = prepared(ups([bad.port, good.port]))
     const dispatcher = c.dispatcher()
     open.push(dispatcher)
     for (let i = 0; i < 10; i++) {
@@ -91,7 +91,7 @@ describe('checkups.dispatcher()', () => {
     const good = await server()
     open.push(good)
     const dead = await deadPort()
-    const c = prepared(ups([dead, good.port], { max_fails: 100 }))
+    const c = prepared(ups([dead, good.port]))
     const dispatcher = c.dispatcher()
     open.push(dispatcher)
     for (let i = 0; i < 4; i++) {
@@ -107,7 +107,7 @@ describe('checkups.dispatcher()', () => {
     const broken = await server(200, (_req, res) => res.destroy())
     const good = await server()
     open.push(broken, good)
-    const c = prepared(ups([broken.port, good.port], { max_fails: 100 }))
+    const c = prepared(ups([broken.port, good.port]))
     const dispatcher = c.dispatcher()
     open.push(dispatcher)
     let failures = 0
@@ -124,7 +124,7 @@ describe('checkups.dispatcher()', () => {
     const broken = await server(200, (_req, res) => res.destroy())
     const good = await server()
     open.push(broken, good)
-    const c = prepared(ups([broken.port, good.port], { max_fails: 100 }))
+    const c = prepared(ups([broken.port, good.port]))
     const dispatcher = c.dispatcher()
     open.push(dispatcher)
     for (let i = 0; i < 4; i++) {
@@ -157,7 +157,7 @@ describe('checkups.dispatcher()', () => {
   it('works as an interceptor of a composed Agent', async () => {
     const [bad, good] = [await server(502), await server()]
     open.push(bad, good)
-    const c = prepared(ups([bad.port, good.port], { max_fails: 100 }))
+    const c = prepared(ups([bad.port, good.port]))
     const agent = new Agent()
     open.push(agent)
     const dispatcher = agent.compose(c.interceptor())

@@ -31,7 +31,7 @@ describe('checkups.mysql()', () => {
   afterAll(async () => { await killed(fwd.proc) })
 
   it('a query in flight when its peer dies fails clearly; the next goes to the live level', async () => {
-    const c = prepared({ db: { typ: 'mysql', timeout: 5, max_fails: 1, fail_timeout: 30, cluster: [
+    const c = prepared({ db: { typ: 'mysql', timeout: 5, cluster: [
       { servers: [{ host, port: fwd.port }] },
       { servers: [{ host, port }] },
     ] } })

@@ -31,7 +31,7 @@ describe('checkups.redis()', () => {
   beforeAll(async () => { [l1, l2] = await Promise.all([startRedis(), startRedis()]) })
   afterAll(async () => { await Promise.all([killed(l1.proc), killed(l2.proc)]) })
 
-  const config = () => ({ cache: { typ: 'redis', timeout: 1, max_fails: 1, fail_timeout: 30, cluster: [
+  const config = () => ({ cache: { typ: 'redis', timeout: 1, cluster: [
     { servers: [{ host: '127.0.0.1', port: l1.port }] },
     { servers: [{ host: '127.0.0.1', port: l2.port }] },
   ] } })

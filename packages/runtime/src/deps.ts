@@ -4,7 +4,7 @@
  * as is: core logs in pino's shape), and restoring a persisted snapshot.
  */
 import {
-  Checkups, createFilePersistence, loadStateFile, resolveConfig as resolveCoreConfig,
+  Checkups, createFilePersistence, loadStateFile, parseJsonRefusingKeys, resolveConfig as resolveCoreConfig,
   type CheckupsOptions, type ResolvedConfig,
 } from '@checkups/core'
 import { SharedDict } from '@checkups/shdict'
@@ -12,6 +12,7 @@ import type { Logger } from 'pino'
 import { LOG } from './logger.js'
 
 export type { ResolvedConfig }
+export { parseJsonRefusingKeys }
 export type Dict = SharedDict
 export type CheckupsInstance = Checkups
 /** What the runtime calls on a Checkups instance (the instance itself). */
@@ -28,8 +29,8 @@ export function attachDict(sab: SharedArrayBuffer): Dict {
 }
 
 /** Validates a raw config (throws CKP_ERR_INVALID_CONFIG with a dotted path). */
-export function resolveConfig(raw: Record<string, unknown>): ResolvedConfig {
-  return resolveCoreConfig(raw)
+export function resolveConfig(raw: Record<string, unknown>, onWarning?: (message: string) => void): ResolvedConfig {
+  return resolveCoreConfig(raw, { onWarning })
 }
 
 export interface CheckupsDeps {

@@ -5,6 +5,8 @@
  * Worker → primary: `ready` once initWorker resolved and its servers listen; `request`
  * (answered by exactly one `reply` with the same `rid`; a failed one carries the error's
  * `code` and message, and the worker rejects with that code).
+ * `listen_failed` when a server could not listen before ready (the worker exits 1 right
+ * after; at start the primary stops all).
  * Primary → worker: `reply`; `shutdown` (graceful: close servers, finish in-flight, exit 0).
  *
  * Exit handshake of a graceful stop: the worker closes its servers (node:cluster tells the
@@ -21,6 +23,8 @@ export type WorkerMessage =
   | { rt: 'ready' }
   | { rt: 'closed' }
   | { rt: 'request'; rid: number; what: RequestKind }
+  /** a server could not listen before ready (port in use, ...): the primary decides */
+  | { rt: 'listen_failed'; code: string; address: string; error: string }
 
 export type PrimaryMessage =
   | { rt: 'reply'; rid: number; ok: true; value: unknown }

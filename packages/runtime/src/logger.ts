@@ -5,7 +5,9 @@
  * Invariant: `msg` values are the stable strings of LOG below (tests and operators match on
  * them); variable data goes into fields, never into `msg`.
  */
-import { pino, type Logger } from 'pino'
+import { createRequire } from 'node:module'
+import { pino, type DestinationStream, type Logger } from 'pino'
+import { repeatLimiter } from './log-limit.js'
 
 export type { Logger } from 'pino'
 
@@ -38,18 +40,46 @@ export const LOG = {
   CHECKUPS_STOP_FAILED: 'checkups stop failed',
   STATE_RESTORED: 'dynamic upstreams restored from state file',
   STATE_REFUSED: 'state file refused, starting from the config',
+  CONFIG_WARNING: 'config warning',
+  LISTEN_FAILED: 'cannot listen',
 } as const
+
+export type LogFormat = 'json' | 'pretty'
 
 export interface LoggerOptions {
   /** pino level; default `CHECKUPS_LOG_LEVEL` or `info` */
   level?: string
   /** where lines go; default `stderr` (stdout stays the application's) */
   destination?: 'stdout' | 'stderr'
+  /**
+   * `json` (one object a line) or `pretty` (human-readable, pino-pretty, loaded on first use);
+   * default `CHECKUPS_LOG_FORMAT`, else `pretty` on a terminal and `json` otherwise
+   */
+  format?: LogFormat
 }
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export const LOG_FORMATS: readonly LogFormat[] = ['json', 'pretty']
 
 export function createLogger(role: number | 'primary', opts: LoggerOptions = {}): Logger {
   const level = opts.level ?? process.env['CHECKUPS_LOG_LEVEL'] ?? 'info'
-  // sync: lines are rare (lifecycle events) and must not be lost on process.exit().
-  const dest = pino.destination({ dest: opts.destination === 'stdout' ? 1 : 2, sync: true })
-  return pino({ level, base: { pid: process.pid, worker: role } }, dest)
+  const fd = opts.destination === 'stdout' ? 1 : 2
+  const format = opts.format ?? envFormat() ?? ((fd === 1 ? process.stdout : process.stderr).isTTY ? 'pretty' : 'json')
+  // sync: lines are rare (lifecycle events, rate-limited errors) and must not be lost on process.exit().
+  const dest = format === 'pretty' ? prettyStream(fd) : pino.destination({ dest: fd, sync: true })
+  return pino({ level, base: { pid: process.pid, worker: role }, hooks: { logMethod: repeatLimiter() } }, dest)
+}
+
+function envFormat(): LogFormat | undefined {
+  const v = process.env['CHECKUPS_LOG_FORMAT']
+  return v === 'json' || v === 'pretty' ? v : undefined
+}
+
+/** pino-pretty is only needed on a terminal: required on first use, synchronous writes. */
+function prettyStream(fd: 1 | 2): DestinationStream {
+  const pretty = createRequire(import.meta.url)('pino-pretty') as (o: object) => DestinationStream
+  return pretty({
+    destination: fd, sync: true, colorize: (fd === 1 ? process.stdout : process.stderr).isTTY === true,
+    singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,worker', messageFormat: '[{worker}] {msg}',
+  })
 }

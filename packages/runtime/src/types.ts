@@ -24,6 +24,8 @@ export interface WorkerInfo {
   restarts: number
   /** lifecycle state of the process (extension) */
   state: WorkerState
+  /** pid of the primary, the process to send `kill -HUP` to (extension) */
+  primary_pid: number
 }
 
 /** Lifecycle of one worker process as the primary sees it. `stopping` = a planned exit. */
@@ -73,7 +75,7 @@ export interface RunOptions {
    * Extra validation of the loaded config (e.g. an app's own section), run in the primary
    * after core's, at start and on every reload: a throw refuses the config.
    */
-  validate?(raw: Readonly<Record<string, unknown>>): void
+  validate?(raw: Readonly<Record<string, unknown>>, config: ResolvedConfig): void
   /** state file for dynamic upstreams (persisted by core, restored at start) */
   state?: string
   /** graceful stop: kill a worker that has not finished after this many ms (default 30000) */
@@ -81,6 +83,8 @@ export interface RunOptions {
   /** reload: give up on a replacement that is not ready after this many ms (default 30000) */
   readyTimeout?: number
   logger?: LoggerOptions
+  /** process titles `<title>: primary` and `<title>: worker <id>` (ps, top); default `checkups` */
+  title?: string
 }
 
 /** What run() resolves to in the primary. */

@@ -22,6 +22,8 @@ interface DemoCtx {
 
 interface DemoServerConfig {
   readonly admin?: { readonly listen?: Address | string } | undefined
+  /** the checked `server.demo.backends` (config-file.ts); else read from ctx.rawConfig */
+  readonly demo?: readonly Address[] | undefined
 }
 
 /** `server.demo.backends` as addresses, or [] when the demo is off. */
@@ -43,7 +45,7 @@ function fmt(a: Address | string | undefined, fallback: string): string {
 }
 
 export function startDemoIfConfigured(ctx: DemoCtx, server: DemoServerConfig, proxy: Address): Server[] {
-  const backends = demoBackends(ctx.rawConfig)
+  const backends = server.demo ?? demoBackends(ctx.rawConfig)
   if (backends.length === 0) return []
   const servers = backends.map((b, i) => {
     const s = createDemoBackend(`demo-${i + 1} (${b.host}:${b.port})`)

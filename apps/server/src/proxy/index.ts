@@ -14,7 +14,6 @@ import { createServer, type Server } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import { createSecureServer } from 'node:http2'
 import { listenerTlsOptions } from './listener-tls.js'
-import { ProxyError } from './errors.js'
 import { createHandler } from './handler.js'
 import { createUpgradeHandler } from './upgrade.js'
 import { parseStreams, startStreams } from './streams.js'
@@ -22,7 +21,7 @@ import { createTlsResolver } from './upstream-tls.js'
 import { PoolCache } from './pools.js'
 import { parseLimits, type ProxyLimits } from './options.js'
 import { compileRoutes } from './route.js'
-import { startDemoIfConfigured } from '../demo/index.js'
+import { parseListen } from '../listen.js'
 import type { ProxyContext, ProxyServerConfig } from './types.js'
 
 export { ProxyError, ProxyErrorCodes, type ProxyErrorCode } from './errors.js'
@@ -33,16 +32,8 @@ export { parseStreams, type StreamOptions } from './streams.js'
 
 export const DEFAULT_PROXY_LISTEN = '127.0.0.1:8080'
 
-/** `host:port`, `[v6]:port` or `:port` (or an already parsed address) → listen arguments. */
-export function parseListen(listen: string | { host: string; port: number }): { host: string; port: number } {
-  if (typeof listen === 'object') return listen
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(listen)
-  const port = Number(m?.[3])
-  if (!m || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ProxyError('PRX_ERR_INVALID_CONFIG', `server.listen: expected host:port, got ${JSON.stringify(listen)}`)
-  }
-  return { host: m[1] ?? (m[2] || '0.0.0.0'), port }
-}
+/** `host:port`, `[v6]:port` or `:port` (or an already parsed address): the app's one parser. */
+export { parseListen }
 
 /** node:http server options from the limits (see options.ts for the defaults and why). */
 function listenerOptions(limits: ProxyLimits): { keepAliveTimeout: number; headersTimeout: number; requestTimeout: number; connectionsCheckingInterval: number; requireHostHeader: boolean } {
@@ -114,8 +105,7 @@ export function startProxy(ctx: ProxyContext, serverConfig: ProxyServerConfig = 
     ctx.logger?.info({ event: 'proxy_listening', listen: at, tls: limits.tls !== undefined, routes: routes.routes.length }, 'proxy listening')
   })
   server.listen(port, host)
-  const streams = startStreams(ctx, streamOpts, tlsOf, parseListen)
+  const streams = startStreams(ctx, streamOpts, tlsOf, (l) => parseListen(l, 'server.streams[].listen'))
   if (streams.length > 0) server.on('close', () => streams.forEach((s) => s.close()))
-  startDemoIfConfigured(ctx, serverConfig, { host, port })
   return server
 }

@@ -8,7 +8,8 @@
  *   (a timeout of 0 is refused, not "off").
  * - Errors carry a dotted path: `server.routes[1].timeouts.read: must be a number > 0`.
  * - Defaults are the safe ones (nginx's where it has one): body 1 MiB, 100 header fields,
- *   header read 60 s, whole request 300 s, idle keep-alive 75 s, 4096 connections per worker,
+ *   header read 60 s, whole request 300 s, idle keep-alive 5 s (a graceful stop waits that long for
+ *   idle connections), 4096 connections per worker,
  *   retries on connect errors and timeouts only, redirects rewritten, no worker header.
  */
 import { z } from 'zod'
@@ -82,7 +83,7 @@ export const tlsSchema = z
 export const limitsSchema = z.object({
   headers_timeout: seconds(MAX_SECONDS).default(60),
   request_timeout: seconds(MAX_SECONDS).default(300),
-  keepalive_timeout: seconds(MAX_SECONDS).default(75),
+  keepalive_timeout: seconds(MAX_SECONDS).default(5),
   max_connections: count(1, 1_000_000).default(4096),
   max_headers: count(1, 10_000).default(100),
   max_body_size: count(0, MAX_BODY).default(1024 * 1024),

@@ -3,10 +3,14 @@
  * improvement 2).
  *
  * Invariants
- * - Peer `p` owns `POINTS_PER_WEIGHT * weight * scale` points at `hash32("<id>#<j>")`,
+ * - Weights are first divided by their greatest common divisor (3000 and 6000 ring like 1 and
+ *   2). Peer `p` then owns `POINTS_PER_WEIGHT * weight * scale` points at `hash32("<id>#<j>")`,
  *   j = 0, 1, ... — a point depends only on the peer's id, so adding/removing a peer moves
  *   only the keys of that peer. `scale` lifts the lightest peer to >= MIN_POINTS points: with
  *   ketama's bare 160 points a peer's share of keys varies by ~8 %, with 4096 by ~1.6 %.
+ * - Memory and build time are bounded whatever the weights (any int32): when the points would
+ *   exceed MAX_TOTAL_POINTS (12 bytes each, ~12 MB) every count is scaled down in proportion
+ *   (each peer keeps at least one point), so the ring's shares still follow the weights.
  * - Lookup: binary search for the first point >= hash32(key) (wrapping), O(log points),
  *   started from a 4096-bucket index on the hash's top bits (a few steps, cache friendly).
  *   If its owner is unavailable, walk on to the next run of a DIFFERENT owner
@@ -22,7 +26,7 @@ export const MIN_POINTS = 4096
 /** lookup buckets: 2^(32 - BUCKET_SHIFT) of them, so a lookup binary-searches a few points */
 const BUCKET_SHIFT = 20
 /** upper bound on the ring size (memory/build time), reached only with extreme weights */
-const MAX_TOTAL_POINTS = 1 << 20
+export const MAX_TOTAL_POINTS = 1 << 20
 
 export class ConsistentHash implements Balancer {
   private readonly hashes: Uint32Array
@@ -72,6 +76,11 @@ export class ConsistentHash implements Balancer {
 
   report(): void {}
 
+  /** points on the ring (at most MAX_TOTAL_POINTS + one per peer) */
+  get size(): number {
+    return this.hashes.length
+  }
+
   private lowerBound(h: number): number {
     const hs = this.hashes
     const b = h >>> BUCKET_SHIFT
@@ -88,11 +97,18 @@ export class ConsistentHash implements Balancer {
 
 function pointCounts(peers: readonly BalancerPeer[]): number[] {
   if (peers.length === 0) return []
-  const minW = Math.min(...peers.map((p) => p.weight))
-  const sumW = peers.reduce((a, p) => a + p.weight, 0)
+  const g = peers.reduce((acc, p) => gcd(acc, p.weight), 0) || 1
+  const weights = peers.map((p) => p.weight / g)
+  const minW = Math.min(...weights)
+  const sumW = weights.reduce((a, w) => a + w, 0)
   let per = POINTS_PER_WEIGHT * Math.max(1, Math.ceil(MIN_POINTS / (POINTS_PER_WEIGHT * minW)))
   if (per * sumW > MAX_TOTAL_POINTS) per = MAX_TOTAL_POINTS / sumW
-  return peers.map((p) => Math.max(1, Math.floor(per * p.weight)))
+  return weights.map((w) => Math.max(1, Math.floor(per * w)))
+}
+
+function gcd(a: number, b: number): number {
+  while (b > 0) [a, b] = [b, a % b]
+  return a
 }
 
 function buildBuckets(hashes: Uint32Array): Uint32Array {

@@ -3,46 +3,32 @@
  * defaults, normalises (ports → numbers) and deep-freezes. Errors are CKP_ERR_INVALID_CONFIG
  * with a dotted path: `ups1.cluster[0].servers[1].port: must be an integer 1-65535`.
  *
- * Invariants: the caller's object is never mutated (zod builds new objects and drops unknown
- * keys); custom `heartbeat` functions are kept by reference; top-level keys whose value has a
- * `cluster` are upstreams, `global` is global, anything else is ignored.
+ * Invariants: the caller's object is never mutated (zod builds new objects); an unknown key
+ * inside `global`, an upstream, a level or a server is an error naming the nearest known
+ * option; custom `heartbeat` functions are kept by reference; top-level keys whose value has a
+ * `cluster` are upstreams, `global` is global, anything else is left to the application (the
+ * server app refuses what it does not know). A level's `try`, shown in the original's README
+ * but ignored by the original, is accepted and reported through `onWarning`.
  */
 import { createHash } from 'node:crypto'
 import type { z } from 'zod'
 import { CheckupsError } from '../errors.js'
 import { deepFreeze } from './freeze.js'
+import { formatIssues, formatPath, type Path } from './issues.js'
 import { packageForUpstream, requirePackage } from '../optional-deps.js'
 import { globalSchema, levelSchema, upstreamSchema } from './schema.js'
 import type { ResolvedCluster, ResolvedConfig, ResolvedGlobal, ResolvedLevel, ResolvedUpstream } from './types.js'
 
-type Path = readonly (string | number)[]
+export { formatIssues, formatPath }
 
-/** `['ups1', 'cluster', 0, 'servers', 1, 'port']` → `ups1.cluster[0].servers[1].port` */
-export function formatPath(path: Path): string {
-  let out = ''
-  for (const seg of path) {
-    if (typeof seg === 'number') out += `[${seg}]`
-    else out += out === '' ? seg : `.${seg}`
-  }
-  return out
-}
+/** Receives the `path: message` of an accepted but doubtful input (a level's `try`). */
+export type ConfigWarning = (message: string) => void
 
 function fail(code: 'CKP_ERR_INVALID_CONFIG' | 'CKP_ERR_INVALID_UPSTREAM', path: Path, msg: string): never {
   throw new CheckupsError(code, path.length ? `${formatPath(path)}: ${msg}` : msg)
 }
 
 export type ConfigErrorCode = 'CKP_ERR_INVALID_CONFIG' | 'CKP_ERR_INVALID_UPSTREAM'
-
-/**
- * The one zod issue → message formatter: `<dotted path>: <message>` per issue (the path under
- * `base`), joined by `; `.
- */
-export function formatIssues(issues: readonly { readonly path: readonly PropertyKey[]; readonly message: string }[], base: Path = []): string {
-  return issues.map((i) => {
-    const p = formatPath([...base, ...(i.path.filter((s) => typeof s !== 'symbol') as (string | number)[])])
-    return p ? `${p}: ${i.message}` : i.message
-  }).join('; ')
-}
 
 function parse<T extends z.ZodType>(schema: T, raw: unknown, path: Path, code: ConfigErrorCode): z.output<T> {
   const r = schema.safeParse(raw)
@@ -56,18 +42,36 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> =>
 export interface ResolveUpstreamOptions {
   /** the error code to throw (config at start vs a dynamic update) */
   code?: ConfigErrorCode
+  /** told about accepted but ignored input (default: nothing) */
+  onWarning?: ConfigWarning | undefined
 }
 
-function resolveCluster(raw: unknown, path: Path, code: ConfigErrorCode): ResolvedCluster {
+/** The original's README shows `try` and `try_timeout` on a level; the original never reads them there. */
+const LEVEL_IGNORED = ['try', 'try_timeout'] as const
+
+function resolveLevel(raw: unknown, path: Path, code: ConfigErrorCode, warn: ConfigWarning | undefined): ResolvedLevel {
+  if (isPlainObject(raw) && LEVEL_IGNORED.some((k) => Object.hasOwn(raw as object, k))) {
+    const rest: Record<string, unknown> = { ...raw }
+    for (const k of LEVEL_IGNORED) {
+      if (!Object.hasOwn(rest, k)) continue
+      warn?.(`${formatPath([...path, k])}: ignored (lua-resty-checkups ignores a level's ${k} too; set ${k} on the upstream)`)
+      delete rest[k]
+    }
+    raw = rest
+  }
+  return parse(levelSchema, raw, path, code) as ResolvedLevel
+}
+
+function resolveCluster(raw: unknown, path: Path, code: ConfigErrorCode, warn: ConfigWarning | undefined): ResolvedCluster {
   if (Array.isArray(raw)) {
     if (raw.length === 0) fail(code, path, 'must not be empty')
-    return raw.map((lvl, i) => parse(levelSchema, lvl, [...path, i], code) as ResolvedLevel)
+    return raw.map((lvl, i) => resolveLevel(lvl, [...path, i], code, warn))
   }
   if (!isPlainObject(raw)) fail(code, path, 'must be an array of levels or an object of named clusters')
   const names = Object.keys(raw)
   if (names.length === 0) fail(code, path, 'must not be empty')
   const out: Record<string, ResolvedLevel> = {}
-  for (const name of names) out[name] = parse(levelSchema, raw[name], [...path, name], code) as ResolvedLevel
+  for (const name of names) out[name] = resolveLevel(raw[name], [...path, name], code, warn)
   return out
 }
 
@@ -79,7 +83,7 @@ export function resolveUpstream(skey: string, raw: unknown, opts: ResolveUpstrea
   // a driver the heartbeat will need is an optional peer: refuse here, not at the first round
   const driver = packageForUpstream(base)
   if (driver) requirePackage(driver, `upstream "${skey}" (typ: '${base.typ}')`)
-  const cluster = resolveCluster(raw.cluster, [skey, 'cluster'], code)
+  const cluster = resolveCluster(raw.cluster, [skey, 'cluster'], code, opts.onWarning)
   return deepFreeze({ ...base, cluster } as ResolvedUpstream)
 }
 
@@ -129,13 +133,13 @@ export function isResolvedConfig(v: unknown): v is ResolvedConfig {
  * Validates a whole config module's default export.
  * @example resolveConfig({ global: { checkup_timer_interval: 2 }, ups1: { cluster: [{ servers: [] }] } })
  */
-export function resolveConfig(raw: unknown): ResolvedConfig {
+export function resolveConfig(raw: unknown, opts: { onWarning?: ConfigWarning | undefined } = {}): ResolvedConfig {
   if (isResolvedConfig(raw)) return raw
   if (!isPlainObject(raw)) fail('CKP_ERR_INVALID_CONFIG', [], 'config must be an object')
   const global = resolveGlobal(raw.global)
   const upstreams: Record<string, ResolvedUpstream> = {}
   for (const [key, value] of Object.entries(raw)) {
-    if (isUpstreamEntry(key, value)) upstreams[key] = resolveUpstream(key, value)
+    if (isUpstreamEntry(key, value)) upstreams[key] = resolveUpstream(key, value, { onWarning: opts.onWarning })
   }
   const conf_hash = global.conf_hash ?? hashUpstreams(upstreams)
   return markResolved(deepFreeze({ global, upstreams, conf_hash }))

@@ -1,75 +1,87 @@
 /**
- * The zod schemas of the original's config format, carrying the defaults
- * and the human messages that `resolve.ts` prefixes with a dotted path. Numeric strings are
- * accepted where a number is expected ("8080" → 8080): configs also arrive as JSON.
- * Unknown keys are dropped (never copied by reference, so the caller's object is never frozen).
+ * The zod schemas of the original's config format, carrying the defaults and the human
+ * messages that `resolve.ts` prefixes with a dotted path. Numeric strings are accepted where
+ * a number is expected ("8080" → 8080): configs also arrive as JSON.
+ *
+ * Invariants: every object is strict (an unknown key is an error naming the nearest known
+ * option, see issues.ts); every number has a stated range (bounds.ts); zod builds new objects,
+ * so the caller's object is never frozen or mutated.
  */
 import { z } from 'zod'
+import { hostProblem, MAX_INT32, MAX_SECONDS, MIN_SECONDS, SECONDS_MSG } from './bounds.js'
+import { strictObject } from './issues.js'
 
 export const MODES = ['wrr', 'hash', 'url_hash', 'ip_hash', 'header_hash'] as const
 export const TYPS = ['general', 'redis', 'mysql', 'http'] as const
 
 const numeric = (v: unknown): unknown =>
-  typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v
+  typeof v === 'string' && /^\s*-?\d+(\.\d+)?([eE][-+]?\d+)?\s*$/.test(v) ? Number(v) : v
 
-function int(min: number, max: number, msg: string) {
+function int(min: number, max: number, msg = `must be an integer ${min}-${max}`) {
   return z.preprocess(numeric, z.number({ error: msg }).int({ error: msg }).min(min, { error: msg }).max(max, { error: msg }))
 }
-function num(min: number, msg: string, exclusive = false) {
-  const base = z.number({ error: msg }).refine((n) => Number.isFinite(n) && (exclusive ? n > min : n >= min), { error: msg })
-  return z.preprocess(numeric, base)
+/** a duration in seconds (bounds.ts); `zeroOff`: 0 is allowed and means "off" */
+function seconds(zeroOff = false) {
+  const msg = zeroOff ? `must be 0 (off) or a number of seconds ${MIN_SECONDS}-${MAX_SECONDS}` : SECONDS_MSG
+  const ok = (n: number): boolean => Number.isFinite(n) && ((zeroOff && n === 0) || (n >= MIN_SECONDS && n <= MAX_SECONDS))
+  return z.preprocess(numeric, z.number({ error: msg }).refine(ok, { error: msg }))
 }
 const bool = z.boolean({ error: 'must be a boolean' })
 const str = z.string({ error: 'must be a string' })
+const nullable = <T extends z.ZodType>(s: T) => s.nullish().transform((v) => v ?? null)
 
-const PORT = 'must be an integer 1-65535'
-export const serverSchema = z.object({
-  host: z.string({ error: 'must be a non-empty string' }).min(1, { error: 'must be a non-empty string' }),
-  port: int(1, 65535, PORT),
-  weight: int(1, 1_000_000, 'must be an integer >= 1').default(1),
-  max_fails: int(0, 1_000_000, 'must be an integer >= 0').default(0),
-  fail_timeout: num(0, 'must be a number > 0', true).default(10),
-}, { error: 'must be an object' })
+const host = z.string({ error: 'must be a non-empty string' }).superRefine((h, ctx) => {
+  const problem = hostProblem(h)
+  if (problem) ctx.addIssue({ code: 'custom', message: problem })
+})
 
-export const levelSchema = z.object({
+export const serverSchema = strictObject({
+  host,
+  port: int(1, 65535),
+  weight: int(1, MAX_INT32).default(1),
+  max_fails: int(0, MAX_INT32).default(0),
+  fail_timeout: seconds().default(10),
+})
+
+/** A level (or named cluster). `try` is handled in resolve.ts: accepted, ignored, warned. */
+export const levelSchema = strictObject({
   servers: z.array(serverSchema, { error: 'must be an array of servers' }).default([]),
   upstream: str.nullish().transform((v) => v ?? null),
   upstream_only_backup: bool.default(false),
   upstream_skip_down: bool.default(false),
-}, { error: 'must be an object' })
+})
 
 const statusesSchema = z.record(z.string(), z.boolean({ error: 'must be a boolean' }), { error: 'must be an object' })
-const httpOptsSchema = z.object({
+const httpOptsSchema = strictObject({
   query: str.nullish().transform((v) => v ?? null),
   statuses: statusesSchema.nullish().transform((v) => v ?? null),
-}, { error: 'must be an object' })
-
-const nullable = <T extends z.ZodType>(s: T) => s.nullish().transform((v) => v ?? null)
+})
 
 /** TLS towards the peers of a `scheme: 'https'` upstream (file paths, read by the proxy and the http probe). */
 const path = z.string({ error: 'must be a file path' }).min(1, { error: 'must be a file path' })
-export const upstreamTlsSchema = z.object({
+export const upstreamTlsSchema = strictObject({
   servername: nullable(z.string({ error: 'must be a string' }).min(1, { error: 'must be a non-empty string' })),
   ca: nullable(path),
   cert: nullable(path),
   key: nullable(path),
   reject_unauthorized: bool.default(true),
-}, { error: 'must be an object { servername?, ca?, cert?, key?, reject_unauthorized? }' })
+})
 const fn = z.custom<(...args: unknown[]) => unknown>((v) => typeof v === 'function', { error: 'must be a function' })
 
-/** Everything of an upstream but `cluster` (validated level by level in resolve.ts). */
-export const upstreamSchema = z.object({
+/** Everything of an upstream; `cluster` is validated level by level in resolve.ts. */
+export const upstreamSchema = strictObject({
+  cluster: z.unknown().optional(),
   enable: nullable(bool),
   typ: z.enum(TYPS, { error: `must be one of ${TYPS.join(', ')}` }).default('general'),
-  timeout: num(0, 'must be a number > 0', true).default(5),
-  read_timeout: nullable(num(0, 'must be a number > 0', true)),
-  send_timeout: nullable(num(0, 'must be a number > 0', true)),
+  timeout: seconds().default(5),
+  read_timeout: nullable(seconds()),
+  send_timeout: nullable(seconds()),
   http_opts: nullable(httpOptsSchema),
   mode: z.enum(MODES, { error: `must be one of ${MODES.join(', ')}` }).default('wrr'),
   protected: bool.default(true),
-  sensibility: int(1, 1_000_000, 'must be an integer >= 1').default(1),
-  try: nullable(int(0, 1_000_000, 'must be an integer >= 0')),
-  try_timeout: nullable(num(0, 'must be a number >= 0')),
+  sensibility: int(1, 1_000_000).default(1),
+  try: nullable(int(0, 1_000_000)),
+  try_timeout: nullable(seconds(true)),
   name: nullable(str),
   user: nullable(str),
   pass: nullable(str),
@@ -77,16 +89,16 @@ export const upstreamSchema = z.object({
   heartbeat: nullable(fn),
   scheme: z.enum(['http', 'https'], { error: 'must be http or https' }).default('http'),
   tls: nullable(upstreamTlsSchema),
-}, { error: 'must be an object' })
+})
 
-export const globalSchema = z.object({
-  checkup_timer_interval: num(0, 'must be a number > 0', true).default(5),
-  checkup_timer_overtime: num(0, 'must be a number > 0', true).default(60),
+export const globalSchema = strictObject({
+  checkup_timer_interval: seconds().default(5),
+  checkup_timer_overtime: seconds().default(60),
   default_heartbeat_enable: bool.default(true),
   checkup_shd_sync_enable: bool.default(true),
-  shd_config_timer_interval: nullable(num(0, 'must be a number > 0', true)),
+  shd_config_timer_interval: nullable(seconds()),
   ups_status_sync_enable: bool.default(false),
-  ups_status_timer_interval: num(0, 'must be a number > 0', true).default(5),
+  ups_status_timer_interval: seconds().default(5),
   conf_hash: nullable(z.union([str, z.number()], { error: 'must be a string' }).transform(String)),
   nginx_conf: nullable(str),
-}, { error: 'must be an object' })
+})

@@ -23,11 +23,13 @@ const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000
 const DEFAULT_READY_TIMEOUT_MS = 30_000
 
 export async function runPrimary(options: RunOptions): Promise<PrimaryHandle> {
+  process.title = `${options.title ?? 'checkups'}: primary`
   const logger = createLogger('primary', options.logger)
   const count = workerCount(options.workers)
   const sizes = zoneSizes(options.shared_dicts)
   const validate = options.validate?.bind(options)
-  let loaded = await loadConfig(options.config, undefined, validate)
+  const warn = (warning: string): void => logger.warn({ warning }, LOG.CONFIG_WARNING)
+  let loaded = await loadConfig(options.config, undefined, validate, warn)
   const { zones, shared } = createZones(sizes)
   const dir = configDir(options.config)
   const checkups = createCheckups({ shared, logger, ...(options.state ? { stateFile: options.state } : {}), ...(dir ? { configDir: dir } : {}) })
@@ -52,9 +54,21 @@ export async function runPrimary(options: RunOptions): Promise<PrimaryHandle> {
     reap: createReaper(shared, checkups, logger),
     shutdownTimeout: options.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
     configJson: () => (isObjectConfig ? JSON.stringify(loaded.raw) : null),
+    onListenFailed: (wp, info) => {
+      // at start nothing serves yet: one line, stop everything, exit 1 (no respawn loop);
+      // later (a reload, a respawn) the old workers keep the ports and serve on
+      if (started) return logger.error({ id: wp.id, ...info }, LOG.LISTEN_FAILED)
+      if (failing) return
+      failing = true
+      logger.fatal({ code: info.code, address: info.address, error: info.error }, LOG.LISTEN_FAILED)
+      logger.level = 'error' // the stop that follows is routine: keep that one line the last
+      void supervisor.stop(false).then(() => process.exit(1))
+    },
   })
+  let started = false
+  let failing = false
   const reloader = new Reloader({
-    source: options.config, validate, supervisor, count, logger,
+    source: options.config, validate, warn, supervisor, count, logger,
     readyTimeout: options.readyTimeout ?? DEFAULT_READY_TIMEOUT_MS,
     apply(next: LoadedConfig) {
       // the state file holds the dynamic upstreams; it applies only if the config is the same
@@ -72,6 +86,7 @@ export async function runPrimary(options: RunOptions): Promise<PrimaryHandle> {
   logger.info({ workers: count, zones: Object.fromEntries(sizes), config: describeSource(options) }, LOG.PRIMARY_STARTED)
   const t0 = Date.now()
   const ready = supervisor.start().then(() => {
+    started = true
     logger.info({ workers: count, ms: Date.now() - t0 }, LOG.WORKERS_READY)
   })
   return { role: 'primary', ctx, ready, reload: () => reloader.reload(), stop }

@@ -11,11 +11,12 @@ import type { CheckupsLike, Dict } from '../deps.js'
 import { LOG } from '../logger.js'
 
 export interface Reaper {
-  (id: number, pid: number): void
+  /** `planned`: the primary asked the worker to go, so a released lease is routine (info) */
+  (id: number, pid: number, planned?: boolean): void
 }
 
 export function createReaper(shared: Readonly<Record<string, Dict>>, checkups: CheckupsLike, logger: Logger): Reaper {
-  return (id, pid) => {
+  return (id, pid, planned = false) => {
     for (const [zone, dict] of Object.entries(shared)) {
       try {
         if ((dict as { forceUnlock(pid: number): boolean }).forceUnlock(pid)) logger.warn({ id, deadPid: pid, zone }, LOG.ZONE_UNLOCKED)
@@ -24,7 +25,7 @@ export function createReaper(shared: Readonly<Record<string, Dict>>, checkups: C
       }
     }
     try {
-      if (checkups.onWorkerExit?.(pid) === true) logger.warn({ id, deadPid: pid }, LOG.LEASE_RELEASED)
+      if (checkups.onWorkerExit?.(pid) === true) logger[planned ? 'info' : 'warn']({ id, deadPid: pid }, LOG.LEASE_RELEASED)
     } catch (err) {
       logger.error({ id, deadPid: pid, err }, LOG.UNLOCK_FAILED)
     }

@@ -10,7 +10,7 @@
  *   (RELOAD_FAILED) and leaves the remaining old workers in place.
  */
 import type { Logger } from 'pino'
-import { loadConfig, type LoadedConfig, type Validator } from '../config.js'
+import { loadConfig, type LoadedConfig, type Validator, type WarningSink } from '../config.js'
 import { RuntimeError } from '../errors.js'
 import { LOG } from '../logger.js'
 import type { ConfigSource } from '../types.js'
@@ -21,6 +21,7 @@ export type ReloadState = 'idle' | 'reloading'
 export interface ReloaderOptions {
   source: ConfigSource | undefined
   validate: Validator | undefined
+  warn?: WarningSink
   supervisor: Supervisor
   count: number
   readyTimeout: number
@@ -62,7 +63,7 @@ export class Reloader {
     const t0 = Date.now()
     logger.info({ generation }, LOG.RELOAD_START)
     try {
-      this.opts.apply(await loadConfig(this.opts.source, generation, this.opts.validate))
+      this.opts.apply(await loadConfig(this.opts.source, generation, this.opts.validate, this.opts.warn))
     } catch (err) {
       const code = err instanceof RuntimeError ? err.code : undefined
       logger.error({ generation, code, error: err instanceof Error ? err.message : String(err) }, LOG.RELOAD_REFUSED)

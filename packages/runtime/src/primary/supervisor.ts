@@ -45,6 +45,8 @@ export interface SupervisorOptions {
   shutdownTimeout: number
   /** the object config as JSON for workers (null for a module config) */
   configJson(): string | null
+  /** a worker's server could not listen (the worker exits 1 next) */
+  onListenFailed?(wp: WorkerProcess, info: { code: string; address: string; error: string }): void
 }
 
 export class Supervisor {
@@ -83,7 +85,7 @@ export class Supervisor {
       .sort((a, b) => a.id - b.id || a.started - b.started)
       .map((wp) => ({
         id: wp.id, pid: wp.pid, started: new Date(wp.started).toISOString(),
-        restarts: this.#slots[wp.id]?.restarts ?? 0, state: wp.state,
+        restarts: this.#slots[wp.id]?.restarts ?? 0, state: wp.state, primary_pid: process.pid,
       }))
   }
 
@@ -154,6 +156,8 @@ export class Supervisor {
       wp.markReady()
       this.opts.logger.info({ id: wp.id, workerPid: wp.pid, startMs: Date.now() - wp.started }, LOG.WORKER_READY)
       this.#checkAllReady()
+    } else if (msg.rt === 'listen_failed') {
+      this.opts.onListenFailed?.(wp, { code: msg.code, address: msg.address, error: msg.error })
     } else if (msg.rt === 'closed') {
       if (wp.handle.isConnected()) wp.handle.send({ rt: 'bye' })
     } else if (msg.rt === 'request') {
@@ -168,7 +172,7 @@ export class Supervisor {
   #onExit(wp: WorkerProcess, code: number | null, signal: string | null): void {
     this.#live.delete(wp)
     const info = wp.markExited(code, signal)
-    this.opts.reap(wp.id, wp.pid)
+    this.opts.reap(wp.id, wp.pid, info.planned)
     const lost = wp.handoffs.closePending()
     if (lost > 0) this.opts.logger.warn({ id: wp.id, deadPid: wp.pid, connections: lost }, LOG.HANDOFFS_CLOSED)
     this.#logExit(wp, info)

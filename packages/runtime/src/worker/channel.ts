@@ -60,6 +60,11 @@ export class PrimaryChannel {
     })
   }
 
+  /** Tells the primary a server could not listen; resolves once sent (or the channel is gone). */
+  listenFailed(info: { code: string; address: string; error: string }): Promise<void> {
+    return new Promise((resolve) => this.#send({ rt: 'listen_failed', ...info }, () => resolve()))
+  }
+
   ready(): void {
     this.#send({ rt: 'ready' }, () => {})
   }

@@ -8,7 +8,13 @@
  * - No new connections (net.Server.close).
  * - A connection with a request in flight is left alone; its response carries
  *   `Connection: close` if not yet started, else it is ended when that response finishes.
- * - A keep-alive connection between requests is ended at once.
+ * - A keep-alive connection between requests is NOT ended at once: its client may have sent
+ *   the next request already (it is on the wire or in our buffer), and ending the socket
+ *   under it is a reset the client cannot retry safely. Such a request is answered with
+ *   `Connection: close`, then the socket ends. A connection that stays idle is left to the
+ *   server's own keep-alive timeout (http.Server.keepAliveTimeout, announced to clients in
+ *   `Keep-Alive: timeout=`, so they stop reusing it first), and ended after
+ *   IDLE_GRACE_MS for a server without one.
  * - A connection that has not sent a request yet gets NEW_CONNECTION_GRACE_MS to send one
  *   (answered with `Connection: close`), then it is destroyed.
  * - A TLS server's connections are tracked as the TLS sockets its requests arrive on, and an
@@ -23,6 +29,8 @@ import { Server as TlsServer } from 'node:tls'
 import { Server as HttpServer } from 'node:http'
 
 export const NEW_CONNECTION_GRACE_MS = 1000
+/** idle keep-alive connections of a server without its own keepAliveTimeout end after this */
+export const IDLE_GRACE_MS = 5000
 
 interface ConnState { requests: number; busy: number }
 
@@ -55,8 +63,22 @@ export class ServerDrain {
     if (this.#closing) res.shouldKeepAlive = false
     res.once('close', () => {
       st.busy--
-      if (this.#closing && st.busy === 0 && !socket.destroyed) socket.end()
+      if (!this.#closing || st.busy > 0 || socket.destroyed) return
+      // a response that went out with keep-alive invites the next request, maybe sent
+      // already: wait for it (answered with `Connection: close`) instead of ending under it
+      if (res.shouldKeepAlive) this.#endWhenIdle(socket, st)
+      else socket.end()
     })
+  }
+
+  /** Ends an idle keep-alive connection once the server's keep-alive timeout has passed. */
+  #endWhenIdle(socket: Socket, st: ConnState): void {
+    const keepAlive = (this.server as { keepAliveTimeout?: unknown }).keepAliveTimeout
+    const idleMs = typeof keepAlive === 'number' && keepAlive > 0 ? keepAlive + 1000 : IDLE_GRACE_MS
+    const seen = st.requests
+    setTimeout(() => {
+      if (st.busy === 0 && st.requests === seen && !socket.destroyed) socket.end()
+    }, idleMs).unref()
   }
 
   /** Stops accepting and resolves when every connection is gone. */
@@ -68,7 +90,7 @@ export class ServerDrain {
       Server.prototype.close.call(this.server, () => resolve())
       for (const [socket, st] of this.#conns) {
         if (st.busy > 0) continue
-        if (st.requests > 0) socket.end()
+        if (st.requests > 0) this.#endWhenIdle(socket, st)
         else setTimeout(() => st.requests === 0 && socket.destroy(), NEW_CONNECTION_GRACE_MS).unref()
       }
     })

@@ -23,6 +23,7 @@ import { WorkerLifecycle } from './lifecycle.js'
 
 export async function runWorker(options: RunOptions): Promise<WorkerHandle> {
   const worker = identity()
+  process.title = `${options.title ?? 'checkups'}: worker ${worker.id}`
   const logger = createLogger(worker.id, options.logger)
   process.on('uncaughtExceptionMonitor', (err) => logger.fatal({ err }, LOG.WORKER_UNCAUGHT))
   for (const sig of ['SIGHUP', 'SIGQUIT', 'SIGINT'] as const) process.on(sig, () => {})
@@ -50,9 +51,26 @@ export async function runWorker(options: RunOptions): Promise<WorkerHandle> {
     channel.ready()
     return { role: 'worker', ctx }
   } catch (err) {
-    logger.fatal({ err }, LOG.WORKER_START_FAILED)
+    const failed = listenFailure(err)
+    if (failed) await channel.listenFailed(failed) // the primary logs it once, for all workers
+    else logger.fatal({ err }, LOG.WORKER_START_FAILED)
     process.exit(1)
   }
+}
+
+const LISTEN_ERRORS: Record<string, string> = {
+  EADDRINUSE: 'address already in use',
+  EACCES: 'permission denied',
+  EADDRNOTAVAIL: 'address not available',
+}
+
+/** A server's listen error (code, `host:port`, one readable sentence), else undefined. */
+function listenFailure(err: unknown): { code: string; address: string; error: string } | undefined {
+  const e = err as { code?: unknown; syscall?: unknown; address?: unknown; port?: unknown } | null
+  if (typeof e?.code !== 'string' || !(e.code in LISTEN_ERRORS) || (e.syscall !== 'listen' && e.syscall !== 'bind')) return undefined
+  const host = typeof e.address === 'string' && e.address !== 'null' ? e.address : '0.0.0.0'
+  const address = `${host.includes(':') ? `[${host}]` : host}:${String(e.port ?? '?')}`
+  return { code: e.code, address, error: `cannot listen on ${address}: ${LISTEN_ERRORS[e.code]}` }
 }
 
 function identity(): WorkerIdentity {
@@ -75,7 +93,7 @@ async function shutdown(lifecycle: WorkerLifecycle, channel: PrimaryChannel, che
   logger.info(LOG.WORKER_CLOSING)
   await lifecycle.close((err) => logger.error({ err }, LOG.CLOSE_HOOK_FAILED))
   try {
-    checkups()?.stop?.()
+    await checkups()?.stop?.() // heartbeat rounds, timers and the probe pool end before the exit
   } catch (err) {
     logger.error({ err }, LOG.CHECKUPS_STOP_FAILED)
   }

@@ -27,6 +27,23 @@ export function parseClusterKey(v: string): Array<string | number> {
   return items.map((s) => (/^\d+$/.test(s) ? Number(s) : s))
 }
 
+/**
+ * Every item must name a level (1-based, numbered clusters) or a cluster of this upstream: a
+ * key naming nothing is the caller's mistake (400), not a lack of servers (503).
+ */
+function knownClusterKeys(ups: unknown, keys: Array<string | number>): Array<string | number> {
+  const cluster = (ups as { cluster?: unknown } | undefined)?.cluster
+  if (cluster === undefined) return keys // unknown skey: selectPeer answers 404
+  const names = Array.isArray(cluster) ? cluster.map((_, i) => i + 1) : Object.keys(cluster as object)
+  for (const k of keys) {
+    if (!names.some((n) => String(n) === String(k))) {
+      const known = names.join(', ')
+      throw new AdminError('ADM_ERR_BAD_REQUEST', 400, `cluster_key: ${JSON.stringify(String(k).slice(0, 64))} names no ${Array.isArray(cluster) ? 'level' : 'cluster'} of this upstream (it has ${known})`)
+    }
+  }
+  return keys
+}
+
 export function register(router: Router): void {
   router.add('GET', '/upstreams/:skey/peer', (req, ctx) => {
     const skey = skeyParam(req)
@@ -34,7 +51,7 @@ export function register(router: Router): void {
     const hashKey = queryValue(req.query, 'hash_key')
     if (hashKey !== undefined) opts.hash_key = hashKey
     const clusterKey = queryValue(req.query, 'cluster_key')
-    if (clusterKey !== undefined) opts.cluster_key = parseClusterKey(clusterKey)
+    if (clusterKey !== undefined) opts.cluster_key = knownClusterKeys(ctx.checkups.getUpstream(skey), parseClusterKey(clusterKey))
     const peer = ctx.checkups.selectPeer(skey, opts)
     return ok({ host: peer.host, port: peer.port })
   })

@@ -110,7 +110,12 @@ describe('admin API on every worker', () => {
   })
 
   it('GET /metrics is Prometheus text with the checkups gauges', async () => {
-    const r = await server.get('/metrics')
+    // per-process counters are published by each worker every second: wait for this one's
+    let r = await server.get('/metrics')
+    for (let i = 0; i < 100 && !/route="\/upstreams\/:skey"/.test(r.text); i++) {
+      await new Promise((ok) => setTimeout(ok, 50))
+      r = await server.get('/metrics')
+    }
     expect(r.status).toBe(200)
     expect(String(r.headers['content-type'])).toContain('text/plain')
     expect(r.text).toMatch(/^checkups_config_version \d+$/m)

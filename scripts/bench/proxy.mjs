@@ -5,7 +5,10 @@
 // all in front of the same backend (nginx `return 200`, 1 worker), in one run: the three run
 // side by side (idle when not measured) and are measured in turn for BENCH_ROUNDS rounds, so
 // a noisy machine hits all of them alike; medians are printed with ratios.
-// Targets: checkups >= 0.5x nginx, and ahead of the Node peer.
+//   checkups-nostats the same server with per-peer statistics off (CHECKUPS_STATS=off): the
+//                baseline for what statistics cost on the request path
+// Targets: checkups >= 0.5x nginx, and ahead of the Node peer; statistics <= 5 % more CPU per
+// request than without (access logs off everywhere, as in the nginx config).
 // Installs Debian's wrk and nginx when missing (apt-get). Every process started here is
 // stopped here, by pid. Bounded: rounds x 3 x (1 s warm-up, 3 s in round 1, + BENCH_SECONDS),
 // default ~60 s.
@@ -69,8 +72,8 @@ async function waitHttp(port, what) {
 }
 
 const started = []
-function start(cmd, args, name) {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+function start(cmd, args, name, env = {}) {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } })
   let err = ''
   child.stderr.on('data', (c) => (err = (err + c).slice(-4000)))
   child.on('exit', (code) => code && code !== 0 && process.stderr.write(`[${name}] exited ${code}\n${err}`))
@@ -142,7 +145,7 @@ async function measure(name, port, pid, warmup = WARMUP) {
   const c0 = cpuSeconds(pid)
   const r = wrk(port, SECONDS)
   r.cpuUs = ((cpuSeconds(pid) - c0) * 1e6) / (r.rps * SECONDS)
-  console.log(`${name.padEnd(13)} ${r.rps.toFixed(0).padStart(8)} req/s   p99 ${r.p99ms.toFixed(2).padStart(7)} ms   proxy cpu ${r.cpuUs.toFixed(1).padStart(6)} us/req${r.non2xx ? `   non-2xx ${r.non2xx}` : ''}${r.sock ? `   ${r.sock}` : ''}`)
+  console.log(`${name.padEnd(20)} ${r.rps.toFixed(0).padStart(8)} req/s   p99 ${r.p99ms.toFixed(2).padStart(7)} ms   proxy cpu ${r.cpuUs.toFixed(1).padStart(6)} us/req${r.non2xx ? `   non-2xx ${r.non2xx}` : ''}${r.sock ? `   ${r.sock}` : ''}`)
   return r
 }
 
@@ -153,18 +156,23 @@ function median(xs) {
 
 /** Starts the three proxies in front of `backendPort`; resolves to [{ name, port, pid }]. */
 async function startProxies(dir, backendPort) {
-  const [cp, ca, np, hp] = [await freePort(), await freePort(), await freePort(), await freePort()]
-  const cfg = join(dir, 'checkups.config.mjs')
-  writeFileSync(cfg, `export default ${JSON.stringify({
-    global: { checkup_timer_interval: 5 },
-    bench: { typ: 'http', timeout: 5, cluster: [{ servers: [{ host: '127.0.0.1', port: backendPort, max_fails: 3 }] }] },
-    server: { listen: `127.0.0.1:${cp}`, admin: { listen: `127.0.0.1:${ca}` }, routes: [{ upstream: 'bench' }] },
-  })}\n`)
-  const ck = start(process.execPath, [serverEntry, '--config', cfg, '--workers', String(WORKERS)], 'checkups')
+  const [cp, ca, np, hp, sp, sa] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()]
+  const config = (name, listen, admin) => {
+    const file = join(dir, `${name}.config.mjs`)
+    writeFileSync(file, `export default ${JSON.stringify({
+      global: { checkup_timer_interval: 5 },
+      bench: { typ: 'http', timeout: 5, cluster: [{ servers: [{ host: '127.0.0.1', port: backendPort, max_fails: 3 }] }] },
+      server: { listen: `127.0.0.1:${listen}`, admin: { listen: `127.0.0.1:${admin}` }, routes: [{ upstream: 'bench' }], access_log: { format: 'off' } },
+    })}\n`)
+    return file
+  }
+  const ck = start(process.execPath, [serverEntry, '--config', config('checkups', cp, ca), '--workers', String(WORKERS)], 'checkups')
+  const ns = start(process.execPath, [serverEntry, '--config', config('nostats', sp, sa), '--workers', String(WORKERS)], 'checkups-nostats', { CHECKUPS_STATS: 'off' })
   const ng = start(nginxBin(), ['-e', 'stderr', '-p', dir, '-c', nginxConf(dir, 'nginx-proxy.conf', { port: np, backend: backendPort, workers: WORKERS })], 'nginx')
   const peer = start(process.execPath, [here('./proxy/http-proxy-3.mjs'), String(hp), String(backendPort), String(WORKERS)], 'http-proxy-3')
   const list = [
     { name: 'checkups', port: cp, pid: ck.pid },
+    { name: 'checkups-nostats', port: sp, pid: ns.pid },
     { name: 'nginx', port: np, pid: ng.pid },
     { name: 'http-proxy-3', port: hp, pid: peer.pid },
   ]
@@ -198,7 +206,9 @@ async function main() {
     )
     const proxies = await startProxies(dir, backendPort)
     for (let round = 1; round <= ROUNDS; round++) {
-      for (const p of proxies) (runs[p.name] ??= []).push(await measure(`${p.name} #${round}`, p.port, p.pid, round === 1 ? 3 : WARMUP))
+      // every other round in reverse order: no contender always runs right after the same one
+      const order = round % 2 === 1 ? proxies : [...proxies].reverse()
+      for (const p of order) (runs[p.name] ??= []).push(await measure(`${p.name} #${round}`, p.port, p.pid, round === 1 ? 3 : WARMUP))
     }
   } finally {
     for (const c of started) await stop(c).catch(() => {})
@@ -209,11 +219,13 @@ async function main() {
   for (const [name, rs] of Object.entries(runs)) {
     results[name] = { rps: median(rs.map((r) => r.rps)), p99ms: median(rs.map((r) => r.p99ms)), cpuUs: median(rs.map((r) => r.cpuUs)) }
     const r = results[name]
-    console.log(`${name.padEnd(13)} ${r.rps.toFixed(0).padStart(8)} req/s   p99 ${r.p99ms.toFixed(2).padStart(7)} ms   proxy cpu ${r.cpuUs.toFixed(1).padStart(6)} us/req`)
+    console.log(`${name.padEnd(20)} ${r.rps.toFixed(0).padStart(8)} req/s   p99 ${r.p99ms.toFixed(2).padStart(7)} ms   proxy cpu ${r.cpuUs.toFixed(1).padStart(6)} us/req`)
   }
   const c = results.checkups
   const ratio = (a, b) => (a / b).toFixed(2)
   console.log('')
+  const ns = results['checkups-nostats']
+  console.log(`statistics on / off: cpu per request ${ratio(c.cpuUs, ns.cpuUs)}x (target <= 1.05)   throughput ${ratio(c.rps, ns.rps)}x`)
   const peers = [['nginx', '>= 0.5x'], ['http-proxy-3', '> 1x']]
   if (results['checkups-before']) peers.unshift(['checkups-before', '>= 0.95x, no regression'])
   for (const [peer, target] of peers) {

@@ -15,6 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { formatIssues, resolveConfig, suggest, unknownOption, type GlobalInput, type ResolvedConfig, type UpstreamInput } from '@checkups/core'
 import { importConfig, zoneSizes } from '@checkups/runtime'
 import { ConfigFileError } from './errors.js'
+import { parseAccessLog, type AccessLogConfig } from './access-log/index.js'
 import { isLoopback, parseListen, type ListenAddress } from './listen.js'
 import { compileRoutes } from './proxy/route.js'
 import { parseLimits } from './proxy/options.js'
@@ -44,6 +45,7 @@ export interface ServerConfig {
   readonly demo: readonly ListenAddress[]
   /** the proxy's keys of the section as written (PROXY_SECTION_KEYS), checked by its parsers */
   readonly proxy: Readonly<Record<string, unknown>>
+  readonly access_log: AccessLogConfig
 }
 
 export interface ServerOverrides { listen?: string | undefined; admin?: string | undefined }
@@ -128,6 +130,15 @@ export function serverConfig(raw: Readonly<Record<string, unknown>>, overrides: 
     routes,
     demo: (s.demo?.backends ?? []).map((b, i) => parseListen(b, `server.demo.backends[${i}]`)),
     proxy,
+    access_log: accessLogOf(s.access_log),
+  }
+}
+
+function accessLogOf(raw: unknown): AccessLogConfig {
+  try {
+    return parseAccessLog(raw)
+  } catch (err) {
+    throw new ConfigFileError((err as Error).message, { cause: err })
   }
 }
 

@@ -21,6 +21,7 @@ import { CliError, ConfigFileError, ListenError } from './errors.js'
 import { probeListeners } from './probe.js'
 import { formatListen } from './listen.js'
 import { initServerWorker } from './worker.js'
+import { startProcessMetrics } from './admin/process-metrics.js'
 
 /** `name version` of this app, from its package.json. */
 export function version(): string {
@@ -57,6 +58,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       validate: (next, config) => void serverConfig(next, overrides, Object.keys(config.upstreams)),
       initWorker: (ctx) => initServerWorker(ctx, overrides),
       logger: { ...(cli.logLevel ? { level: cli.logLevel } : {}), ...(cli.logFormat ? { format: cli.logFormat } : {}) },
+      // the primary's own process metrics, so any worker's /metrics shows it too
+      init: (ctx) => void startProcessMetrics({ procs: ctx.checkups.observer.procs, worker: 'primary' }),
     })
     if (handle.role === 'primary') logServing(handle, server.server)
     return undefined

@@ -40,6 +40,8 @@ export const serverSectionSchema = strictObject({
   demo: strictObject({
     backends: z.array(address, { error: 'must be an array of HOST:PORT' }),
   }).optional(),
+  // validated by src/access-log/config.ts (its one owner), called by the boundary
+  access_log: z.unknown().optional(),
 })
 
 /** One route as written (the proxy's options; see src/proxy for their ranges). */
@@ -80,6 +82,8 @@ export interface ServerSectionInput {
   routes?: RouteInput[]
   /** demo backends served by the workers themselves (the bundled example) */
   demo?: { backends: Array<string | number> }
+  /** the proxy's access log (default JSON lines on stdout); `path` appends to a file */
+  access_log?: { format?: 'json' | 'combined' | 'off'; path?: string }
   // the proxy's listener settings (seconds for durations, bytes for sizes)
   headers_timeout?: number
   request_timeout?: number

@@ -10,6 +10,7 @@
  */
 import { Lock, type SharedDict } from '@checkups/shdict'
 import { type Clock, systemClock } from './clock.js'
+import { Observer, type PeerStats } from './stats/index.js'
 import { isResolvedConfig, resolveConfig, resolveUpstream } from './config/resolve.js'
 import { ConfigStore, type LockFactory } from './config/store.js'
 import type { HeartbeatFn, ResolvedConfig, ResolvedUpstream } from './config/types.js'
@@ -45,8 +46,9 @@ export interface CheckupsOptions {
   lockTimeout?: number
   /** directory a relative `global.nginx_conf` is resolved against (default: process.cwd()) */
   configDir?: string
-  /** called with every attempt outcome readyOk accounts (per-peer statistics) */
+  /** called with every attempt outcome readyOk accounts (besides the built-in per-peer statistics) */
   onAttempt?: AttemptRecorder
+  /** the statistics zone (STATS_ZONE_BYTES of shared memory; default: a private buffer) */ stats?: SharedArrayBuffer
 }
 
 export interface InitOptions {
@@ -79,6 +81,7 @@ export class Checkups {
   private readonly syncTimer: SyncTimer
   private readonly hb: HeartbeatHost
   private readonly tryEnv: TryEnv
+  readonly observer: Observer
 
   constructor(opts: CheckupsOptions) {
     for (const z of ZONE_NAMES) {
@@ -92,11 +95,12 @@ export class Checkups {
     const timeout = opts.lockTimeout ?? 5
     const newLock: LockFactory = (d) => new Lock(d as SharedDict, { timeout })
     this.store = new ConfigStore(this.zones.config, this.zones.locks, newLock)
-    this.passive = new PassiveAccounting(this.zones.state, this.zones.locks, this.clock, this.logger)
-    this.tryEnv = { clock: this.clock, passive: this.passive, record: opts.onAttempt }
+    this.observer = new Observer(opts.stats, this.logger, () => this.clock.now())
+    this.passive = new PassiveAccounting(this.zones.state, this.zones.locks, this.clock, this.logger, this.observer.passiveWindow)
+    this.tryEnv = { clock: this.clock, passive: this.passive, ...this.observer.funnelHooks(opts.onAttempt) }
     this.nginx = new NginxUpstreams(opts.configDir ?? process.cwd())
     this.syncTimer = new SyncTimer(this.zones.state, this.clock, this.worker.id, () => this.view?.sync())
-    this.hb = new HeartbeatHost(this.zones, this.clock, this.worker, this.logger, () => this.currentUpstreams(), () => this.heartbeats)
+    this.hb = new HeartbeatHost(this.zones, this.clock, this.worker, this.logger, () => this.currentUpstreams(), () => this.heartbeats, this.observer.onRound)
   }
 
   /** Primary (init_by_lua): validates `config` and seeds the config zone. */
@@ -186,11 +190,14 @@ export class Checkups {
     return [ups.timeout, ups.send_timeout ?? ups.timeout, ups.read_timeout ?? ups.timeout]
   }
 
-  feedbackStatus(skey: string, host: string, port: number, failed: boolean): void {
+  /** Per-peer statistics (shared memory, the same from every worker): `{ skey: { 'host:port': PeerStats } }`. */
+  getStats(skey?: string): Record<string, Record<string, PeerStats>> { return this.observer.upstreams(this.requireView().upstreams(), skey) }
+
+  feedbackStatus(skey: string, host: string, port: number, failed: boolean, cause: 'passive' | 'admin' = 'passive'): void {
     const u = this.upstreamView(skey)
     const srv = findServer(u.ups, host, Number(port))
     if (srv === undefined) throw new CheckupsError('CKP_ERR_UNKNOWN_PEER', `unknown host:port${host}:${port}`)
-    this.passive.report(skey, u.ups, srv, failed)
+    this.passive.report(skey, u.ups, srv, failed, cause)
     this.view?.sync()
   }
 
@@ -214,7 +221,7 @@ export class Checkups {
       return this.store.writeUpstream(skey, ups)
     })
     view.sync()
-    return version
+    return this.observer.configChanged({ version, op: 'update', upstream: skey })
   }
 
   async deleteUpstream(skey: string): Promise<number> {
@@ -227,7 +234,7 @@ export class Checkups {
       return this.store.deleteUpstream(skey) as number // stored: checked above, under the same lock
     })
     view.sync()
-    return version
+    return this.observer.configChanged({ version, op: 'delete', upstream: skey })
   }
 
   getUpstream(): Record<string, ResolvedUpstream>

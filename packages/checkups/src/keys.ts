@@ -18,6 +18,9 @@
  *   Health records are stored with `safeSet`, never evicting one another (an evicted
  *   record would read as ok); a write that does not fit adds 1 to
  *   STATE_HEARTBEAT_WRITE_ERRORS / STATE_PASSIVE_WRITE_ERRORS (shown in getStatus).
+ * - statistics zone (`checkups_stats`, raw shared memory, not a dict; layout in stats/layout.ts):
+ *   per-peer counter slots written by every worker with Atomics, the event ring (any writer,
+ *   numbered), one process-metrics block per process (written only by that process).
  * - `mutex` zone: `checkups:heartbeat_lease` → msgpackr `{ worker, pid, since }`, TTL
  *   `checkup_timer_overtime`; removed by the primary when its holder dies.
  */

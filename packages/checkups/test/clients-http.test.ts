@@ -35,6 +35,16 @@ async function server(status = 200, fn?: (req: IncomingMessage, res: ServerRespo
 const open: Array<{ close(): Promise<unknown> }> = []
 afterEach(async () => { await Promise.all(open.splice(0).map((x) => x.close())) })
 
+/** A peer that resets every request after reading it, then a good one, behind one dispatcher. */
+async function brokenThenGood() {
+  const broken = await server(200, (_req, res) => res.destroy())
+  const good = await server()
+  open.push(broken, good)
+  const dispatcher = prepared(ups([broken.port, good.port])).dispatcher()
+  open.push(dispatcher)
+  return { broken, good, dispatcher }
+}
+
 function ups(ports: number[], extra: Record<string, unknown> = {}) {
   return { api: { typ: 'http', timeout: 2, http_opts: { statuses: { 502: false, 503: false } }, cluster: [{ servers: ports.map((port) => ({ host: '127.0.0.1', port })) }], ...extra } }
 }
@@ -104,12 +114,7 @@ describe('checkups.dispatcher()', () => {
   })
 
   it('never repeats a POST whose peer answered badly or broke after it was sent', async () => {
-    const broken = await server(200, (_req, res) => res.destroy())
-    const good = await server()
-    open.push(broken, good)
-    const c = prepared(ups([broken.port, good.port]))
-    const dispatcher = c.dispatcher()
-    open.push(dispatcher)
+    const { broken, good, dispatcher } = await brokenThenGood()
     let failures = 0
     for (let i = 0; i < 4; i++) {
       const r = await request('http://api/p', { dispatcher, method: 'POST', body: 'once' }).then(async (x) => { await x.body.dump(); return x.statusCode }, () => 'error')
@@ -121,12 +126,7 @@ describe('checkups.dispatcher()', () => {
   })
 
   it('retries idempotent requests with a replayable body after a reset', async () => {
-    const broken = await server(200, (_req, res) => res.destroy())
-    const good = await server()
-    open.push(broken, good)
-    const c = prepared(ups([broken.port, good.port]))
-    const dispatcher = c.dispatcher()
-    open.push(dispatcher)
+    const { broken, good, dispatcher } = await brokenThenGood()
     for (let i = 0; i < 4; i++) {
       const { statusCode, body } = await request('http://api/put', { dispatcher, method: 'PUT', body: 'same' })
       expect(statusCode).toBe(200)

@@ -4,9 +4,10 @@
  * as is: core logs in pino's shape), and restoring a persisted snapshot.
  */
 import {
-  Checkups, createFilePersistence, loadStateFile, parseJsonRefusingKeys, resolveConfig as resolveCoreConfig,
+  Checkups, KEY, createFilePersistence, loadStateFile, parseJsonRefusingKeys, resolveConfig as resolveCoreConfig,
   type CheckupsOptions, type ResolvedConfig,
 } from '@checkups/core'
+export { STATS_ZONE, STATS_ZONE_BYTES } from '@checkups/core'
 import { SharedDict } from '@checkups/shdict'
 import type { Logger } from 'pino'
 import { LOG } from './logger.js'
@@ -41,6 +42,8 @@ export interface CheckupsDeps {
   stateFile?: string
   /** the config module's directory (relative `global.nginx_conf` paths) */
   configDir?: string
+  /** the statistics zone (shared memory) */
+  stats?: SharedArrayBuffer | undefined
 }
 
 /** Builds the Checkups instance of this process. */
@@ -52,7 +55,14 @@ export function createCheckups(deps: CheckupsDeps): Checkups {
     ...(deps.worker ? { worker: deps.worker } : {}),
     ...(deps.configDir ? { configDir: deps.configDir } : {}),
     ...(deps.stateFile ? { persistence: createFilePersistence(deps.stateFile) } : {}),
+    ...(deps.stats ? { stats: deps.stats } : {}),
   })
+}
+
+/** A reload is a config change: one `config` event (op `reload`) with the version it left. */
+export function announceReload(checkups: Checkups, config: Dict): void {
+  const v = config.get(KEY.CONFIG_VERSION)
+  checkups.observer.configChanged({ version: typeof v === 'number' ? v : 0, op: 'reload' })
 }
 
 /**

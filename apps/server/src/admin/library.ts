@@ -9,6 +9,8 @@ import type { Server } from 'node:http'
 import { isIP } from 'node:net'
 import type { WorkerContext } from '@checkups/runtime'
 import { createAdminServer } from './server.js'
+import { adminMetrics } from './metrics.js'
+import { startProcessMetrics } from './process-metrics.js'
 
 export interface AdminListenOptions {
   /** default 127.0.0.1 */
@@ -30,7 +32,10 @@ export function listenAdmin(ctx: WorkerContext, opts: AdminListenOptions): Serve
   }
   const admin = createAdminServer(
     { worker: ctx.worker, checkups: ctx.checkups, config: ctx.config, workers: () => ctx.workers() },
-    { token: opts.token, bodyLimit: opts.bodyLimit ?? 1024 * 1024 },
+    { token: opts.token, bodyLimit: opts.bodyLimit ?? 1024 * 1024, logger: ctx.logger.child({ component: 'audit' }) },
   )
+  // this worker's process metrics in its shared block, so /metrics from any worker shows it
+  const proc = startProcessMetrics({ procs: ctx.checkups.observer.procs, worker: ctx.worker.id, registry: adminMetrics().processRegistry })
+  ctx.onClose(() => proc.stop())
   return ctx.serve(admin).listen(opts.port, host)
 }

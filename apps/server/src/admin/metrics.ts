@@ -8,26 +8,46 @@
  * | `checkups_config_version` | gauge | | getStatus().shd_config_version (shared) |
  * | `checkups_heartbeat_last_check_timestamp` | gauge | | getStatus().last_check_time, seconds since the epoch |
  * | `checkups_heartbeat_timer_alive` | gauge | | 1 when a heartbeat leader is alive |
- * | `checkups_admin_requests_total` | counter | worker, method, route, status | this worker's admin requests |
+ * | `checkups_admin_requests_total` | counter | worker, method, route, status | each worker's admin requests (process snapshot) |
+ * | `checkups_peer_*`, `checkups_health_transitions_total`, `checkups_heartbeat_round_seconds` | | upstream, peer | metrics-peers.ts (statistics zone) |
+ * | prom-client's default metrics (`process_*`, `nodejs_*`) | | worker (`primary` or the id) | process snapshots |
  *
- * Invariants: one registry per process (not prom-client's global one); shared-state gauges are
- * computed at scrape time from getStatus(), so any worker answers with the same values; the
- * request counter is per worker (the `worker` label tells them apart).
+ * Invariants: registries are per process (not prom-client's global one). Shared-state gauges
+ * and per-peer families are computed at scrape time from shared memory, so any worker answers
+ * with the same values. Per-process families (default metrics, the admin request counter)
+ * live in the process registry, which each process publishes into its block of the statistics
+ * zone (process-metrics.ts); a scrape renders every process's last snapshot, so it shows all
+ * workers and the primary whichever worker answers.
  */
 import { Counter, Gauge, Registry } from 'prom-client'
+import type { ProcessBlocks } from '@checkups/core'
+import { peerFamilies, type PeerMetricsSource } from './metrics-peers.js'
+import { mergeSnapshots, renderFamilies } from './prom-text.js'
+import { DEFAULT_PUBLISH_MS } from './process-metrics.js'
 
 export interface MetricsSource {
   worker: { id: number }
   getStatus(): unknown
+  /** the statistics zone's readers (Checkups); without them only the status gauges render */
+  getStats?: PeerMetricsSource['getStats']
+  observer?: PeerMetricsSource['observer'] & { readonly procs: ProcessBlocks }
 }
 
 export interface AdminMetrics {
   readonly registry: Registry
+  /** this process's own families (published as its snapshot, see process-metrics.ts) */
+  readonly processRegistry: Registry
   /** `route` is the router's pattern (`/upstreams/:skey`), never the raw path (bounded labels) */
   recordRequest(method: string, route: string, status: number): void
   render(): Promise<string>
   readonly contentType: string
 }
+
+/**
+ * A process block not republished for this long is left out of the scrape: its process is
+ * gone (a worker retired by a reload that lowered the count) or stuck. Ten publish periods.
+ */
+export const STALE_BLOCK_MS = 10 * DEFAULT_PUBLISH_MS
 
 let instance: AdminMetrics | undefined
 let source: MetricsSource | undefined
@@ -82,19 +102,32 @@ function createMetrics(): AdminMetrics {
       this.set(status()['checkup_timer_alive'] === true ? 1 : 0)
     },
   })
+  const processRegistry = new Registry()
   const requests = new Counter({
     name: 'checkups_admin_requests_total',
-    help: 'Admin API requests answered by this worker',
+    help: 'Admin API requests answered by each worker',
     labelNames: ['worker', 'method', 'route', 'status'] as const,
-    registers: [registry],
+    registers: [processRegistry],
   })
   return {
     registry,
+    processRegistry,
     contentType: registry.contentType,
     recordRequest(method, route, code) {
       requests.inc({ worker: String(source?.worker.id ?? ''), method, route, status: String(code) })
     },
-    render: () => registry.metrics(),
+    render: async () => {
+      let text = await registry.metrics()
+      const src = source
+      if (src?.getStats && src.observer) {
+        const stats = { getStatus: () => src.getStatus(), getStats: src.getStats, observer: src.observer }
+        text += renderFamilies(peerFamilies(stats))
+        const now = Date.now()
+        const live = src.observer.procs.all().filter((p) => now - p.time < STALE_BLOCK_MS)
+        text += renderFamilies(mergeSnapshots(live.map((p) => p.text)))
+      }
+      return text
+    },
   }
 }
 
@@ -123,4 +156,13 @@ function toEpochSeconds(v: unknown): number {
     if (Number.isFinite(t)) return t / 1000
   }
   return 0
+}
+
+/** The metrics source of an admin context: its worker and Checkups (status and statistics). */
+export function metricsSource(ctx: {
+  worker: { id: number }
+  checkups: { getStatus(): unknown; getStats: PeerMetricsSource['getStats']; observer: NonNullable<MetricsSource['observer']> }
+}): MetricsSource {
+  const c = ctx.checkups
+  return { worker: ctx.worker, getStatus: () => c.getStatus(), getStats: () => c.getStats(), observer: c.observer }
 }

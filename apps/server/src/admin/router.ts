@@ -4,7 +4,7 @@
  * Matching: exact segments, `:name` captures one URI-decoded segment; a trailing slash is
  * ignored. A known path with another method is 405, an unknown path 404.
  */
-import type { IncomingHttpHeaders } from 'node:http'
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http'
 import type { CheckupsInstance, ResolvedConfig, WorkerIdentity, WorkerInfo } from '@checkups/runtime'
 import { AdminError } from './errors.js'
 
@@ -23,6 +23,8 @@ export interface AdminResponse {
   /** JSON-serialised, or sent as is when a string */
   body: unknown
   headers?: Record<string, string>
+  /** a streamed answer (Server-Sent Events): called with the response after status + headers */
+  stream?: (res: ServerResponse) => void
 }
 
 export interface AdminContext {

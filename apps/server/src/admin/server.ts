@@ -14,8 +14,10 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { assertJsonContentType, parseJsonStrict } from './body.js'
 import { AdminError, errorResponse } from './errors.js'
-import { adminMetrics } from './metrics.js'
+import { adminMetrics, metricsSource } from './metrics.js'
 import { registerAll } from './routes/index.js'
+import { isDashboardFile } from './routes/dashboard.js'
+import { auditWrite, type AuditLogger } from './audit.js'
 import { Router, type AdminContext, type AdminRequest, type AdminResponse } from './router.js'
 
 export const WORKER_HEADER = 'x-checkups-worker'
@@ -25,20 +27,26 @@ export interface AdminServerOptions {
   bodyLimit: number
   /** defaults to every module of ./routes */
   router?: Router
+  /** where the audit log of admin writes goes (audit.ts) */
+  logger?: AuditLogger
 }
 
 export function createAdminServer(ctx: AdminContext, opts: AdminServerOptions): Server {
   const router = opts.router ?? registerAll(new Router())
-  const metrics = adminMetrics({ worker: ctx.worker, getStatus: () => ctx.checkups.getStatus() })
+  const metrics = adminMetrics(metricsSource(ctx))
   return createServer((req, res) => {
     res.setHeader(WORKER_HEADER, String(ctx.worker.id))
     const route = { pattern: 'unmatched' }
     res.once('finish', () => metrics.recordRequest(req.method ?? 'GET', route.pattern, res.statusCode))
     handle(req, ctx, router, opts, route).then(
-      (answer) => send(res, answer),
+      (answer) => {
+        send(res, answer)
+        auditWrite(opts.logger, req, answer.status, answer.body)
+      },
       (err: unknown) => {
         const { status, body } = errorResponse(err)
         send(res, { status, body })
+        auditWrite(opts.logger, req, status, body)
       },
     )
   })
@@ -47,9 +55,10 @@ export function createAdminServer(ctx: AdminContext, opts: AdminServerOptions): 
 async function handle(
   req: IncomingMessage, ctx: AdminContext, router: Router, opts: AdminServerOptions, route: { pattern: string },
 ): Promise<AdminResponse> {
-  checkToken(req, opts.token)
   const url = new URL(req.url ?? '/', 'http://admin')
   const method = req.method ?? 'GET'
+  // the dashboard's static files hold no data: the page asks for the token and sends it itself
+  if (!(method === 'GET' && isDashboardFile(url.pathname))) checkToken(req, opts.token)
   const { handler, params, pattern } = router.match(method, url.pathname)
   route.pattern = pattern
   const body = await readJsonBody(req, opts.bodyLimit)
@@ -99,6 +108,11 @@ function tooLarge(limit: number): AdminError {
 function send(res: ServerResponse, answer: AdminResponse): void {
   if (res.headersSent) return
   for (const [k, v] of Object.entries(answer.headers ?? {})) res.setHeader(k, v)
+  if (answer.stream) {
+    res.statusCode = answer.status
+    answer.stream(res)
+    return
+  }
   let payload: string
   if (typeof answer.body === 'string') {
     payload = answer.body

@@ -85,6 +85,17 @@ export class ProxyCall implements ExchangeOwner {
   /** the context of the attempt in flight */
   #tryCtx: AttemptContext | undefined
 
+  /** attempts made so far (access log) */
+  get attempts(): number {
+    return this.#attempts
+  }
+
+  /** `host:port` of the peer whose response the client got, or null (access log) */
+  get peer(): string | null {
+    const c = this.#peerCtx
+    return c === undefined ? null : `${c.host}:${c.port}`
+  }
+
   /** `path`: the request target to send (normalised, prefix stripped, query kept) */
   constructor(deps: CallDeps, route: Route, req: IncomingMessage, res: ServerResponse, path: string) {
     this.#deps = deps

@@ -87,6 +87,7 @@ export function startProxy(ctx: ProxyContext, serverConfig: ProxyServerConfig = 
     workerHeader: limits.workerHeader,
     proto: limits.tls ? 'https' : 'http',
     logger: ctx.logger,
+    ...(serverConfig.observe ? { observe: serverConfig.observe } : {}),
   }
   const handler = createHandler(deps)
   // an https.Server has the http.Server API the callers use (address, close, connections)

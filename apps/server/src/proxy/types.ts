@@ -3,6 +3,7 @@
  * testable against any object with these members: the runtime's worker ctx, or a test's
  * minimal ctx over a Checkups instance built on plain-SAB zones.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Server } from 'node:net'
 import type { AttemptContext, Logger, ReadyOkOptions } from '@checkups/core'
 
@@ -59,6 +60,13 @@ export interface RouteConfig {
   readonly strip_prefix?: boolean | null | undefined
 }
 
+/**
+ * Called when a request arrives (before it is forwarded: it may add `x-request-id`); the
+ * function it returns learns the call serving it (null: none) and reports at the end.
+ */
+export type RequestObserver = (req: IncomingMessage, res: ServerResponse, upstream: string | null) =>
+  ((call: { readonly attempts: number; readonly peer: string | null } | null) => void)
+
 /** The `server` section as far as the proxy reads it. */
 export interface ProxyServerConfig {
   /** `host:port` (`[::1]:8080` for IPv6) or an already parsed address; default 127.0.0.1:8080 */
@@ -68,9 +76,11 @@ export interface ProxyServerConfig {
   /**
    * Listener limits, TLS and defaults (options.ts): headers_timeout, request_timeout,
    * keepalive_timeout, max_connections, max_headers, max_body_size, websocket_idle_timeout,
-   * worker_header, tls
+   * worker_header, http2, tls, streams
    */
   readonly [option: string]: unknown
+  /** access log / per-peer bytes hook (apps/server/src/access-log/observe.ts) */
+  readonly observe?: RequestObserver | undefined
   /** admin listener, only used to print the URLs to try with the demo */
   readonly admin?: { readonly listen?: { readonly host: string; readonly port: number } | string } | undefined
 }

@@ -17,11 +17,9 @@ import type { IncomingMessage } from 'node:http'
 import type { AttemptContext } from '@checkups/core'
 import type { Duplex } from 'node:stream'
 import { clientFaultOf, codeOf, httpErrorOf, isTimeout, ProxyError, type HttpError } from './errors.js'
-import type { HandlerDeps } from './handler.js'
+import { admit, type HandlerDeps } from './handler.js'
 import { upstreamRequestHeaders } from './headers.js'
-import { normalizePath, splitTarget } from './path.js'
-import { checkForRoute, checkHead } from './request-check.js'
-import { hostOnly, upstreamPath, type Route } from './route.js'
+import type { Route } from './route.js'
 import { exchangeHead, splice, type PeerHead } from './tunnel.js'
 import type { PeerTlsResolver } from './upstream-tls.js'
 
@@ -46,16 +44,9 @@ function requestHead(req: IncomingMessage, path: string, route: Route, proto: st
 export function createUpgradeHandler(deps: HandlerDeps, tlsOf: PeerTlsResolver = deps.tlsOf): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
   return (req, socket, early) => {
     socket.on('error', () => socket.destroy())
-    const bad = checkHead(req, deps.limits.maxHeaders)
-    if (bad) return answer(socket, httpErrorOf(bad, undefined))
-    const { path: raw, query } = splitTarget(req.url ?? '/')
-    const norm = normalizePath(raw)
-    if (!norm.ok) return answer(socket, httpErrorOf(new ProxyError('PRX_ERR_BAD_REQUEST', `bad request: ${norm.reason}`), undefined))
-    const route = deps.routes.match(req.headers.host, norm.path)
-    if (!route) return answer(socket, httpErrorOf(new ProxyError('PRX_ERR_NO_ROUTE', `no route for ${hostOnly(req.headers.host) || '-'}${norm.path}`), undefined))
-    const refused = checkForRoute(req, route)
-    if (refused) return answer(socket, httpErrorOf(refused, undefined))
-    void runUpgrade(deps, tlsOf, route, req, socket, early, requestHead(req, upstreamPath(route, norm.path, query), route, deps.proto))
+    const a = admit(deps, req)
+    if (a instanceof ProxyError) return answer(socket, httpErrorOf(a, undefined))
+    void runUpgrade(deps, tlsOf, a.route, req, socket, early, requestHead(req, a.target, a.route, deps.proto))
   }
 }
 

@@ -18,6 +18,7 @@ import type * as Mysql from 'mysql2/promise'
 import { CheckupsError } from '../errors.js'
 import type { ClientCheckups } from './dispatcher.js'
 import { STOP } from './exchange.js'
+import { UpstreamClient } from './base.js'
 import type { ReadyOkOptions } from '../try/ready-ok.js'
 
 let mysql: typeof Mysql | undefined
@@ -40,16 +41,12 @@ export interface MysqlClientOptions {
 
 type Outcome<T> = { value: T } | { sqlError: Error }
 
-export class CheckupsMysql {
-  readonly #c: ClientCheckups
-  readonly #skey: string
-  readonly #opts: MysqlClientOptions
+export class CheckupsMysql extends UpstreamClient<MysqlClientOptions> {
   readonly #pools = new Map<string, Mysql.Pool>()
-  #closed = false
 
   constructor(c: ClientCheckups, skey: string, opts: MysqlClientOptions = {}) {
+    super(c, skey, opts)
     load()
-    ;[this.#c, this.#skey, this.#opts] = [c, skey, opts]
   }
 
   query<T = unknown>(sql: string, values?: unknown): Promise<T> {
@@ -62,19 +59,19 @@ export class CheckupsMysql {
 
   /** A connection of one live peer (for transactions); release() it when done. */
   getConnection(): Promise<Mysql.PoolConnection> {
-    return this.#c.readyOk(this.#skey, (host, port) => this.#pool(host, port).getConnection(), this.#opts.readyOk)
+    return this.c.readyOk(this.skey, (host, port) => this.#pool(host, port).getConnection(), this.opts.readyOk)
   }
 
   async end(): Promise<void> {
-    this.#closed = true
+    this.closed = true
     await Promise.all([...this.#pools.values()].map((p) => p.end()))
     this.#pools.clear()
   }
 
   async #run<T>(fn: (conn: Mysql.PoolConnection) => Promise<T>): Promise<T> {
-    if (this.#closed) throw new CheckupsError('CKP_ERR_CLOSED', `mysql client for "${this.#skey}" is closed`)
+    this.checkOpen('mysql')
     let lost: Error | undefined
-    const r = await this.#c.readyOk<Outcome<T> | typeof STOP>(this.#skey, async (host, port) => {
+    const r = await this.c.readyOk<Outcome<T> | typeof STOP>(this.skey, async (host, port) => {
       if (lost !== undefined) return STOP
       const conn = await this.#pool(host, port).getConnection()
       try {
@@ -90,7 +87,7 @@ export class CheckupsMysql {
         lost = new CheckupsError('CKP_ERR_PEER_LOST', `mysql ${host}:${port} was lost while a query was in flight; it may or may not have run`, { cause: err })
         throw err
       }
-    }, this.#opts.readyOk)
+    }, this.opts.readyOk)
     if (r === STOP) throw lost
     if ('sqlError' in r) throw r.sqlError
     return r.value
@@ -100,13 +97,13 @@ export class CheckupsMysql {
     const key = `${host}:${port}`
     let p = this.#pools.get(key)
     if (p === undefined) {
-      const [connect] = this.#c.getUpsTimeout(this.#skey) ?? [60]
-      const ups = this.#c.getUpstream(this.#skey)
+      const [connect] = this.c.getUpsTimeout(this.skey) ?? [60]
+      const ups = this.c.getUpstream(this.skey)
       const fromUps = {
         ...(ups?.user != null ? { user: ups.user } : {}), ...(ups?.pass != null ? { password: ups.pass } : {}),
         ...(ups?.name != null ? { database: ups.name } : {}), ...(ups?.charset != null ? { charset: ups.charset } : {}),
       }
-      p = load().createPool({ connectTimeout: connect * 1000, ...fromUps, ...this.#opts.pool, host, port })
+      p = load().createPool({ connectTimeout: connect * 1000, ...fromUps, ...this.opts.pool, host, port })
       this.#pools.set(key, p)
     }
     return p

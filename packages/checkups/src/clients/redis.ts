@@ -21,6 +21,7 @@ import type * as IORedis from 'ioredis'
 import { CheckupsError } from '../errors.js'
 import type { ClientCheckups } from './dispatcher.js'
 import { STOP } from './exchange.js'
+import { UpstreamClient } from './base.js'
 import type { ReadyOkOptions } from '../try/ready-ok.js'
 
 export const IDEMPOTENT_WRITES: ReadonlySet<string> = new Set([
@@ -60,25 +61,21 @@ export interface RedisClientOptions {
 
 type Reply = { value: unknown } | { reply: Error }
 
-export class CheckupsRedis {
-  readonly #c: ClientCheckups
-  readonly #skey: string
-  readonly #opts: RedisClientOptions
+export class CheckupsRedis extends UpstreamClient<RedisClientOptions> {
   readonly #peers = new Map<string, IORedis.Redis>()
-  #closed = false
 
   constructor(c: ClientCheckups, skey: string, opts: RedisClientOptions = {}) {
+    super(c, skey, opts)
     load()
-    ;[this.#c, this.#skey, this.#opts] = [c, skey, opts]
   }
 
   /** Sends one command (any name ioredis knows, e.g. `call('hget', 'h', 'f')`). */
   async call(command: string, ...args: unknown[]): Promise<unknown> {
-    if (this.#closed) throw new CheckupsError('CKP_ERR_CLOSED', `redis client for "${this.#skey}" is closed`)
+    this.checkOpen('redis')
     const name = command.toLowerCase()
     const retryable = isRetryableCommand(name)
     let lost: Error | undefined
-    const r = await this.#c.readyOk<Reply | typeof STOP>(this.#skey, async (host, port) => {
+    const r = await this.c.readyOk<Reply | typeof STOP>(this.skey, async (host, port) => {
       if (lost !== undefined) return STOP
       const peer = await this.#ready(host, port)
       try {
@@ -88,7 +85,7 @@ export class CheckupsRedis {
         if (!retryable) lost = new CheckupsError('CKP_ERR_PEER_LOST', `redis ${host}:${port} was lost while "${name}" was in flight; it may or may not have run`, { cause: err })
         throw err
       }
-    }, this.#opts.readyOk)
+    }, this.opts.readyOk)
     if (r === STOP) throw lost
     if ('reply' in r) throw r.reply
     return r.value
@@ -96,13 +93,13 @@ export class CheckupsRedis {
 
   /** Closes every peer connection. */
   async quit(): Promise<void> {
-    this.#closed = true
+    this.closed = true
     await Promise.all([...this.#peers.values()].map((p) => p.quit().catch(() => p.disconnect())))
     this.#peers.clear()
   }
 
   disconnect(): void {
-    this.#closed = true
+    this.closed = true
     for (const p of this.#peers.values()) p.disconnect()
     this.#peers.clear()
   }
@@ -111,9 +108,9 @@ export class CheckupsRedis {
     const key = `${host}:${port}`
     let peer = this.#peers.get(key)
     if (peer === undefined) {
-      const [connect, , read] = this.#c.getUpsTimeout(this.#skey) ?? [60, 60, 60]
+      const [connect, , read] = this.c.getUpsTimeout(this.skey) ?? [60, 60, 60]
       peer = new (load().Redis)({
-        connectTimeout: connect * 1000, commandTimeout: read * 1000, ...this.#opts.redis,
+        connectTimeout: connect * 1000, commandTimeout: read * 1000, ...this.opts.redis,
         host, port, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null,
       })
       peer.on('error', () => { /* surfaced through the command that needed the peer */ })

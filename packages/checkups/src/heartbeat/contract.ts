@@ -47,6 +47,8 @@ export interface HeartbeatOptions {
   pollMs?: number
   /** run probing on a piscina thread (true = one thread) */
   pool?: boolean | PoolOptions
+  /** after each committed round: every checked peer (status before → after) and its duration */
+  onRound?: (checks: PeerCheck[], ms: number) => void
 }
 
 /** One probe's outcome before aggregation. */
@@ -66,6 +68,20 @@ export interface WriteResult {
   failed: number
   /** false when the round was discarded because leadership was lost */
   committed: boolean
+  /** each peer whose record was written: its status before (`ok` for a new record) and after */
+  checks: PeerCheck[]
+}
+
+/** One peer's result in a committed round (statistics, transition logs and events). */
+export interface PeerCheck {
+  skey: string
+  host: string
+  port: number
+  from: string
+  to: string
+  /** the probe's own result was not ok */
+  failed: boolean
+  msg: string | null
 }
 
 export interface RoundReport extends WriteResult {

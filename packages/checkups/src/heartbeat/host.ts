@@ -9,7 +9,7 @@ import { levelsOf } from '../config/walk.js'
 import { KEY } from '../keys.js'
 import { type HeartbeatRecord, STATUS_ERR, decodeRecord } from '../records.js'
 import { type Logger, type SharedZones, type WorkerInfo, asBytes } from '../shared.js'
-import type { Heartbeat } from './contract.js'
+import type { Heartbeat, PeerCheck } from './contract.js'
 import { releaseLease } from './election.js'
 import { HeartbeatRunner } from './runner.js'
 
@@ -23,6 +23,7 @@ export class HeartbeatHost {
     private readonly logger: Logger,
     private readonly getUpstreams: () => Record<string, ResolvedUpstream>,
     private readonly customHeartbeats: () => ReadonlyMap<string, HeartbeatFn>,
+    private readonly onRound?: (checks: PeerCheck[], ms: number) => void,
   ) {}
 
   start(cfg: ResolvedConfig): void {
@@ -34,6 +35,7 @@ export class HeartbeatHost {
       logger: this.logger,
       getConfig: () => ({ global: cfg.global, upstreams: this.getUpstreams() }),
       customHeartbeats: Object.fromEntries(this.customHeartbeats()),
+      ...(this.onRound ? { onRound: this.onRound } : {}),
     })
     this.hb.start()
   }

@@ -20,10 +20,10 @@
  */
 import type { ResolvedUpstream } from '../config/types.js'
 import { KEY, SLOT } from '../keys.js'
-import { decodeRecord, encodeRecord, STATUS_OK, type HeartbeatRecord } from '../records.js'
+import { decodeRecord, encodeRecord, STATUS_NAMES, STATUS_OK, type HeartbeatRecord } from '../records.js'
 import type { Dict } from '../shared.js'
 import { localtime } from '../time.js'
-import type { ProbeResult, WriteResult } from './contract.js'
+import type { PeerCheck, ProbeResult, WriteResult } from './contract.js'
 import { aggregateUpstream } from './aggregate.js'
 import { mapBounded, type Bounds } from './limit.js'
 import { planRound, type PlanOptions, type PlannedProbe, type RoundPlan } from './plan.js'
@@ -98,19 +98,33 @@ export function suspects(plan: RoundPlan, state: Pick<Dict, 'get'>): Set<string>
 }
 
 /** Aggregates and writes every planned upstream's records (synchronous, one pass). */
+/** Each written peer's status before and after the round (the transitions are the changes). */
+function collectChecks(u: RoundPlan['upstreams'][number], before: Map<string, number>, records: Map<string, HeartbeatRecord>,
+  results: Map<string, ProbeResult>, checks: PeerCheck[]): void {
+  const name = (s: number): string => STATUS_NAMES[s] ?? 'ok'
+  for (const p of u.peers) {
+    const rec = records.get(p.key)
+    if (rec === undefined) continue
+    checks.push({ skey: u.skey, host: p.host, port: p.port, from: name(before.get(p.key) ?? STATUS_OK), to: name(rec.status),
+      failed: results.get(p.probe)?.status !== STATUS_OK, msg: rec.msg ?? null })
+  }
+}
+
 export function writeRecords(plan: RoundPlan, results: Map<string, ProbeResult>, state: Dict,
-  now: number): { written: number; failed: number } {
+  now: number, checks: PeerCheck[] = []): { written: number; failed: number } {
   let written = 0
   let failed = 0
   const previous = (key: string): HeartbeatRecord | undefined => readRecord(state, key)
   for (const u of plan.upstreams) {
     const outcomes = u.peers.map((p) => ({ key: p.key, result: results.get(p.probe) as ProbeResult }))
+    const before = new Map(u.peers.map((p) => [p.key, previous(p.key)?.status ?? STATUS_OK]))
     const records = aggregateUpstream(outcomes, previous, { protected: u.protected, sensibility: u.sensibility, now })
     for (const [key, rec] of records) {
       const r = state.safeSet(key, encodeRecord(rec))
       if (r.ok) written += 1
       else failed += 1
     }
+    collectChecks(u, before, records, results, checks)
   }
   if (failed > 0) state.addSlot(SLOT.STATE_HEARTBEAT_WRITE_ERRORS, failed)
   return { written, failed }
@@ -122,9 +136,10 @@ export async function probeAndWrite(upstreams: Readonly<Record<string, ResolvedU
   const results = await probeAll(plan, opts.limits, suspects(plan, opts.state))
   const peers = plan.upstreams.reduce((n, u) => n + u.peers.length, 0)
   const base = { upstreams: plan.upstreams.length, peers, probes: plan.probes.size }
-  if (!opts.stillLeader()) return { ...base, written: 0, failed: 0, committed: false }
-  const w = writeRecords(plan, results, opts.state, opts.nowSeconds())
-  return { ...base, ...w, committed: true }
+  if (!opts.stillLeader()) return { ...base, written: 0, failed: 0, committed: false, checks: [] }
+  const checks: PeerCheck[] = []
+  const w = writeRecords(plan, results, opts.state, opts.nowSeconds(), checks)
+  return { ...base, ...w, committed: true, checks }
 }
 
 /**

@@ -148,6 +148,7 @@ export class HeartbeatRunner implements Heartbeat {
       version = fin.version
       res.failed += fin.failed
       this.committed += 1
+      this.opts.onRound?.(res.checks, this.clock.now() - started)
     } else {
       res.committed = false
     }
@@ -171,7 +172,7 @@ export class HeartbeatRunner implements Heartbeat {
     ])
     return {
       upstreams: a.upstreams + b.upstreams, peers: a.peers + b.peers, probes: a.probes + b.probes,
-      written: a.written + b.written, failed: a.failed + b.failed, committed: a.committed && b.committed,
+      written: a.written + b.written, failed: a.failed + b.failed, committed: a.committed && b.committed, checks: [...a.checks, ...b.checks],
     }
   }
 }

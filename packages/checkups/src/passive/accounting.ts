@@ -50,6 +50,8 @@ export class PassiveAccounting {
     private readonly locks: Dict,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    /** called once per err window start (`err`) and end seen by a report (`ok`), with the report's cause */
+    private readonly onWindow?: (skey: string, srv: ResolvedServer, to: 'ok' | 'err', cause: 'passive' | 'admin') => void,
   ) {
     this.limiter = new LogLimiter(clock)
   }
@@ -58,18 +60,18 @@ export class PassiveAccounting {
    * Accounts one attempt on `srv` of `skey`. Returns the record's `since` (ms) after the
    * report, or -1 when accounting is disabled for the server.
    */
-  report(skey: string, ups: ResolvedUpstream, srv: ResolvedServer, failed: boolean): number {
+  report(skey: string, ups: ResolvedUpstream, srv: ResolvedServer, failed: boolean, cause: 'passive' | 'admin' = 'passive'): number {
     if (srv.max_fails === 0) return -1
     const lockKey = passiveLockKey(skey)
     const locked = this.spinLock(lockKey)
     try {
-      return this.update(skey, ups, srv, failed)
+      return this.update(skey, ups, srv, failed, cause)
     } finally {
       if (locked) this.locks.delete(lockKey)
     }
   }
 
-  private update(skey: string, ups: ResolvedUpstream, srv: ResolvedServer, failed: boolean): number {
+  private update(skey: string, ups: ResolvedUpstream, srv: ResolvedServer, failed: boolean, cause: 'passive' | 'admin'): number {
     const now = this.clock.now()
     const key = KEY.passive(skey, srv.host, srv.port)
     const old = readPassive(this.state, skey, srv.host, srv.port)
@@ -102,7 +104,10 @@ export class PassiveAccounting {
         return old?.since ?? -1
       }
     }
-    if (windowMoved) this.state.addSlot(SLOT.STATE_PASSIVE_VERSION, 1)
+    if (windowMoved) {
+      this.state.addSlot(SLOT.STATE_PASSIVE_VERSION, 1)
+      this.onWindow?.(skey, srv, rec.status === STATUS_ERR ? 'err' : 'ok', cause)
+    }
     return rec.since
   }
 

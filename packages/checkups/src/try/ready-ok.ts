@@ -18,6 +18,7 @@ import { CheckupsError } from '../errors.js'
 import type { LevelView, UpstreamView } from '../view/upstream-view.js'
 import { Attempt, type AttemptContext } from './attempt.js'
 import { outcomeOfError, outcomeOfResult } from './outcome.js'
+import { statusOf } from '../stats/recorder.js'
 import { type ClusterKey, clusterOrder, freshen } from './pick.js'
 import type { FunnelEnv } from './report.js'
 import { hashKeyOf, type HashKeyOptions } from '../balancer/key.js'
@@ -66,7 +67,9 @@ function settle<T>(env: TryEnv, u: UpstreamView, call: CallState, ctx: Attempt, 
   const latencyMs = env.clock.now() - t0
   call.elapsed += latencyMs
   if (ctx.reports === 0) {
-    ctx.report(derived.outcome, derived.status === undefined ? { latencyMs } : { status: derived.status, latencyMs })
+    // any response's status, not only a failing one: statistics count responses by class
+    const status = derived.status ?? (threw ? undefined : statusOf(result))
+    ctx.report(derived.outcome, status === undefined ? { latencyMs } : { status, latencyMs })
   }
   return failed
 }
@@ -81,6 +84,7 @@ export async function readyOk<T>(env: TryEnv, u: UpstreamView, cb: ReadyOkCallba
   for (const level of levels) {
     for (let idx = candidate(u, level, call, key, env); idx !== -1; idx = candidate(u, level, call, key, env)) {
       const ctx = new Attempt(env, u, level, idx, ++call.attempt)
+      env.start?.(ctx)
       const t0 = env.clock.now()
       let result: T | undefined
       let error: unknown

@@ -28,6 +28,8 @@ export interface AttemptReport {
   readonly port: number
   /** 1-based attempt number within its readyOk call */
   readonly attempt: number
+  /** the attempt's first report (a later one, e.g. a body failing after 'ok', adds an outcome to the same attempt) */
+  readonly first: boolean
   readonly outcome: AttemptOutcome
   readonly info: AttemptInfo
 }
@@ -39,6 +41,8 @@ export interface FunnelEnv {
   readonly passive: PassiveAccounting
   /** per-peer statistics; called for every outcome */
   readonly record?: AttemptRecorder | undefined
+  /** per-peer statistics; called when an attempt starts (before its callback runs) */
+  readonly start?: ((t: AttemptTarget) => void) | undefined
 }
 
 /** Where an attempt ran: the view, the level and the peer's index in it. */
@@ -47,6 +51,8 @@ export interface AttemptTarget {
   readonly level: LevelView
   readonly idx: number
   readonly attempt: number
+  /** reports made for this attempt so far, this one included */
+  readonly reports?: number
 }
 
 /** Accounts `outcome` of the attempt at `t` (balancer + passive), then records it. */
@@ -54,5 +60,5 @@ export function funnel(env: FunnelEnv, t: AttemptTarget, outcome: AttemptOutcome
   if (outcome !== 'client_abort') reportAttempt(env.passive, env.clock, t.u, t.level, t.idx, countsAgainstPeer(outcome))
   if (env.record === undefined) return
   const { host, port } = t.level.peers[t.idx]!.server
-  env.record({ skey: t.u.skey, host, port, attempt: t.attempt, outcome, info })
+  env.record({ skey: t.u.skey, host, port, attempt: t.attempt, first: (t.reports ?? 1) <= 1, outcome, info })
 }

@@ -9,7 +9,7 @@
 import { availableParallelism } from 'node:os'
 import type { Logger } from 'pino'
 import { configDir, configUrl, loadConfig, type LoadedConfig } from '../config.js'
-import { createCheckups, loadStateSnapshot, type CheckupsInstance } from '../deps.js'
+import { announceReload, createCheckups, loadStateSnapshot, type CheckupsInstance } from '../deps.js'
 import { RuntimeError } from '../errors.js'
 import { createLogger, LOG } from '../logger.js'
 import type { PrimaryContext, PrimaryHandle, RunOptions } from '../types.js'
@@ -30,9 +30,9 @@ export async function runPrimary(options: RunOptions): Promise<PrimaryHandle> {
   const validate = options.validate?.bind(options)
   const warn = (warning: string): void => logger.warn({ warning }, LOG.CONFIG_WARNING)
   let loaded = await loadConfig(options.config, undefined, validate, warn)
-  const { zones, shared } = createZones(sizes)
+  const { zones, shared, stats } = createZones(sizes)
   const dir = configDir(options.config)
-  const checkups = createCheckups({ shared, logger, ...(options.state ? { stateFile: options.state } : {}), ...(dir ? { configDir: dir } : {}) })
+  const checkups = createCheckups({ shared, stats, logger, ...(options.state ? { stateFile: options.state } : {}), ...(dir ? { configDir: dir } : {}) })
   // The state file's snapshot (dynamic upstreams) wins over the file's upstreams when it
   // belongs to this config (same conf_hash), at start and on reload.
   const seed = (config: LoadedConfig['config']): void => {
@@ -75,6 +75,7 @@ export async function runPrimary(options: RunOptions): Promise<PrimaryHandle> {
       const restored = loadStateSnapshot(options.state, next.config, logger)
       if (restored === undefined) checkups.init(next.config)
       else checkups.init(next.config, { restore: restored })
+      announceReload(checkups, shared.config)
       loaded = next
       ctx.config = next.config
       ctx.rawConfig = next.raw

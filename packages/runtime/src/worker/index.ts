@@ -32,10 +32,10 @@ export async function runWorker(options: RunOptions): Promise<WorkerHandle> {
   let checkups: CheckupsLike | undefined
   channel.onShutdown(() => void shutdown(lifecycle, channel, () => checkups, logger))
   try {
-    const shared = attachZones()
+    const { shared, stats } = attachZones()
     const loaded = await workerConfig(options, channel)
     const dir = configDir(options.config)
-    checkups = createCheckups({ shared, logger, worker, ...(options.state ? { stateFile: options.state } : {}), ...(dir ? { configDir: dir } : {}) })
+    checkups = createCheckups({ shared, stats, logger, worker, ...(options.state ? { stateFile: options.state } : {}), ...(dir ? { configDir: dir } : {}) })
     checkups.prepareChecker(loaded.config)
     checkups.createChecker()
     const ctx: WorkerContext = {

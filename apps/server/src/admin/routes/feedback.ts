@@ -30,7 +30,8 @@ export function register(router: Router): void {
     if (!r.success) {
       throw new AdminError('ADM_ERR_BAD_REQUEST', 400, formatIssues(r.error.issues))
     }
-    ctx.checkups.feedbackStatus(skey, r.data.host, r.data.port, r.data.failed)
+    // an operator's report: a transition it causes is logged and counted as `admin`
+    ctx.checkups.feedbackStatus(skey, r.data.host, r.data.port, r.data.failed, 'admin')
     return ok({ ok: true })
   })
 }

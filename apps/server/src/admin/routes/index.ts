@@ -9,12 +9,15 @@ import * as peer from './peer.js'
 import * as feedback from './feedback.js'
 import * as timeout from './timeout.js'
 import * as metrics from './metrics.js'
+import * as stats from './stats.js'
+import * as events from './events.js'
+import * as dashboard from './dashboard.js'
 
 export interface RouteModule {
   register(router: Router): void
 }
 
-export const ROUTE_MODULES: readonly RouteModule[] = [workers, upstreams, peer, feedback, timeout, metrics]
+export const ROUTE_MODULES: readonly RouteModule[] = [workers, upstreams, peer, feedback, timeout, metrics, stats, events, dashboard]
 
 export function registerAll(router: Router): Router {
   for (const mod of ROUTE_MODULES) mod.register(router)

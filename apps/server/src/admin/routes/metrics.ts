@@ -2,12 +2,12 @@
  * `GET /metrics`: Prometheus text exposition of admin/metrics.ts (declared there, once; the
  * admin server binds it to this worker's Checkups when it is created).
  */
-import { adminMetrics } from '../metrics.js'
+import { adminMetrics, metricsSource } from '../metrics.js'
 import type { Router } from '../router.js'
 
 export function register(router: Router): void {
   router.add('GET', '/metrics', async (_req, ctx) => {
-    const m = adminMetrics({ worker: ctx.worker, getStatus: () => ctx.checkups.getStatus() })
+    const m = adminMetrics(metricsSource(ctx))
     return { status: 200, body: await m.render(), headers: { 'content-type': m.contentType } }
   })
 }

@@ -1,0 +1,91 @@
+/**
+ * The dashboard in a real browser: Debian's chromium (installed by scripts/chromium.sh)
+ * driven by playwright-core against a real `node apps/server` with an admin token and real
+ * backends. The page lists the peers; a killed backend's row shows it down within two
+ * heartbeat rounds; a screenshot is written to tmp/dashboard.png (a test artifact).
+ */
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { AdminServer } from './fixtures/admin-server.js'
+import { Backend, obsServer, traffic, writeObsConfig } from './fixtures/obs.js'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const ARTIFACTS = join(ROOT, 'tmp')
+const INTERVAL_S = 2
+const TOKEN = 'dash-secret'
+const backends = [new Backend(), new Backend(), new Backend()]
+let srv: AdminServer
+let context: BrowserContext
+let page: Page
+let profile: string
+
+beforeAll(async () => {
+  const executablePath = execFileSync('bash', [join(ROOT, 'scripts/chromium.sh')], { encoding: 'utf8', timeout: 600_000 }).trim()
+  for (const b of backends) await b.start()
+  srv = obsServer(backends, { token: TOKEN, global: { checkup_timer_interval: INTERVAL_S } })
+  await writeObsConfig(srv)
+  await srv.start()
+  profile = mkdtempSync(join(tmpdir(), 'ckp-chromium-'))
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath,
+    headless: true,
+    viewport: { width: 1440, height: 900 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  })
+  page = context.pages()[0] ?? await context.newPage()
+}, 900_000)
+
+afterAll(async () => {
+  await context?.close()
+  if (profile) rmSync(profile, { recursive: true, force: true })
+  await srv?.kill()
+  for (const b of backends) await b.stop()
+})
+
+const row = (port: number, health?: string): string =>
+  `tr.peer[data-upstream="api"][data-peer="127.0.0.1:${port}"]${health ? `[data-health="${health}"]` : ''}`
+
+describe('dashboard', () => {
+  it('lists every peer with the token, shows a killed backend down within two heartbeat rounds', async () => {
+    await traffic(srv.proxyPort, 300, 8)
+    await page.goto(`http://127.0.0.1:${srv.adminPort}/#token=${TOKEN}`)
+    for (const b of backends) await page.waitForSelector(row(b.port, 'ok'), { timeout: 20_000 })
+    expect(await page.locator('tr.peer').count()).toBe(backends.length)
+    await page.waitForSelector('#live[data-state="live"]', { timeout: 10_000 })
+    // the request counts shown add up to the traffic sent
+    const counts = await page.locator('tr.peer td:nth-child(10)').allTextContents()
+    expect(counts.reduce((n, t) => n + Number(t), 0)).toBe(300)
+
+    const victim = backends[1]!
+    const killedAt = Date.now()
+    await victim.stop()
+    await page.waitForSelector(row(victim.port, 'err'), { timeout: 2 * INTERVAL_S * 1000 + 1000 })
+    const tookMs = Date.now() - killedAt
+    expect(tookMs).toBeLessThanOrEqual(2 * INTERVAL_S * 1000 + 1000)
+    await page.waitForSelector('#events li[data-event="transition"]', { timeout: 5_000 })
+    await traffic(srv.proxyPort, 100, 4)
+    await page.waitForTimeout(2500) // one refresh, so rates show
+    mkdirSync(ARTIFACTS, { recursive: true })
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true })
+    expect(await page.locator(row(backends[0]!.port, 'ok')).count()).toBe(1)
+  }, 120_000)
+
+  it('asks for the token when it has none, and the API refuses the page without it', async () => {
+    const fresh = await context.newPage()
+    await fresh.goto(`http://127.0.0.1:${srv.adminPort}/`)
+    await fresh.evaluate(() => sessionStorage.clear())
+    await fresh.reload()
+    await fresh.waitForSelector('#token-form:not([hidden])', { timeout: 10_000 })
+    expect(await fresh.locator('tr.peer').count()).toBe(0)
+    await fresh.fill('#token-input', TOKEN)
+    await fresh.click('#token-form button')
+    await fresh.waitForSelector(row(backends[0]!.port), { timeout: 10_000 })
+    await fresh.close()
+  }, 60_000)
+})

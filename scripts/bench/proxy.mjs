@@ -178,13 +178,8 @@ async function startProxies(dir, backendPort) {
   ]
   if (baselineEntry) {
     const [bp, ba] = [await freePort(), await freePort()]
-    const bcfg = join(dir, 'checkups-before.config.mjs')
-    writeFileSync(bcfg, `export default ${JSON.stringify({
-      global: { checkup_timer_interval: 5 },
-      bench: { typ: 'http', timeout: 5, cluster: [{ servers: [{ host: '127.0.0.1', port: backendPort, max_fails: 3 }] }] },
-      server: { listen: `127.0.0.1:${bp}`, admin: { listen: `127.0.0.1:${ba}` }, routes: [{ upstream: 'bench' }] },
-    })}\n`)
-    const before = start(process.execPath, [baselineEntry, '--config', bcfg, '--workers', String(WORKERS)], 'checkups-before')
+    // the same config as `checkups` (access log off), so only the build differs
+    const before = start(process.execPath, [baselineEntry, '--config', config('before', bp, ba), '--workers', String(WORKERS)], 'checkups-before')
     list.splice(1, 0, { name: 'checkups-before', port: bp, pid: before.pid })
   }
   for (const p of list) await waitHttp(p.port, p.name)

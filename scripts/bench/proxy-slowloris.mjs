@@ -1,6 +1,6 @@
 // Legitimate latency under a slowloris attack: `node apps/server` (2 workers) in front of a
 // node:http backend; legitimate clients (BENCH_CLIENTS keep-alive connections, BENCH_REQUESTS
-// requests) are timed twice in one run — first alone (the baseline), then while
+// requests) are timed twice in one run — first alone (the baseline, after two warm-up phases), then while
 // BENCH_TRICKLERS connections each send one header line every 100 ms and never finish their
 // head. Prints p50/p99 of both, their ratio, and the proxy's CPU per legitimate request.
 // Every process started here is stopped here, by pid; loopback only; bounded by the request
@@ -90,7 +90,7 @@ async function main() {
     writeFileSync(cfg, `export default ${JSON.stringify({
       global: { default_heartbeat_enable: false },
       bench: { timeout: 5, cluster: [{ servers: [{ host: '127.0.0.1', port: backendPort }] }] },
-      server: { listen: `127.0.0.1:${proxyPort}`, admin: { listen: `127.0.0.1:${adminPort}` }, routes: [{ upstream: 'bench' }] },
+      server: { listen: `127.0.0.1:${proxyPort}`, admin: { listen: `127.0.0.1:${adminPort}` }, routes: [{ upstream: 'bench' }], access_log: { format: 'off' } },
     })}\n`)
     const proxy = spawn(process.execPath, [entry, '--config', cfg, '--workers', String(WORKERS)], { stdio: 'ignore' })
     children.push(proxy)
@@ -99,6 +99,7 @@ async function main() {
       await new Promise((r) => setTimeout(r, 100))
     }
     await phase(proxyPort, proxy.pid) // warm-up
+    await phase(proxyPort, proxy.pid)
     const alone = await phase(proxyPort, proxy.pid)
     for (let i = 0; i < TRICKLERS; i++) {
       const s = connect(proxyPort, '127.0.0.1')

@@ -1,8 +1,11 @@
 // selectPeer throughput on one process: a 2-peer and a 10-peer round-robin upstream
 // and a 10-peer hash upstream, with heartbeat records present in the state zone, each next to
 // a same-run baseline (a plain loop over the same peers) with the ratio.
-// Targets: >= 2 000 000/s (2 peers), >= 1 000 000/s (10 peers). The original (OpenResty)
-// measured ~165 000/s and ~54 000/s here. Bounded: ~20 s.
+// Targets: >= 2 000 000/s (2 peers), >= 1 000 000/s (10 peers), and >= 0.2x the plain loop.
+// The original (OpenResty) measured ~165 000/s and ~54 000/s here. The machine may be shared:
+// each figure is also given as CPU ns per op (process.cpuUsage), and the ratio is taken on CPU
+// time (baseline CPU/op over selectPeer CPU/op), the two interleaved round by round.
+// Bounded: ~20 s.
 import { SharedDict } from '@checkups/shdict'
 import { Checkups, KEY, SLOT, STATUS_OK, encodeRecord } from '@checkups/core'
 
@@ -27,20 +30,31 @@ for (const [skey, ups] of Object.entries(config)) {
 }
 zones.state.addSlot(SLOT.STATE_HEARTBEAT_VERSION, 1)
 
-function measure(fn) {
-  let best = 0
-  for (let r = 0; r < ROUNDS; r++) {
-    let ops = 0
-    const t0 = performance.now()
-    let t = t0
-    while (t - t0 < MS) {
-      for (let i = 0; i < 10_000; i++) fn(i)
-      ops += 10_000
-      t = performance.now()
-    }
-    best = Math.max(best, (ops * 1000) / (t - t0))
+function once(fn) {
+  let ops = 0
+  const t0 = performance.now()
+  const c0 = process.cpuUsage()
+  let t = t0
+  while (t - t0 < MS) {
+    for (let i = 0; i < 10_000; i++) fn(i)
+    ops += 10_000
+    t = performance.now()
   }
-  return best
+  const c = process.cpuUsage(c0)
+  return { perSec: (ops * 1000) / (t - t0), cpuNs: ((c.user + c.system) * 1000) / ops }
+}
+
+/** best of ROUNDS for each, baseline and subject interleaved (same machine state) */
+function measurePair(base, fn) {
+  let b = { perSec: 0, cpuNs: Infinity }
+  let f = { perSec: 0, cpuNs: Infinity }
+  for (let r = 0; r < ROUNDS; r++) {
+    const x = once(base)
+    const y = once(fn)
+    b = { perSec: Math.max(b.perSec, x.perSec), cpuNs: Math.min(b.cpuNs, x.cpuNs) }
+    f = { perSec: Math.max(f.perSec, y.perSec), cpuNs: Math.min(f.cpuNs, y.cpuNs) }
+  }
+  return [b, f]
 }
 
 const keys = Array.from({ length: 1024 }, (_, i) => `/objects/${i}`)
@@ -52,12 +66,12 @@ const cases = [
 ]
 const fmt = (n) => Math.round(n).toLocaleString('en-US').padStart(12)
 console.log(`selectPeer, one process, best of ${ROUNDS} x ${MS} ms (node ${process.version})`)
-console.log(`${'case'.padEnd(24)}${'selectPeer/s'.padStart(14)}${'baseline/s'.padStart(14)}${'ratio'.padStart(8)}   target`)
+console.log(`${'case'.padEnd(24)}${'selectPeer/s'.padStart(13)}${'CPU ns/op'.padStart(11)}${'baseline/s'.padStart(13)}${'CPU ns/op'.padStart(11)}${'CPU ratio'.padStart(11)}   targets`)
 for (const [name, skey, fn, target] of cases) {
   const list = config[skey].cluster[0].servers.map((s) => ({ host: s.host, port: s.port }))
-  const baseline = measure((i) => { sink += list[i % list.length].port })
-  const got = measure((i) => { sink += fn(i).port })
-  const ok = got >= target ? 'met' : 'MISSED'
-  console.log(`${name.padEnd(24)}${fmt(got)}  ${fmt(baseline)}${(got / baseline).toFixed(3).padStart(8)}   >= ${target.toLocaleString('en-US')} ${ok}`)
+  const [b, f] = measurePair((i) => { sink += list[i % list.length].port }, (i) => { sink += fn(i).port })
+  const ratio = b.cpuNs / f.cpuNs
+  const ok = f.perSec >= target && ratio >= 0.2 ? 'met' : 'MISSED'
+  console.log(`${name.padEnd(24)}${fmt(f.perSec)}${f.cpuNs.toFixed(1).padStart(11)}${fmt(b.perSec)} ${b.cpuNs.toFixed(1).padStart(10)}${ratio.toFixed(3).padStart(11)}   >= ${target.toLocaleString('en-US')}/s, >= 0.2x: ${ok}`)
 }
 if (sink === 0.5) console.log(sink)

@@ -4,7 +4,7 @@
  *
  * Lifecycle: primary → `init(config)` (seeds the config zone), `onWorkerExit(pid)`;
  * worker → `prepareChecker(config)`, `createChecker()`, then the request API; `stop()`.
- * Invariants: every request-path call syncs the worker view first (three atomic loads);
+ * Invariants: every request-path call syncs the worker view first (three plain slot reads when nothing changed);
  * dynamic writes hold the `checkups:skeys` lock, persist under it, and refresh the calling
  * worker's view before resolving.
  */
@@ -17,7 +17,7 @@ import type { HeartbeatFn, ResolvedConfig, ResolvedUpstream } from './config/typ
 import { findServer } from './config/walk.js'
 import { buildUpstream, checkUpstreamInput } from './dynamic/build.js'
 import { CheckupsError } from './errors.js'
-import { KEY } from './keys.js'
+import { KEY, SLOT } from './keys.js'
 import { PassiveAccounting } from './passive/accounting.js'
 import type { Persistence, StateSnapshot } from './persist/index.js'
 import { type SharedZones, type Logger, type WorkerInfo, ZONE_NAMES, silentLogger } from './shared.js'
@@ -31,6 +31,7 @@ import { WorkerView } from './view/worker-view.js'
 import { type NginxPeers, NginxUpstreams } from './nginx/upstreams.js'
 import { SyncTimer } from './sync-timer.js'
 import { HeartbeatHost } from './heartbeat/host.js'
+import { LoadBoard } from './balancer/load.js'
 import type { Dispatcher } from 'undici'
 import { createDispatcher, createInterceptor, type DispatcherOptions } from './clients/dispatcher.js'
 import { createRedisClient, type RedisClient, type RedisClientOptions } from './clients/redis.js'
@@ -82,6 +83,7 @@ export class Checkups {
   private readonly hb: HeartbeatHost
   private readonly tryEnv: TryEnv
   readonly observer: Observer
+  private readonly board: LoadBoard // shared in-flight counts + latency costs (load-aware balancing)
 
   constructor(opts: CheckupsOptions) {
     for (const z of ZONE_NAMES) {
@@ -96,6 +98,7 @@ export class Checkups {
     const newLock: LockFactory = (d) => new Lock(d as SharedDict, { timeout })
     this.store = new ConfigStore(this.zones.config, this.zones.locks, newLock)
     this.observer = new Observer(opts.stats, this.logger, () => this.clock.now())
+    this.board = new LoadBoard(this.observer.zone, () => this.clock.now(), () => this.zones.state.addSlot(SLOT.STATE_PASSIVE_VERSION, 1))
     this.passive = new PassiveAccounting(this.zones.state, this.zones.locks, this.clock, this.logger, this.observer.passiveWindow)
     this.tryEnv = { clock: this.clock, passive: this.passive, ...this.observer.funnelHooks(opts.onAttempt) }
     this.nginx = new NginxUpstreams(opts.configDir ?? process.cwd())
@@ -129,7 +132,7 @@ export class Checkups {
     this.heartbeats = customHeartbeats(cfg)
     this.store.seedIfEmpty(cfg.upstreams, cfg.conf_hash)
     this.zones.state.add(KEY.START_TIME, localtime(this.clock.now()))
-    this.view = new WorkerView(this.zones, this.store, this.clock, cfg, this.heartbeats)
+    this.view = new WorkerView(this.zones, this.store, this.clock, cfg, this.heartbeats, this.board)
     this.view.sync()
     return cfg
   }
@@ -152,6 +155,14 @@ export class Checkups {
   /** Primary: a worker died — drop the heartbeat lease it held so another takes over at once. */
   onWorkerExit(pid: number): boolean {
     return this.hb.releaseLease(pid)
+  }
+
+  /**
+   * Worker: the primary says another worker exited (after releasing its lease) — a heartbeat
+   * candidate tries for the lease now instead of at its next poll.
+   */
+  onPeerWorkerExit(): void {
+    this.hb.contend()
   }
 
   /** True when this worker currently runs the heartbeat. */
@@ -179,7 +190,7 @@ export class Checkups {
     return buildStatus({
       zones: this.zones, upstreams: view.upstreams(), defaultHeartbeat: cfg.global.default_heartbeat_enable,
       confHash: cfg.global.conf_hash, shdConfigVersion: view.shdConfigVersion,
-      workerCount: this.worker.count, now: this.clock.now(),
+      workerCount: this.worker.count, now: this.clock.now(), load: (k, h, p) => this.board.peer(k, h, p),
     })
   }
 

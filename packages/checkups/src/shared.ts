@@ -21,6 +21,8 @@ export interface Dict {
   loadSlot(i: number): number
   addSlot(i: number, n: number): number
   storeSlot(i: number, v: number): void
+  /** the slots as a live Int32Array (plain reads for change checks); optional */
+  slotWords?(): Int32Array
   readonly buffer: SharedArrayBuffer
 }
 

@@ -15,6 +15,8 @@ import { readPassive } from './passive/accounting.js'
 import { type HeartbeatRecord, STATUS_ERR, STATUS_NAMES, STATUS_OK, decodeRecord } from './records.js'
 import { type SharedZones, asBytes } from './shared.js'
 import { localtime } from './time.js'
+import type { PeerLoad } from './balancer/load.js'
+import { C } from './stats/layout.js'
 
 export type PeerStatusName = 'ok' | 'err' | 'unstable' | 'unchecked'
 
@@ -29,6 +31,15 @@ export interface PeerStatus {
   lastmodified?: string
   msg?: string | null
   passive?: { status: 'ok' | 'err'; count: number; since: number }
+  /** load-aware modes (least_conn, p2c) and max_conns only: attempts in flight, all workers */
+  inflight?: number
+  max_conns?: number
+  /** p2c only: the peer's latency cost (ms) its score multiplies */
+  latency_cost_ms?: number
+  /** with `outlier_detection`: ejections so far, and until when (seconds since the epoch) the peer is out */
+  outlier?: { ejections: number; ejected_until: number | null }
+  /** with `rise` > 1: good checks so far of a peer on its way back to ok */
+  rise?: { ok: number; needed: number }
   [extra: string]: unknown
 }
 
@@ -53,9 +64,30 @@ export interface StatusInput {
   shdConfigVersion: number | null
   workerCount: number
   now: number
+  /** the shared load of a peer (balancer/load.ts), for the load-aware fields */
+  load?: ((skey: string, host: string, port: number) => PeerLoad) | undefined
 }
 
-function peerStatus(inp: StatusInput, skey: string, s: ResolvedServer, hbOn: boolean): PeerStatus {
+function loadFields(inp: StatusInput, skey: string, ups: ResolvedUpstream, s: ResolvedServer, out: PeerStatus): void {
+  const aware = ups.mode === 'least_conn' || ups.mode === 'p2c'
+  if (inp.load !== undefined && (aware || s.max_conns !== undefined || ups.outlier_detection !== undefined)) {
+    const l = inp.load(skey, s.host, s.port)
+    if (aware || s.max_conns !== undefined) out.inflight = l.inflight()
+    if (ups.mode === 'p2c') out.latency_cost_ms = Math.round(l.cost(inp.now) * 1000) / 1000
+    if (ups.outlier_detection !== undefined) {
+      const until = l.word(C.OD_UNTIL_MS)
+      out.outlier = { ejections: l.word(C.OD_EJECTIONS), ejected_until: until > inp.now ? until / 1000 : null }
+    }
+  }
+  if (s.max_conns !== undefined) out.max_conns = s.max_conns
+  const oks = out['ok_num']
+  if (ups.rise !== undefined && ups.rise > 1 && typeof oks === 'number') {
+    delete out['ok_num']
+    out.rise = { ok: oks, needed: ups.rise }
+  }
+}
+
+function peerStatus(inp: StatusInput, skey: string, s: ResolvedServer, hbOn: boolean, ups: ResolvedUpstream): PeerStatus {
   const rec = decodeRecord<HeartbeatRecord>(asBytes(inp.zones.state.get(KEY.peerStatus(skey, s.host, s.port))))
   const { lastmodified: _lm, ...hb } = rec ?? ({} as Partial<HeartbeatRecord>)
   const out: PeerStatus = { ...hb, server: `${skey}:${s.host}:${s.port}`, status: 'ok',
@@ -67,12 +99,13 @@ function peerStatus(inp: StatusInput, skey: string, s: ResolvedServer, hbOn: boo
     const err = p.status === STATUS_ERR && p.since + s.fail_timeout * 1000 > inp.now
     out.passive = { status: err ? 'err' : 'ok', count: p.count, since: p.since / 1000 }
   }
+  loadFields(inp, skey, ups, s, out)
   return out
 }
 
 function upstreamStatus(inp: StatusInput, skey: string, ups: ResolvedUpstream): Status[`cls:${string}`] {
   const hbOn = heartbeatEnabled(ups, inp.defaultHeartbeat)
-  const levels = levelEntries(ups).map(([key, l]) => [key, l.servers.map((s) => peerStatus(inp, skey, s, hbOn))] as const)
+  const levels = levelEntries(ups).map(([key, l]) => [key, l.servers.map((s) => peerStatus(inp, skey, s, hbOn, ups))] as const)
   if (Array.isArray(ups.cluster)) return levels.map(([, peers]) => peers)
   return Object.fromEntries(levels)
 }

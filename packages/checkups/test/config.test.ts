@@ -23,7 +23,7 @@ describe('config errors carry a dotted path (CKP_ERR_INVALID_CONFIG)', () => {
     ['empty cluster object', ups({}), 'ups1.cluster: must not be empty'],
     ['cluster a string', ups('x'), 'ups1.cluster: must be an array of levels or an object of named clusters'],
     ['named cluster path', ups({ dc1: { servers: [{ host: 'h', port: -1 }] } }), 'ups1.cluster.dc1.servers[0].port: must be an integer 1-65535'],
-    ['unknown mode', ups([{ servers: [] }], { mode: 'random' }), 'ups1.mode: must be one of wrr, hash, url_hash, ip_hash, header_hash'],
+    ['unknown mode', ups([{ servers: [] }], { mode: 'random' }), 'ups1.mode: must be one of wrr, hash, url_hash, ip_hash, header_hash, least_conn, p2c'],
     ['unknown typ', ups([{ servers: [] }], { typ: 'ftp' }), 'ups1.typ: must be one of general, redis, mysql, http'],
     ['timeout negative', ups([{ servers: [] }], { timeout: -1 }), 'ups1.timeout: must be a number of seconds 0.001-2147483.647'],
     ['try fraction', ups([{ servers: [] }], { try: 1.5 }), 'ups1.try: must be an integer 0-1000000'],

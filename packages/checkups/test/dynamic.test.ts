@@ -27,7 +27,7 @@ describe('updateUpstream validation (the original\'s strings)', () => {
     ['a server without port', [{ servers: [{ host: H }] }], 'CKP_ERR_INVALID_UPSTREAM: no server.host nor server.port found'],
     ['a server without host', { dc1: { servers: [{ port: 1 }] } }, 'CKP_ERR_INVALID_UPSTREAM: no server.host nor server.port found'],
     ['schema: bad port', [{ servers: [{ host: H, port: 'x' }] }], 'CKP_ERR_INVALID_UPSTREAM: ups1.cluster[0].servers[0].port: must be an integer 1-65535'],
-    ['schema: bad mode', { mode: 'rnd', cluster: [{ servers: [srv(1)] }] }, 'CKP_ERR_INVALID_UPSTREAM: ups1.mode: must be one of wrr, hash, url_hash, ip_hash, header_hash'],
+    ['schema: bad mode', { mode: 'rnd', cluster: [{ servers: [srv(1)] }] }, 'CKP_ERR_INVALID_UPSTREAM: ups1.mode: must be one of wrr, hash, url_hash, ip_hash, header_hash, least_conn, p2c'],
   ])('%s', async (_n, up, expected) => {
     const c = prepared(base)
     expect(await err(c.updateUpstream('ups1', up))).toBe(expected)

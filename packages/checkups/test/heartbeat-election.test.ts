@@ -51,6 +51,31 @@ describe('election in one process (shared dicts, distinct pids)', () => {
   })
 })
 
+describe('contend', () => {
+  it('a candidate told to contend takes a released lease at once, not at its next poll', async () => {
+    const shared = { state: SharedDict.create(1 << 20), mutex: SharedDict.create(1 << 16) }
+    // a poll period no test waits for: only contend() can make b the leader here
+    const mk = (pid: number, pollMs: number) => createHeartbeat({ shared, worker: { id: pid, count: 2, pid }, pollMs, getConfig: () => hbView({}) })
+    const a = mk(1, 20)
+    a.start()
+    await waitFor('a leads', () => a.isLeader())
+    const b = mk(2, 3_600_000)
+    b.start() // polls once now: the lease is a's
+    expect(b.isLeader()).toBe(false)
+    b.contend() // a leader's lease still held: nothing changes
+    expect(b.isLeader()).toBe(false)
+    // a dies without handing over (no stop): the primary releases its lease, then tells b
+    expect(releaseLease(shared.mutex, 1)).toBe(true)
+    b.contend()
+    expect(b.isLeader()).toBe(true)
+    expect(readLease(shared.mutex)).toMatchObject({ pid: 2 })
+    b.contend() // a leader: nothing
+    expect(b.isLeader()).toBe(true)
+    await b.stop()
+    await a.stop()
+  })
+})
+
 describe('election across processes (real shm)', () => {
   const children: ChildProcess[] = []
   afterAll(async () => {

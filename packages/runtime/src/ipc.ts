@@ -7,7 +7,9 @@
  * `code` and message, and the worker rejects with that code).
  * `listen_failed` when a server could not listen before ready (the worker exits 1 right
  * after; at start the primary stops all).
- * Primary → worker: `reply`; `shutdown` (graceful: close servers, finish in-flight, exit 0).
+ * Primary → worker: `reply`; `shutdown` (graceful: close servers, finish in-flight, exit 0);
+ * `peer-exit` to every live worker once another worker's exit was reaped (its heartbeat lease
+ * is gone: a candidate tries for it at once rather than at its next poll).
  *
  * Exit handshake of a graceful stop: the worker closes its servers (node:cluster tells the
  * primary on this same channel), sends `closed`, and exits only after the primary's `bye`.
@@ -31,6 +33,8 @@ export type PrimaryMessage =
   | { rt: 'reply'; rid: number; ok: false; error: string; code: string }
   | { rt: 'shutdown' }
   | { rt: 'bye' }
+  /** another worker exited and was reaped (its zone locks and heartbeat lease released) */
+  | { rt: 'peer-exit'; pid: number }
 
 export interface ReplyValues {
   workers: WorkerInfo[]

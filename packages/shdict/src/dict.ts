@@ -228,6 +228,16 @@ export class SharedDict {
     return Atomics.load(this.#c.i32, H_SLOTS + i)
   }
 
+  /**
+   * The counter slots as a live Int32Array over the zone header (index = slot number), for
+   * hot-path change checks: a plain aligned read of it never tears, but it carries no
+   * ordering, so a reader that sees a change must re-read the slot with `loadSlot` before the
+   * data the slot guards. Read-only by contract: write through `addSlot` / `storeSlot`.
+   */
+  slotWords(): Int32Array {
+    return new Int32Array(this.#c.z.sab, H_SLOTS * 4, SLOT_COUNT)
+  }
+
   /** Atomically adds `n` to slot `i`; returns the new value (int32 wrap-around). */
   addSlot(i: number, n: number): number {
     checkSlot(i, SLOT_COUNT)

@@ -87,6 +87,7 @@ export function httpErrorOf(callError: unknown, lastAttemptError: unknown): Http
   if (code === 'PRX_ERR_NO_ROUTE') return { status: 404, message: (callError as Error).message }
   if (code === 'CKP_ERR_TRY_TIMEOUT') return { status: 504, message: 'gateway timeout: try_timeout exceeded' }
   if (code === 'CKP_ERR_UNKNOWN_SKEY') return { status: 503, message: `service unavailable: ${(callError as Error).message}` }
+  if (code === 'CKP_ERR_MAX_CONNS') return { status: 503, message: 'service unavailable: every peer is at max_conns' }
   if (lastAttemptError === undefined) {
     // readyOk found nothing to try at all
     return { status: 503, message: 'service unavailable: no servers available' }

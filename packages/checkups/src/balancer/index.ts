@@ -1,15 +1,28 @@
-/** Balancer per mode: `wrr` → smooth weighted round-robin; the hash modes → consistent hash. */
+/**
+ * Balancer per mode: `wrr` → smooth weighted round-robin; the hash modes → consistent hash;
+ * `least_conn` → weighted least in-flight; `p2c` → power of two choices by peak-EWMA × in-flight.
+ */
 import type { Mode } from '../config/types.js'
 import { createConsistentHash } from './chash.js'
 import type { BalancerFactory } from './types.js'
 import { createRoundRobin } from './wrr.js'
+import { createLeastConn } from './least-conn.js'
+import { createPowerOfTwo } from './p2c.js'
 
 export type { Balancer, BalancerFactory, BalancerPeer } from './types.js'
 export { RoundRobin, createRoundRobin } from './wrr.js'
 export { ConsistentHash, createConsistentHash } from './chash.js'
 export { hash32 } from './hash32.js'
-export { hashKeyOf, type RequestLike, type HashKeyOptions } from './key.js'
+export { hashKeyOf, isHashMode, type RequestLike, type HashKeyOptions } from './key.js'
+export { LeastConn, createLeastConn } from './least-conn.js'
+export { PowerOfTwo, createPowerOfTwo } from './p2c.js'
+export { LoadBoard, PeerLoad, DECAY_MS } from './load.js'
 
 export function balancerFor(mode: Mode): BalancerFactory {
-  return mode === 'wrr' ? createRoundRobin : createConsistentHash
+  switch (mode) {
+    case 'wrr': return createRoundRobin
+    case 'least_conn': return createLeastConn
+    case 'p2c': return createPowerOfTwo
+    default: return createConsistentHash
+  }
 }

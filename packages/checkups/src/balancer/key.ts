@@ -33,6 +33,11 @@ function headerOf(req: RequestLike | null | undefined, name: string): string | u
   return Array.isArray(v) ? v[0] : v
 }
 
+/** True for the modes that pick by a request key (consistent hash); the others need no key. */
+export function isHashMode(mode: Mode): boolean {
+  return mode === 'hash' || mode === 'url_hash' || mode === 'ip_hash' || mode === 'header_hash'
+}
+
 export function hashKeyOf(mode: Mode, opts: HashKeyOptions | undefined): string {
   if (opts?.hash_key !== undefined && opts.hash_key !== null) return String(opts.hash_key)
   const req = opts?.request

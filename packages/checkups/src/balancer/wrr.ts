@@ -12,12 +12,14 @@ import type { Balancer, BalancerPeer } from './types.js'
 export class RoundRobin implements Balancer {
   private readonly n: number
   private readonly weight: Float64Array
+  private readonly base: Float64Array
   private readonly ew: Float64Array
   private readonly cw: Float64Array
 
   constructor(peers: readonly BalancerPeer[]) {
     this.n = peers.length
     this.weight = Float64Array.from(peers, (p) => p.weight)
+    this.base = Float64Array.from(peers, (p) => p.weight)
     this.ew = Float64Array.from(peers, (p) => p.weight)
     this.cw = new Float64Array(peers.length)
   }
@@ -35,7 +37,7 @@ export class RoundRobin implements Balancer {
       const c = cw[i]! + e
       cw[i] = c
       total += e
-      if (e < weight[i]!) ew[i] = e + 1
+      if (e < weight[i]!) ew[i] = Math.min(e + 1, weight[i]!)
       if (best === -1 || c > max) {
         max = c
         best = i
@@ -43,6 +45,14 @@ export class RoundRobin implements Balancer {
     }
     if (best !== -1) cw[best] = max - total
     return best
+  }
+
+  /** slow start: the weight becomes factor × the configured one (the effective weight follows it down) */
+  scale(index: number, factor: number): void {
+    if (index < 0 || index >= this.n) return
+    const w = this.base[index]! * factor
+    this.weight[index] = w
+    if (this.ew[index]! > w) this.ew[index] = w
   }
 
   report(index: number, failed: boolean): void {

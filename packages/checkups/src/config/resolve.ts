@@ -79,7 +79,12 @@ function resolveCluster(raw: unknown, path: Path, code: ConfigErrorCode, warn: C
 export function resolveUpstream(skey: string, raw: unknown, opts: ResolveUpstreamOptions = {}): ResolvedUpstream {
   const code = opts.code ?? 'CKP_ERR_INVALID_CONFIG'
   if (!isPlainObject(raw)) fail(code, [skey], 'must be an object')
-  const base = parse(upstreamSchema, raw, [skey], code)
+  const { fall, ...base } = parse(upstreamSchema, raw, [skey], code)
+  // `fall` is the other proxies' name for `sensibility`; both given must agree
+  if (fall !== undefined) {
+    if (raw.sensibility !== undefined && base.sensibility !== fall) fail(code, [skey, 'fall'], 'must equal sensibility when both are given')
+    base.sensibility = fall
+  }
   // a driver the heartbeat will need is an optional peer: refuse here, not at the first round
   const driver = packageForUpstream(base)
   if (driver) requirePackage(driver, `upstream "${skey}" (typ: '${base.typ}')`)

@@ -11,7 +11,7 @@ import { z } from 'zod'
 import { hostProblem, MAX_INT32, MAX_SECONDS, MIN_SECONDS, SECONDS_MSG } from './bounds.js'
 import { strictObject } from './issues.js'
 
-export const MODES = ['wrr', 'hash', 'url_hash', 'ip_hash', 'header_hash'] as const
+export const MODES = ['wrr', 'hash', 'url_hash', 'ip_hash', 'header_hash', 'least_conn', 'p2c'] as const
 export const TYPS = ['general', 'redis', 'mysql', 'http'] as const
 
 const numeric = (v: unknown): unknown =>
@@ -41,6 +41,8 @@ export const serverSchema = strictObject({
   weight: int(1, MAX_INT32).default(1),
   max_fails: int(0, MAX_INT32).default(0),
   fail_timeout: seconds().default(10),
+  // balancing extension (absent unless set): in-flight attempts beyond which the peer is skipped
+  max_conns: int(1, MAX_INT32).optional(),
 })
 
 /** A level (or named cluster). `try` is handled in resolve.ts: accepted, ignored, warned. */
@@ -80,6 +82,23 @@ export const upstreamSchema = strictObject({
   mode: z.enum(MODES, { error: `must be one of ${MODES.join(', ')}` }).default('wrr'),
   protected: bool.default(true),
   sensibility: int(1, 1_000_000).default(1),
+  // health/balancing extensions (absent unless set, so resolved configs of the original's keys are unchanged)
+  rise: int(1, 1_000_000).optional(),
+  fall: int(1, 1_000_000).optional(),
+  slow_start: seconds(true).optional(),
+  outlier_detection: strictObject({
+    consecutive_5xx: int(1, 1_000_000).optional(),
+    consecutive_gateway_failure: int(1, 1_000_000).optional(),
+    consecutive_local_origin_failure: int(1, 1_000_000).optional(),
+    base_ejection_time: seconds().default(30),
+    max_ejection_time: seconds().default(300),
+    max_ejection_percent: z.preprocess(numeric, z.number({ error: 'must be a percentage 0-100' }).min(0, { error: 'must be a percentage 0-100' }).max(100, { error: 'must be a percentage 0-100' })).default(10),
+  }).optional(),
+  panic_threshold: z.preprocess(numeric, z.number({ error: 'must be a percentage 0-100' }).min(0, { error: 'must be a percentage 0-100' }).max(100, { error: 'must be a percentage 0-100' })).optional(),
+  retry_budget: strictObject({
+    ratio: z.preprocess(numeric, z.number({ error: 'must be a number 0-1' }).min(0, { error: 'must be a number 0-1' }).max(1, { error: 'must be a number 0-1' })),
+    min_concurrency: int(0, 1_000_000).default(3),
+  }).optional(),
   try: nullable(int(0, 1_000_000)),
   try_timeout: nullable(seconds(true)),
   name: nullable(str),

@@ -2,7 +2,7 @@
  * Resolved config types: what `resolveConfig` returns, deep-frozen, no optional fields
  * (an absent optional value is `null`). Keys are the original's, snake_case.
  */
-export type Mode = 'wrr' | 'hash' | 'url_hash' | 'ip_hash' | 'header_hash'
+export type Mode = 'wrr' | 'hash' | 'url_hash' | 'ip_hash' | 'header_hash' | 'least_conn' | 'p2c'
 export type UpstreamTyp = 'general' | 'redis' | 'mysql' | 'http'
 
 /** A custom heartbeat from the config module. Functions never enter shm. */
@@ -14,6 +14,8 @@ export interface ResolvedServer {
   readonly weight: number
   readonly max_fails: number
   readonly fail_timeout: number
+  /** in-flight attempts (all workers) beyond which the peer is skipped; absent = no limit */
+  readonly max_conns?: number
 }
 
 export interface ResolvedLevel {
@@ -32,6 +34,16 @@ export interface ResolvedHttpOpts {
   readonly statuses: Readonly<Record<string, boolean>> | null
 }
 
+/** `outlier_detection` (balancer/outlier.ts): counters off unless set; seconds; percent */
+export interface ResolvedOutlierDetection {
+  readonly consecutive_5xx?: number
+  readonly consecutive_gateway_failure?: number
+  readonly consecutive_local_origin_failure?: number
+  readonly base_ejection_time: number
+  readonly max_ejection_time: number
+  readonly max_ejection_percent: number
+}
+
 export interface ResolvedUpstream {
   /** heartbeat enabled; null = follow global.default_heartbeat_enable */
   readonly enable: boolean | null
@@ -42,7 +54,18 @@ export interface ResolvedUpstream {
   readonly http_opts: ResolvedHttpOpts | null
   readonly mode: Mode
   readonly protected: boolean
+  /** = `fall` when given: consecutive failed checks before a peer is marked down */
   readonly sensibility: number
+  /** consecutive successful checks before a down peer is ok again; absent = 1 (the original) */
+  readonly rise?: number
+  /** seconds a recovered or added peer's weight ramps from 10 % to 100 %; absent = none */
+  readonly slow_start?: number
+  /** ejection of peers by consecutive failures (balancer/outlier.ts); absent = off */
+  readonly outlier_detection?: ResolvedOutlierDetection
+  /** percent: when fewer of a level's peers are usable, all of them are used (panic); absent = off */
+  readonly panic_threshold?: number
+  /** share of in-flight attempts that may be retries, with a floor; absent = no budget */
+  readonly retry_budget?: { readonly ratio: number; readonly min_concurrency: number }
   readonly try: number | null
   readonly try_timeout: number | null
   readonly name: string | null

@@ -9,7 +9,9 @@
  *   `protected !== false`, the first held one is written as `unstable` (so something stays
  *   selectable). Net: `unstable` survives only when nothing in the upstream is ok.
  * - Per record: a non-ok result increments `fail_num`, and the status flips to it once
- *   `fail_num >= sensibility`; an ok result resets `fail_num` and flips back at once.
+ *   `fail_num >= sensibility`; an ok result resets `fail_num` and flips back at once — or,
+ *   with `rise` > 1, once `ok_num` (consecutive ok results of a peer not ok, kept in its
+ *   record only while it counts) reaches `rise`; a non-ok result drops `ok_num`.
  *   `lastmodified` changes only on flips (a new record starts ok, `fail_num` 0, lastmodified
  *   now); `msg` is overwritten every probe; extras are merged over the old record's fields.
  *
@@ -30,23 +32,32 @@ export interface AggregateOptions {
   protected: boolean
   /** `ups.sensibility ?? 1` */
   sensibility: number
+  /** `ups.rise ?? 1`: consecutive ok results before a peer not ok flips back (absent = 1) */
+  rise?: number
   /** seconds since the epoch (float): lastmodified of flips and new records */
   now: number
 }
 
 /** The original's `update_peer_status`: the next record of one peer. */
 export function updatePeer(old: HeartbeatRecord | undefined, status: PeerStatusCode, result: ProbeResult,
-  sensibility: number, now: number): HeartbeatRecord {
+  sensibility: number, now: number, rise = 1): HeartbeatRecord {
   const rec: HeartbeatRecord = old
     ? { ...old }
     : { status: STATUS_OK, fail_num: 0, lastmodified: now, msg: null }
   if (status === STATUS_OK) {
     if (rec.status !== STATUS_OK) {
-      rec.status = STATUS_OK
-      rec.lastmodified = now
+      const oks = (typeof rec['ok_num'] === 'number' ? rec['ok_num'] : 0) + 1
+      if (oks >= rise) {
+        rec.status = STATUS_OK
+        rec.lastmodified = now
+        delete rec['ok_num']
+      } else {
+        rec['ok_num'] = oks
+      }
     }
     rec.fail_num = 0
   } else {
+    delete rec['ok_num']
     rec.fail_num += 1
     if (rec.status !== status && rec.fail_num >= sensibility) {
       rec.status = status
@@ -69,7 +80,7 @@ export function aggregateUpstream(outcomes: readonly PeerOutcome[],
   const writes = new Map<string, HeartbeatRecord>()
   const write = (o: PeerOutcome, status: PeerStatusCode): void => {
     const prev = writes.get(o.key) ?? previous(o.key)
-    writes.set(o.key, updatePeer(prev, status, o.result, opts.sensibility, opts.now))
+    writes.set(o.key, updatePeer(prev, status, o.result, opts.sensibility, opts.now, opts.rise))
   }
   let held: Held[] = []
   let available = false

@@ -101,6 +101,8 @@ export interface Heartbeat {
   /** stops polling and rounds; a leader removes its lease so another worker takes over */
   stop(): Promise<void>
   isLeader(): boolean
+  /** a candidate tries for the lease now instead of at its next poll (a leader: nothing) */
+  contend(): void
   phase(): HeartbeatPhase
   /**
    * runs one round now, leader or not (tests, tools); joins a round already in flight, or with

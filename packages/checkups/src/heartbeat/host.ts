@@ -51,6 +51,11 @@ export class HeartbeatHost {
     return this.hb?.isLeader() ?? false
   }
 
+  /** Another worker exited: a candidate tries for the lease at once. */
+  contend(): void {
+    this.hb?.contend()
+  }
+
   /** On the leader: a fresh round now (after any round in flight). Elsewhere: nothing. */
   async checkNow(): Promise<boolean> {
     const hb = this.hb

@@ -28,6 +28,8 @@ export interface PlannedUpstream {
   skey: string
   protected: boolean
   sensibility: number
+  /** absent = 1 */
+  rise?: number
   peers: PlannedPeer[]
 }
 
@@ -55,6 +57,7 @@ export function planRound(upstreams: Readonly<Record<string, ResolvedUpstream>>,
     if (!heartbeatEnabled(ups, opts.defaultEnable)) continue
     const custom = ups.heartbeat ?? opts.customHeartbeats?.[skey] ?? undefined
     const planned: PlannedUpstream = { skey, protected: ups.protected, sensibility: ups.sensibility, peers: [] }
+    if (ups.rise !== undefined) planned.rise = ups.rise
     const seen = new Set<string>()
     for (const level of levelsOf(ups)) {
       for (const srv of level.servers) {

@@ -118,7 +118,7 @@ export function writeRecords(plan: RoundPlan, results: Map<string, ProbeResult>,
   for (const u of plan.upstreams) {
     const outcomes = u.peers.map((p) => ({ key: p.key, result: results.get(p.probe) as ProbeResult }))
     const before = new Map(u.peers.map((p) => [p.key, previous(p.key)?.status ?? STATUS_OK]))
-    const records = aggregateUpstream(outcomes, previous, { protected: u.protected, sensibility: u.sensibility, now })
+    const records = aggregateUpstream(outcomes, previous, { protected: u.protected, sensibility: u.sensibility, now, ...(u.rise ? { rise: u.rise } : {}) })
     for (const [key, rec] of records) {
       const r = state.safeSet(key, encodeRecord(rec))
       if (r.ok) written += 1

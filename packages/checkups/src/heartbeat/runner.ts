@@ -78,6 +78,13 @@ export class HeartbeatRunner implements Heartbeat {
     await this.pool?.close()
   }
 
+  /** A candidate polls the lease now (another worker exited: its lease may just be gone). */
+  contend(): void {
+    if (this.current !== 'candidate') return
+    if (this.pollTimer !== undefined) this.clock.clearTimeout(this.pollTimer)
+    this.poll()
+  }
+
   isLeader(): boolean { return this.current === 'leader' }
   phase(): HeartbeatPhase { return this.current }
   async runRound(opts: { fresh?: boolean } = {}): Promise<RoundReport> {

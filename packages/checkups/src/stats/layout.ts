@@ -65,6 +65,17 @@ export const C = {
   TRANSITIONS: 42,
   /** passive state: 0/1 ok, 2 err (last passive transition recorded) */
   PASSIVE: 45,
+  /** balancer (balancer/load.ts): peak-EWMA attempt latency, µs, and when it was last updated, ms */
+  EWMA_US: 46,
+  EWMA_MS: 47,
+  /** retry budget (balancer/retry-budget.ts), in an upstream's pseudo-peer slot: retries in flight */
+  RETRIES: 48,
+  /** outlier detection (balancer/outlier.ts): consecutive 5xx / gateway / local-origin failures, ejections, ejected until (ms) */
+  OD_5XX: 49,
+  OD_GW: 50,
+  OD_LOCAL: 51,
+  OD_EJECTIONS: 52,
+  OD_UNTIL_MS: 53,
 } as const
 
 /** Transition causes in TRANSITIONS order. */

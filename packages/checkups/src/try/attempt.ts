@@ -43,6 +43,7 @@ export class Attempt implements AttemptContext, AttemptTarget {
   readonly #idx: number
   /** reports made so far (readyOk reports on its own only when none was made) */
   #reports = 0
+  #first: AttemptOutcome | undefined
 
   constructor(env: FunnelEnv, u: UpstreamView, level: LevelView, idx: number, attempt: number) {
     const { host, port } = level.peers[idx]!.server
@@ -63,12 +64,15 @@ export class Attempt implements AttemptContext, AttemptTarget {
   get idx(): number { return this.#idx }
   /** @internal how many reports were made */
   get reports(): number { return this.#reports }
+  /** @internal the outcome of the first report (a load-aware balancer skips the latency of a client abort) */
+  get firstOutcome(): AttemptOutcome | undefined { return this.#first }
 
   report(outcome: AttemptOutcome, info?: AttemptInfo): void {
     if (!ATTEMPT_OUTCOMES.includes(outcome)) {
       throw new CheckupsError('CKP_ERR_INVALID_OUTCOME', `unknown attempt outcome ${String(outcome)}`)
     }
     this.#reports++
+    this.#first ??= outcome
     funnel(this.#env, this, outcome, info)
   }
 }

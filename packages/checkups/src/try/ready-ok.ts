@@ -8,6 +8,10 @@
  *   summed with the injected clock.
  * - A failed peer is excluded for the rest of the call by cluster + host + port.
  * - The next cluster is used only when the current one yields no candidate.
+ * - With `retry_budget`, every attempt after the first holds one unit of the upstream's shared
+ *   retry budget while its callback runs; no unit left → CKP_ERR_RETRY_BUDGET (the last
+ *   failure as cause). With `max_conns`, full peers are not candidates; nothing left for
+ *   that reason → CKP_ERR_MAX_CONNS.
  * - The view is synced once per call (by the caller, when it looks the upstream up); picks
  *   within the call only re-derive availability when a passive window ran out (freshen).
  * - Every attempt reaches the funnel (report.ts) exactly once on its own: through the
@@ -22,6 +26,8 @@ import { statusOf } from '../stats/recorder.js'
 import { type ClusterKey, clusterOrder, freshen } from './pick.js'
 import type { FunnelEnv } from './report.js'
 import { hashKeyOf, type HashKeyOptions } from '../balancer/key.js'
+import { maxConns } from '../balancer/max-conns.js'
+import { retryBudgetExhausted } from '../balancer/retry-budget.js'
 
 export type { AttemptContext } from './attempt.js'
 
@@ -41,17 +47,24 @@ interface CallState {
   elapsed: number
   lastError: unknown
   lastResult: unknown
+  /** the last level looked at had nothing to pick because its peers were at max_conns */
+  full: boolean
   readonly excluded: Set<string>
 }
 
 function candidate(u: UpstreamView, level: LevelView, call: CallState, key: string, env: TryEnv): number {
   freshen(u, env.clock)
-  if (call.excluded.size === 0) return level.balancer.pick(level.avail, key)
-  const avail = level.avail.slice()
-  level.peers.forEach((p, i) => {
-    if (call.excluded.has(`${level.key}:${p.server.host}:${p.server.port}`)) avail[i] = 0
-  })
-  return level.balancer.pick(avail, key)
+  let avail = level.avail
+  if (call.excluded.size > 0) {
+    avail = avail.slice()
+    level.peers.forEach((p, i) => {
+      if (call.excluded.has(`${level.key}:${p.server.host}:${p.server.port}`)) avail[i] = 0
+    })
+  }
+  if (level.limit === undefined) return level.balancer.pick(avail, key)
+  const idx = level.balancer.pick(level.limit.mask(avail), key)
+  call.full = idx === -1 && level.limit.skipped > 0
+  return idx
 }
 
 /**
@@ -71,6 +84,7 @@ function settle<T>(env: TryEnv, u: UpstreamView, call: CallState, ctx: Attempt, 
     const status = derived.status ?? (threw ? undefined : statusOf(result))
     ctx.report(derived.outcome, status === undefined ? { latencyMs } : { status, latencyMs })
   }
+  if (ctx.firstOutcome !== 'client_abort') ctx.level.balancer.observe?.(ctx.idx, latencyMs)
   return failed
 }
 
@@ -79,10 +93,13 @@ export async function readyOk<T>(env: TryEnv, u: UpstreamView, cb: ReadyOkCallba
   const servers = levels.reduce((n, l) => n + l.peers.length, 0)
   const limit = opts.try ?? u.ups.try ?? servers
   const budget = opts.try_timeout ?? u.ups.try_timeout ?? 0
-  const key = u.ups.mode === 'wrr' ? '' : hashKeyOf(u.ups.mode, opts)
-  const call: CallState = { attempt: 0, failures: 0, elapsed: 0, lastError: undefined, lastResult: undefined, excluded: new Set() }
+  const key = u.hashed ? hashKeyOf(u.ups.mode, opts) : ''
+  const call: CallState = { attempt: 0, failures: 0, elapsed: 0, lastError: undefined, lastResult: undefined, full: false, excluded: new Set() }
   for (const level of levels) {
     for (let idx = candidate(u, level, call, key, env); idx !== -1; idx = candidate(u, level, call, key, env)) {
+      // a retry needs room in the upstream's retry budget (when it has one)
+      const retry = call.attempt > 0 && u.retryBudget !== undefined
+      if (retry && !u.retryBudget!.acquire()) throw retryBudgetExhausted(lastCause(call))
       const ctx = new Attempt(env, u, level, idx, ++call.attempt)
       env.start?.(ctx)
       const t0 = env.clock.now()
@@ -96,6 +113,7 @@ export async function readyOk<T>(env: TryEnv, u: UpstreamView, cb: ReadyOkCallba
         threw = true
         error = err
       }
+      if (retry) u.retryBudget!.release()
       if (!settle(env, u, call, ctx, t0, threw, result, error)) return result as T
       call.excluded.add(`${level.key}:${ctx.host}:${ctx.port}`)
       if (++call.failures >= limit) throw tryLimit(call)
@@ -105,6 +123,7 @@ export async function readyOk<T>(env: TryEnv, u: UpstreamView, cb: ReadyOkCallba
     }
   }
   const cause = call.attempt > 0 ? lastCause(call) : undefined
+  if (call.full) throw maxConns(cause)
   throw new CheckupsError('CKP_ERR_NO_SERVERS', 'no servers available', cause === undefined ? undefined : { cause })
 }
 

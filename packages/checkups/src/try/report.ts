@@ -7,6 +7,7 @@
  * - Accounting: an outcome that counts against the peer (outcome.ts `countsAgainstPeer`)
  *   halves the peer's effective weight in its level's balancer and is a passive failure; 'ok'
  *   is a success for both; 'client_abort' touches neither.
+ * - An attempt's first outcome also feeds the upstream's outlier detection, when it has one.
  * - Every outcome, 'client_abort' included, is then handed to the env's recorder (per-peer
  *   statistics), after the accounting, so a recorder sees the state the outcome produced.
  *   It runs on the request path, synchronously: it must be cheap and must not throw (a throw
@@ -58,6 +59,7 @@ export interface AttemptTarget {
 /** Accounts `outcome` of the attempt at `t` (balancer + passive), then records it. */
 export function funnel(env: FunnelEnv, t: AttemptTarget, outcome: AttemptOutcome, info: AttemptInfo = {}): void {
   if (outcome !== 'client_abort') reportAttempt(env.passive, env.clock, t.u, t.level, t.idx, countsAgainstPeer(outcome))
+  if (t.u.outliers !== undefined && (t.reports ?? 1) <= 1) t.u.outliers.observe(t.level.peers[t.idx]!.load, outcome, info.status)
   if (env.record === undefined) return
   const { host, port } = t.level.peers[t.idx]!.server
   env.record({ skey: t.u.skey, host, port, attempt: t.attempt, first: (t.reports ?? 1) <= 1, outcome, info })

@@ -10,6 +10,7 @@ import { CheckupsError } from '../errors.js'
 import type { PassiveAccounting } from '../passive/accounting.js'
 import type { PeerResult, UpstreamView } from '../view/upstream-view.js'
 import { type ClusterKey, clusterOrder, freshen, reportAttempt } from './pick.js'
+import { maxConns } from '../balancer/max-conns.js'
 import type { HashKeyOptions } from '../balancer/key.js'
 
 export interface SelectOptions extends HashKeyOptions {
@@ -19,13 +20,19 @@ export interface SelectOptions extends HashKeyOptions {
 export function selectPeer(clock: Clock, passive: PassiveAccounting, u: UpstreamView, opts?: SelectOptions): PeerResult {
   freshen(u, clock)
   const levels = opts?.cluster_key == null ? u.levels : clusterOrder(u, opts.cluster_key)
-  const key = u.ups.mode === 'wrr' ? '' : hashKeyOf(u.ups.mode, opts)
+  const key = u.hashed ? hashKeyOf(u.ups.mode, opts) : ''
+  let full = false
   for (let l = 0; l < levels.length; l++) {
     const level = levels[l]!
-    const idx = level.balancer.pick(level.avail, key)
-    if (idx === -1) continue
+    const lim = level.limit
+    const idx = level.balancer.pick(lim === undefined ? level.avail : lim.mask(level.avail), key)
+    if (idx === -1) {
+      full = lim !== undefined && lim.skipped > 0
+      continue
+    }
     if (u.passive) reportAttempt(passive, clock, u, level, idx, false)
     return level.peers[idx]!.result
   }
+  if (full) throw maxConns()
   throw new CheckupsError('CKP_ERR_NO_SERVERS', 'no servers available')
 }

@@ -9,9 +9,24 @@
  *   for the skey) AND passive err window not running at the time of the last `computeAvail`.
  *   `nextExpiry` is the earliest end of a running passive window (Infinity if none): a select
  *   at or after it recomputes `avail` (windows end by time, without a version bump).
+ * - With `slow_start`, `computeAvail` also scales each peer's balancer weight by its ramp
+ *   (balancer/slow-start.ts) and brings `nextExpiry` forward to the ramp's next step.
+ * - With `outlier_detection`, a peer ejected (shared until-time) is unavailable until then;
+ *   `nextExpiry` includes the ejection's end.
+ * - With `panic_threshold`, a level where fewer than that percentage of peers are usable by
+ *   health gets every peer marked available (Envoy's panic mode: spread over all rather than
+ *   overload the few left).
+ * - A round-robin level of more than EDF_MIN_PEERS servers gets the heap scheduler
+ *   (O(log n) a pick) instead of the smooth round-robin that visits every peer on each pick;
+ *   `computeAvail` tells it each time it rewrote the level's `avail`.
  * - A peer's `result` is a frozen `{ host, port }` handed out by selectPeer (no allocation).
  */
-import { type Balancer, balancerFor } from '../balancer/index.js'
+import { type Balancer, type LoadBoard, type PeerLoad, balancerFor, isHashMode } from '../balancer/index.js'
+import { ConnLimit } from '../balancer/max-conns.js'
+import { EDF_MIN_PEERS, EdfRoundRobin, createEdfRoundRobin } from '../balancer/wrr-edf.js'
+import { RetryBudget } from '../balancer/retry-budget.js'
+import { OutlierDetector } from '../balancer/outlier.js'
+import { nextStep, rampFactor } from '../balancer/slow-start.js'
 import type { ResolvedLevel, ResolvedServer, ResolvedUpstream } from '../config/types.js'
 import { levelEntries } from '../config/walk.js'
 import { KEY } from '../keys.js'
@@ -41,6 +56,14 @@ export interface PeerState {
   errUntil: number
   /** `since` of a passive record known to exist (ms), -Infinity = unknown */
   knownSince: number
+  /** shared in-flight / latency cost (load-aware modes and max_conns only) */
+  readonly load: PeerLoad | undefined
+  /** slow start: when the heartbeat record last turned ok (ms, 0 = not known ok) */
+  hbUpSince: number
+  /** slow start: when the last passive err window ended (ms, 0 = none seen) */
+  passiveUpSince: number
+  /** slow start: when a config change added the peer to this worker's view (ms, 0 = at start) */
+  addedAt: number
 }
 
 export interface LevelView {
@@ -49,6 +72,8 @@ export interface LevelView {
   readonly peers: readonly PeerState[]
   readonly balancer: Balancer
   readonly avail: Uint8Array
+  /** max_conns of the level's servers, when some has one */
+  readonly limit: ConnLimit | undefined
 }
 
 export class UpstreamView {
@@ -60,33 +85,65 @@ export class UpstreamView {
   /** the upstream's timeouts (ms), handed to every attempt's context */
   readonly timeouts: Timeouts
   nextExpiry = Infinity
+  /** `slow_start` in ms (0 = off) */
+  private readonly slowMs: number
+  /** `panic_threshold` in percent (0 = off) */
+  private readonly panicPct: number
+  /** the mode picks by a request key (consistent hash) */
+  readonly hashed: boolean
+  /** `retry_budget`, when configured (and the statistics zone is there) */
+  readonly retryBudget: RetryBudget | undefined
+  /** `outlier_detection`, when configured (and the statistics zone is there) */
+  readonly outliers: OutlierDetector | undefined
 
   constructor(
     readonly skey: string,
     readonly ups: ResolvedUpstream,
     readonly hbEnabled: boolean,
+    board?: LoadBoard,
+    /** the view this one replaces, and the time (slow start of added peers) */
+    prev?: { view: UpstreamView | undefined; now: number },
   ) {
     const make = balancerFor(ups.mode)
+    this.hashed = isHashMode(ups.mode)
+    const loaded = board !== undefined && (ups.mode === 'least_conn' || ups.mode === 'p2c' || hasMaxConns(ups) || ups.retry_budget !== undefined || ups.outlier_detection !== undefined)
     this.levels = levelEntries(ups).map(([key, level]) => {
-      const peers = level.servers.map((s) => this.peerState(s))
-      const balancer = make(level.servers.map((s) => ({ id: `${s.host}:${s.port}`, weight: s.weight })))
-      return { key, level, peers, balancer, avail: new Uint8Array(peers.length).fill(1) }
+      const peers = level.servers.map((s) => this.peerState(s, loaded ? board.peer(skey, s.host, s.port) : undefined))
+      const big = ups.mode === 'wrr' && peers.length > EDF_MIN_PEERS
+      const balancer = (big ? createEdfRoundRobin : make)(peers.map((p) => ({ id: `${p.server.host}:${p.server.port}`, weight: p.server.weight, load: p.load })))
+      return { key, level, peers, balancer, avail: new Uint8Array(peers.length).fill(1), limit: ConnLimit.of(peers) }
     })
     this.byKey = new Map(this.levels.map((l) => [l.key, l]))
+    this.slowMs = (ups.slow_start ?? 0) * 1000
+    this.panicPct = ups.panic_threshold ?? 0
+    const old = prev?.view
+    if (old !== undefined && this.slowMs > 0) {
+      const had = new Map(old.peers.map((p) => [`${p.server.host}:${p.server.port}`, p.addedAt]))
+      for (const p of this.peers) p.addedAt = had.get(`${p.server.host}:${p.server.port}`) ?? prev!.now
+    }
+    const rb = ups.retry_budget
+    const loads = this.peers.flatMap((p) => (p.load === undefined ? [] : [p.load]))
+    this.retryBudget = rb && board ? new RetryBudget(board.zone, skey, loads, rb.ratio, rb.min_concurrency) : undefined
+    const od = ups.outlier_detection
+    this.outliers = od && board ? new OutlierDetector(loads, od, board.now, board.onEject) : undefined
     this.passive = this.peers.some((p) => p.server.max_fails > 0)
     this.timeouts = Object.freeze({
       connect: ups.timeout * 1000, send: (ups.send_timeout ?? ups.timeout) * 1000, read: (ups.read_timeout ?? ups.timeout) * 1000,
     })
   }
 
-  private peerState(s: ResolvedServer): PeerState {
+  private peerState(s: ResolvedServer, load: PeerLoad | undefined): PeerState {
     const p: PeerState = {
+      load,
       server: s,
       result: Object.freeze({ host: s.host, port: s.port }),
       hbKey: KEY.peerStatus(this.skey, s.host, s.port),
       hb: STATUS_OK,
       errUntil: 0,
       knownSince: -Infinity,
+      hbUpSince: 0,
+      passiveUpSince: 0,
+      addedAt: 0,
     }
     this.peers.push(p)
     return p
@@ -105,6 +162,7 @@ export class UpstreamView {
       }
       const rec = decodeRecord<HeartbeatRecord>(asBytes(state.get(p.hbKey)))
       p.hb = rec?.status ?? STATUS_OK
+      p.hbUpSince = rec !== undefined && rec.status === STATUS_OK ? rec.lastmodified * 1000 : 0
     }
   }
 
@@ -129,8 +187,34 @@ export class UpstreamView {
         const passiveErr = p.errUntil > now
         if (passiveErr && p.errUntil < next) next = p.errUntil
         avail[i] = p.hb !== STATUS_ERR && !passiveErr ? 1 : 0
+        if (this.outliers !== undefined) {
+          const until = this.outliers.until(p.load)
+          if (until > now) {
+            avail[i] = 0
+            if (until < next) next = until
+          }
+        }
+        if (this.slowMs > 0) {
+          if (!passiveErr && p.errUntil > p.passiveUpSince) p.passiveUpSince = p.errUntil
+          const start = Math.max(p.hbUpSince, p.passiveUpSince, p.addedAt)
+          l.balancer.scale?.(i, rampFactor(now, start, this.slowMs))
+          next = Math.min(next, nextStep(now, start, this.slowMs))
+        }
       }
+      if (this.panicPct > 0) panic(avail, this.panicPct)
+      if (l.balancer instanceof EdfRoundRobin) l.balancer.availChanged(avail)
     }
     this.nextExpiry = next
   }
+}
+
+function hasMaxConns(ups: ResolvedUpstream): boolean {
+  return levelEntries(ups).some(([, l]) => l.servers.some((s) => s.max_conns !== undefined))
+}
+
+/** Panic mode: fewer than `pct` % of the level usable → all of it is (in place). */
+function panic(avail: Uint8Array, pct: number): void {
+  let up = 0
+  for (let i = 0; i < avail.length; i++) up += avail[i]!
+  if (avail.length > 0 && (up * 100) / avail.length < pct) avail.fill(1)
 }

@@ -173,6 +173,8 @@ export class Supervisor {
     this.#live.delete(wp)
     const info = wp.markExited(code, signal)
     this.opts.reap(wp.id, wp.pid, info.planned)
+    // after the reap: survivors may take the dead worker's heartbeat lease now, not at a poll
+    for (const other of this.#live) if (other.handle.isConnected()) other.handle.send({ rt: 'peer-exit', pid: wp.pid })
     const lost = wp.handoffs.closePending()
     if (lost > 0) this.opts.logger.warn({ id: wp.id, deadPid: wp.pid, connections: lost }, LOG.HANDOFFS_CLOSED)
     this.#logExit(wp, info)

@@ -19,6 +19,7 @@ export class PrimaryChannel {
   readonly #pending = new Map<number, Pending>()
   #onShutdown: (() => void) | undefined
   #onBye: (() => void) | undefined
+  #onPeerExit: ((pid: number) => void) | undefined
 
   constructor() {
     if (!process.send) throw new RuntimeError('RT_ERR_WRONG_PROCESS', 'not a worker: no IPC channel to the primary')
@@ -28,6 +29,11 @@ export class PrimaryChannel {
   /** Calls `fn` when the primary orders a graceful stop. */
   onShutdown(fn: () => void): void {
     this.#onShutdown = fn
+  }
+
+  /** Calls `fn` when the primary reports that another worker exited (and was reaped). */
+  onPeerExit(fn: (pid: number) => void): void {
+    this.#onPeerExit = fn
   }
 
   request<K extends RequestKind>(what: K, timeoutMs = REQUEST_TIMEOUT_MS): Promise<ReplyValues[K]> {
@@ -78,6 +84,7 @@ export class PrimaryChannel {
     if (!isRuntimeMessage<PrimaryMessage>(msg)) return
     if (msg.rt === 'shutdown') return this.#onShutdown?.()
     if (msg.rt === 'bye') return this.#onBye?.()
+    if (msg.rt === 'peer-exit') return this.#onPeerExit?.(msg.pid)
     if (msg.rt !== 'reply') return
     const p = this.#pending.get(msg.rid)
     if (!p) return

@@ -30,6 +30,7 @@ export async function runWorker(options: RunOptions): Promise<WorkerHandle> {
   const channel = new PrimaryChannel()
   const lifecycle = new WorkerLifecycle()
   let checkups: CheckupsLike | undefined
+  channel.onPeerExit(() => checkups?.onPeerWorkerExit?.())
   channel.onShutdown(() => void shutdown(lifecycle, channel, () => checkups, logger))
   try {
     const { shared, stats } = attachZones()

@@ -12,12 +12,13 @@ import * as metrics from './metrics.js'
 import * as stats from './stats.js'
 import * as events from './events.js'
 import * as dashboard from './dashboard.js'
+import * as openapi from './openapi.js'
 
 export interface RouteModule {
   register(router: Router): void
 }
 
-export const ROUTE_MODULES: readonly RouteModule[] = [workers, upstreams, peer, feedback, timeout, metrics, stats, events, dashboard]
+export const ROUTE_MODULES: readonly RouteModule[] = [workers, upstreams, peer, feedback, timeout, metrics, stats, events, dashboard, openapi]
 
 export function registerAll(router: Router): Router {
   for (const mod of ROUTE_MODULES) mod.register(router)

@@ -1,0 +1,99 @@
+/**
+ * The shared load of each peer, as the load-aware balancers (least_conn, p2c, max_conns) read
+ * it: in-flight attempts and a peak-EWMA of attempt latency, both in the statistics zone, so
+ * every worker balances with the same numbers.
+ *
+ * Invariants
+ * - In flight = SELECTED - REQUESTS of the peer's statistics slot: the try engine's funnel
+ *   adds SELECTED when an attempt starts and REQUESTS with the attempt's first report (stats
+ *   recorder), in every worker. Nothing here writes those words.
+ * - The cost is a time-weighted EWMA of attempt latency, peak-biased (as Finagle's and
+ *   Linkerd's peak-EWMA): a sample moves it by 1 - e^(-Δt/τ), Δt since the last sample, with
+ *   τ = RISE_MS for a rise and FALL_MS for a fall, so a slowdown shows within ~0.1 s and one
+ *   stray slow answer of a busy peer barely moves it. While no sample arrives the cost fades
+ *   toward 0 (e^(-Δt/DECAY_MS)), so a peer once slow is tried again in time. Workers update it
+ *   without a lock: two concurrent updates may lose one sample (last store wins), never
+ *   corrupt the words.
+ * - A peer without a slot (zone full, key too long) reads as idle with no cost.
+ */
+import { C } from '../stats/layout.js'
+import type { StatsZone } from '../stats/zone.js'
+
+/** how fast an idle peer's cost fades toward 0, ms (Finagle's decay time: 10 s) */
+export const DECAY_MS = 10_000
+/** EWMA time constants, ms: a rising latency is followed within ~RISE_MS, a falling one ~FALL_MS */
+export const RISE_MS = 100
+export const FALL_MS = 1_000
+
+/** One peer's handle on the shared words: resolved once per view peer. */
+export class PeerLoad {
+  constructor(private readonly zone: StatsZone, readonly slot: number, private readonly now: () => number) {}
+
+  /** one of the slot's counter words (outlier detection), 0 without a slot */
+  word(c: number): number {
+    return this.slot < 0 ? 0 : Number(Atomics.load(this.zone.i64, this.zone.word(this.slot, c)))
+  }
+
+  /** adds `n` to a counter word; returns the new value (0 without a slot) */
+  add(c: number, n: number): number {
+    if (this.slot < 0) return 0
+    return Number(Atomics.add(this.zone.i64, this.zone.word(this.slot, c), BigInt(n))) + n
+  }
+
+  set(c: number, v: number): void {
+    if (this.slot >= 0) Atomics.store(this.zone.i64, this.zone.word(this.slot, c), BigInt(Math.trunc(v)))
+  }
+
+  /** in-flight attempts on the peer, every worker counted */
+  inflight(): number {
+    if (this.slot < 0) return 0
+    const a = this.zone.i64
+    const w = this.zone.word(this.slot, 0)
+    // REQUESTS before SELECTED (as the statistics view reads them): never below 0
+    const done = Atomics.load(a, w + C.REQUESTS)
+    const n = Number(Atomics.load(a, w + C.SELECTED) - done)
+    return n > 0 ? n : 0
+  }
+
+  /**
+   * the peak-EWMA latency cost now, ms (0 before any sample); it decays toward 0 while
+   * no sample arrives, as Finagle's does, so a peer once slow is tried again in time
+   */
+  cost(now = this.now()): number {
+    if (this.slot < 0) return 0
+    const a = this.zone.i64
+    const c = Number(Atomics.load(a, this.zone.word(this.slot, C.EWMA_US))) / 1000
+    if (c === 0) return 0
+    const last = Number(Atomics.load(a, this.zone.word(this.slot, C.EWMA_MS)))
+    return c * Math.exp(-Math.max(0, now - last) / DECAY_MS)
+  }
+
+  /** folds one attempt's latency (ms), observed now, into the cost */
+  observe(latencyMs: number): void {
+    if (this.slot < 0 || !(latencyMs >= 0)) return
+    const now = this.now()
+    const a = this.zone.i64
+    const wc = this.zone.word(this.slot, C.EWMA_US)
+    const wt = this.zone.word(this.slot, C.EWMA_MS)
+    const last = Number(Atomics.load(a, wt))
+    const decayed = this.cost(now)
+    const dt = Math.max(0, now - last)
+    const w = last === 0 ? 0 : Math.exp(-dt / (latencyMs > decayed ? RISE_MS : FALL_MS))
+    const next = decayed * w + latencyMs * (1 - w)
+    Atomics.store(a, wc, BigInt(Math.round(next * 1000)))
+    Atomics.store(a, wt, BigInt(Math.trunc(now)))
+  }
+}
+
+/** Where a view finds the shared load of its peers. */
+export class LoadBoard {
+  /**
+   * `now`: the clock in ms (every process must share its epoch: the wall clock, or a test's
+   * fake); `onEject`: tells every worker's view to re-derive availability (outlier.ts)
+   */
+  constructor(readonly zone: StatsZone, readonly now: () => number = Date.now, readonly onEject: () => void = () => {}) {}
+
+  peer(skey: string, host: string, port: number): PeerLoad {
+    return new PeerLoad(this.zone, this.zone.slot(skey, host, port), this.now)
+  }
+}

@@ -14,7 +14,7 @@
 // default ~60 s.
 //
 // env: BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (64), BENCH_WORKERS (2),
-//      BENCH_SERVER_ENTRY (apps/server/index.js)
+//      BENCH_SERVER_ENTRY (apps/server/index.js), BENCH_BASELINE_ENTRY (unset: no before/after)
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -31,6 +31,9 @@ const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).s
 const here = (p) => fileURLToPath(new URL(p, import.meta.url))
 // BENCH_SERVER_ENTRY: another build of apps/server to measure (e.g. a saved copy, for before/after)
 const serverEntry = process.env.BENCH_SERVER_ENTRY ?? here('../../apps/server/index.js')
+// BENCH_BASELINE_ENTRY: a saved earlier build, measured in the same run as `checkups-before`
+// (interleaved with the others) so a change is judged by a same-run ratio
+const baselineEntry = process.env.BENCH_BASELINE_ENTRY
 
 function has(cmd) {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0
@@ -173,6 +176,12 @@ async function startProxies(dir, backendPort) {
     { name: 'nginx', port: np, pid: ng.pid },
     { name: 'http-proxy-3', port: hp, pid: peer.pid },
   ]
+  if (baselineEntry) {
+    const [bp, ba] = [await freePort(), await freePort()]
+    // the same config as `checkups` (access log off), so only the build differs
+    const before = start(process.execPath, [baselineEntry, '--config', config('before', bp, ba), '--workers', String(WORKERS)], 'checkups-before')
+    list.splice(1, 0, { name: 'checkups-before', port: bp, pid: before.pid })
+  }
   for (const p of list) await waitHttp(p.port, p.name)
   return list
 }
@@ -212,7 +221,9 @@ async function main() {
   console.log('')
   const ns = results['checkups-nostats']
   console.log(`statistics on / off: cpu per request ${ratio(c.cpuUs, ns.cpuUs)}x (target <= 1.05)   throughput ${ratio(c.rps, ns.rps)}x`)
-  for (const [peer, target] of [['nginx', '>= 0.5x'], ['http-proxy-3', '> 1x']]) {
+  const peers = [['nginx', '>= 0.5x'], ['http-proxy-3', '> 1x']]
+  if (results['checkups-before']) peers.unshift(['checkups-before', '>= 0.95x, no regression'])
+  for (const [peer, target] of peers) {
     const o = results[peer]
     console.log(
       `checkups / ${peer.padEnd(13)} throughput ${ratio(c.rps, o.rps)}x (target ${target})   p99 ${ratio(c.p99ms, o.p99ms)}x   ` +

@@ -19,8 +19,10 @@ import { ConfigFileError } from './errors.js'
 import { parseAccessLog, type AccessLogConfig } from './access-log/index.js'
 import { isLoopback, parseListen, type ListenAddress } from './listen.js'
 import { compileRoutes } from './proxy/route.js'
+import { parseLimits } from './proxy/options.js'
+import { parseStreams } from './proxy/streams.js'
 import type { RouteConfig } from './proxy/types.js'
-import { serverSectionSchema, type ServerSectionInput } from './server-schema.js'
+import { PROXY_SECTION_KEYS, serverSectionSchema, type ServerSectionInput } from './server-schema.js'
 
 export { ConfigFileError } from './errors.js'
 export { parseListen, type ListenAddress } from './listen.js'
@@ -48,6 +50,8 @@ export interface ServerConfig {
   readonly routes: readonly RouteConfig[]
   /** demo backends the workers serve themselves (`server.demo.backends`), [] when off */
   readonly demo: readonly ListenAddress[]
+  /** the proxy's keys of the section as written (PROXY_SECTION_KEYS), checked by its parsers */
+  readonly proxy: Readonly<Record<string, unknown>>
   readonly access_log: AccessLogConfig
 }
 
@@ -124,6 +128,7 @@ export function serverConfig(raw: Readonly<Record<string, unknown>>, overrides: 
   }
   const routes = (s.routes ?? []) as RouteConfig[]
   checkRoutes(routes, upstreams)
+  const proxy = proxyKeys(s as Record<string, unknown>)
   return {
     workers: s.workers,
     listen,
@@ -135,6 +140,7 @@ export function serverConfig(raw: Readonly<Record<string, unknown>>, overrides: 
     shared_dicts: s.shared_dicts ?? {},
     routes,
     demo: (s.demo?.backends ?? []).map((b, i) => parseListen(b, `server.demo.backends[${i}]`)),
+    proxy,
     access_log: accessLogOf(s.access_log),
   }
 }
@@ -145,6 +151,20 @@ function accessLogOf(raw: unknown): AccessLogConfig {
   } catch (err) {
     throw new ConfigFileError((err as Error).message, { cause: err })
   }
+}
+
+/** The proxy's keys of the section, checked here by the proxy's own parsers (one owner per option). */
+function proxyKeys(s: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const k of PROXY_SECTION_KEYS) if (s[k] !== undefined) out[k] = s[k]
+  try {
+    parseLimits(out)
+    parseStreams(out['streams']).forEach((st, i) => parseListen(st.listen, `server.streams[${i}].listen`))
+  } catch (err) {
+    if (err instanceof ConfigFileError) throw err
+    throw new ConfigFileError(err instanceof Error ? err.message : String(err), { cause: err })
+  }
+  return out
 }
 
 /** `server.admin.tls: { cert, key }` (PEM file paths, relative to the working directory) → contents. */

@@ -20,7 +20,7 @@ export async function initServerWorker(ctx: WorkerContext, overrides: ServerOver
   startAdmin(ctx, server)
   const access = createAccessLog(server.access_log, (err) => ctx.logger.error({ err }, 'access log write failed'))
   ctx.onClose(() => access.close())
-  startProxy(ctx, { ...server, observe: requestObserver(access, ctx.worker.id, ctx.checkups.observer.recording ? ctx.checkups.observer.recorder : undefined) })
+  startProxy(ctx, { ...server.proxy, ...server, observe: requestObserver(access, ctx.worker.id, ctx.checkups.observer.recording ? ctx.checkups.observer.recorder : undefined) })
   const proc = startProcessMetrics({ procs: ctx.checkups.observer.procs, worker: ctx.worker.id, registry: adminMetrics().processRegistry })
   ctx.onClose(() => proc.stop())
   startDemoIfConfigured(ctx, server, server.listen)

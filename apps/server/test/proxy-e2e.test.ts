@@ -42,6 +42,7 @@ beforeAll(async () => {
       listen: `127.0.0.1:${proxyPort}`,
       admin: { listen: `127.0.0.1:${adminPort}` },
       routes: [{ path_prefix: '/api', upstream: 'api', strip_prefix: true }],
+      worker_header: true,
     },
   }
   const file = join(dir, 'checkups.config.mjs')

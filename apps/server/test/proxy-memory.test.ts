@@ -60,7 +60,7 @@ beforeAll(async () => {
   backend = await startBackend('big')
   const config = { global: { default_heartbeat_enable: false }, big: { cluster: [{ servers: [{ host: '127.0.0.1', port: backend.port }] }] } }
   const script = fileURLToPath(new URL('./fixtures/proxy-child.mjs', import.meta.url))
-  child = fork(script, [JSON.stringify(config), JSON.stringify([{ upstream: 'big' }])], {
+  child = fork(script, [JSON.stringify(config), JSON.stringify([{ upstream: 'big', max_body_size: 1 << 30 }])], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     execArgv: ['--expose-gc'],
     // glibc: blocks of 64 KiB and more (socket reads) are mmap'd and unmapped when freed, so RSS

@@ -62,7 +62,7 @@ describe('config resolution', () => {
     expect(cfg.upstreams.ups1).toEqual({
       enable: null, typ: 'general', timeout: 5, read_timeout: null, send_timeout: null, http_opts: null,
       mode: 'wrr', protected: true, sensibility: 1, try: null, try_timeout: null, name: null, user: null,
-      pass: null, charset: null, heartbeat: null,
+      pass: null, charset: null, heartbeat: null, scheme: 'http', tls: null,
       cluster: [{ servers: [{ host: '127.0.0.1', port: 8080, weight: 1, max_fails: 0, fail_timeout: 10 }],
         upstream: null, upstream_only_backup: false, upstream_skip_down: false }],
     })

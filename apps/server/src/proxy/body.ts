@@ -9,6 +9,8 @@
  * - undici destroys a request body on failure; destroying this stream only detaches it from
  *   the client request (which is paused), so the proxy can still answer the client.
  * - Backpressure: the client request is paused whenever this stream's buffer is full.
+ * - At most `limit` bytes pass (the route's max_body_size): one byte more destroys the stream
+ *   with PRX_ERR_BODY_TOO_LARGE, which the call answers 413 (a client fault, not the peer's).
  */
 import type { IncomingMessage } from 'node:http'
 import { Readable } from 'node:stream'
@@ -17,7 +19,14 @@ import { ProxyError } from './errors.js'
 export class RequestBody extends Readable {
   readonly #req: IncomingMessage
   #touched = false
+  readonly #limit: number
+  #bytes = 0
   readonly #onData = (chunk: Buffer): void => {
+    this.#bytes += chunk.length
+    if (this.#bytes > this.#limit) {
+      this.destroy(new ProxyError('PRX_ERR_BODY_TOO_LARGE', `request body too large: more than ${this.#limit} bytes`))
+      return
+    }
     if (!this.push(chunk)) this.#req.pause()
   }
   readonly #onEnd = (): void => {
@@ -27,9 +36,10 @@ export class RequestBody extends Readable {
     this.destroy(new ProxyError('PRX_ERR_CLIENT_ABORTED', 'client aborted the request body'))
   }
 
-  constructor(req: IncomingMessage) {
+  constructor(req: IncomingMessage, limit = Number.POSITIVE_INFINITY) {
     super({ highWaterMark: 64 * 1024 })
     this.#req = req
+    this.#limit = limit
   }
 
   /** true once any byte may have left the client request towards a peer */
@@ -68,8 +78,15 @@ export class RequestBody extends Readable {
   }
 }
 
-/** Whether a request carries a body (RFC 9112 §6.3): Transfer-Encoding, or Content-Length > 0. */
+/**
+ * Whether a request carries a body (RFC 9112 §6.3): Transfer-Encoding, or Content-Length > 0;
+ * over HTTP/2, unless its HEADERS frame ended the stream.
+ */
 export function hasBody(req: IncomingMessage): boolean {
+  if (req.httpVersionMajor === 2) {
+    const stream = (req as { stream?: { endAfterHeaders?: boolean } }).stream
+    return stream?.endAfterHeaders !== true && req.headers['content-length'] !== '0'
+  }
   if (req.headers['transfer-encoding'] !== undefined) return true
   const cl = req.headers['content-length']
   return cl !== undefined && cl !== '0'

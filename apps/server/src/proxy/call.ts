@@ -19,28 +19,47 @@
  *   (`body_error`), through the same accounting as any failed attempt.
  * - Final answer: the accepted response; else the last held (judged-bad) response as is, as
  *   nginx relays the last peer's answer when it stops trying; else 502/503/504 by cause.
+ * - The route's policy (nginx's proxy_next_upstream): a failure is retried only when its kind
+ *   (`error`, `timeout`) is listed; a status listed as `http_NNN` makes a response a failure
+ *   (counted against its peer, as nginx does) so the next peer is tried; `non_idempotent`
+ *   allows replaying a request that reached a peer whatever its method. Route timeouts replace
+ *   the upstream's, route `try` / `try_timeout` bound the call.
+ * - A failure caused by the client (its upload broke off or exceeded max_body_size, undici
+ *   refused its headers, it went away) ends the call with STOP: never a failure of the peer,
+ *   and the client gets the matching 4xx (or nothing, if it is gone).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AttemptContext } from '@checkups/core'
 import { hasBody, RequestBody } from './body.js'
-import { codeOf, httpErrorOf, ProxyError } from './errors.js'
+import { clientFaultOf, codeOf, httpErrorOf, isTimeout, ProxyError } from './errors.js'
 import { UpstreamResponse, type ExchangeOwner } from './forward.js'
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js'
 import type { PoolCache } from './pools.js'
+import type { PeerTlsResolver } from './upstream-tls.js'
 import { sendError } from './respond.js'
 import { canRetry, maybeSent } from './retry/safe.js'
-import { upstreamPath, type Route } from './route.js'
+import { rewriteRedirects } from './redirect.js'
+import { hostHeaderOf } from './request-check.js'
+import type { Route } from './route.js'
 import type { ProxyCheckups, ProxyLogger } from './types.js'
 
 export interface CallDeps {
   readonly checkups: ProxyCheckups
   readonly pools: PoolCache
+  /** TLS options for an https upstream's peer, undefined for http */
+  readonly tlsOf: PeerTlsResolver
   readonly workerId: string
+  /** send `x-checkups-worker` on proxied responses */
+  readonly workerHeader: boolean
+  /** this listener's scheme, `http` or `https` */
   readonly proto: string
   readonly logger: ProxyLogger | undefined
 }
 
 const STOP = Symbol('stop')
+/** resolved for a response whose status the route retries on: a failure for readyOk */
+const RETRY_STATUS = false
+type FailKind = 'error' | 'timeout' | 'status'
 type Outcome = UpstreamResponse | typeof STOP
 
 export class ProxyCall implements ExchangeOwner {
@@ -56,6 +75,10 @@ export class ProxyCall implements ExchangeOwner {
   #sent = false
   #unsafe = false
   #clientGone = false
+  /** set when the client, not a peer, broke the exchange (answered with its 4xx) */
+  #clientFault: unknown
+  #failKind: FailKind | undefined
+  readonly #path: string
   #headers: string[] | undefined
   /** the context of the attempt whose response is held (late failures are reported on it) */
   #peerCtx: AttemptContext | undefined
@@ -73,9 +96,11 @@ export class ProxyCall implements ExchangeOwner {
     return c === undefined ? null : `${c.host}:${c.port}`
   }
 
-  constructor(deps: CallDeps, route: Route, req: IncomingMessage, res: ServerResponse) {
+  /** `path`: the request target to send (normalised, prefix stripped, query kept) */
+  constructor(deps: CallDeps, route: Route, req: IncomingMessage, res: ServerResponse, path: string) {
     this.#deps = deps
     this.#route = route
+    this.#path = path
     this.#req = req
     this.#res = res
     res.on('close', this.#onClientClose)
@@ -89,8 +114,13 @@ export class ProxyCall implements ExchangeOwner {
 
   async run(): Promise<void> {
     try {
-      const out = await this.#deps.checkups.readyOk<Outcome>(this.#route.upstream, this.#attempt, { request: this.#req })
-      this.#finish(out === STOP ? undefined : out, out === STOP && this.#unsafe ? new ProxyError('PRX_ERR_UNSAFE_RETRY', 'unsafe retry') : undefined)
+      const p = this.#route.policy
+      const opts: { request: IncomingMessage; try?: number; try_timeout?: number } = { request: this.#req }
+      if (p.try !== undefined) opts.try = p.try
+      if (p.tryTimeout !== undefined) opts.try_timeout = p.tryTimeout
+      const out = await this.#deps.checkups.readyOk<Outcome | false>(this.#route.upstream, this.#attempt, opts)
+      if (out === false) throw new Error('unreachable: a failing value is never accepted')
+      this.#finish(out === STOP ? undefined : out, out === STOP ? this.#stopReason() : undefined)
     } catch (err) {
       this.#finish(undefined, err)
     }
@@ -101,43 +131,58 @@ export class ProxyCall implements ExchangeOwner {
    * the exchange reports to held()/failed() synchronously, so no promise layer sits between
    * undici and readyOk.
    */
-  readonly #attempt = (host: string, port: number, ctx: AttemptContext): Outcome | Promise<Outcome> => {
-    if (this.#clientGone) {
+  readonly #attempt = (host: string, port: number, ctx: AttemptContext): Outcome | Promise<Outcome | false> => {
+    if (this.#clientGone || this.#clientFault !== undefined) {
       ctx.report('client_abort')
       return STOP
     }
-    if (this.#attempts > 0 && !this.#retryable()) {
-      this.#unsafe = true
-      return STOP
+    if (this.#attempts > 0) {
+      const why = this.#whyNoRetry()
+      if (why !== undefined) {
+        this.#unsafe = why === 'unsafe'
+        return STOP
+      }
     }
     this.#held?.discard()
     this.#held = undefined
     this.#lastError = undefined
     this.#attempts++
-    const { connect, send, read } = ctx.timeouts
-    const pool = this.#deps.pools.get(host, port, Math.round(connect))
+    // the upstream's timeouts come with the attempt (ms); the route's own are seconds
+    const own = this.#route.policy.timeouts
+    const connect = own.connect === undefined ? ctx.timeouts.connect : own.connect * 1000
+    const send = own.send === undefined ? ctx.timeouts.send : own.send * 1000
+    const read = own.read === undefined ? ctx.timeouts.read : own.read * 1000
+    const tls = this.#deps.tlsOf(this.#route.upstream, host)
+    const pool = this.#deps.pools.get(host, port, Math.round(connect), tls)
     const req = this.#req
-    this.#body = hasBody(req) ? new RequestBody(req) : undefined
+    this.#body = hasBody(req) ? new RequestBody(req, this.#route.policy.maxBodySize) : undefined
     this.#tryCtx = ctx
     const exchange = new UpstreamResponse(this)
     this.#current = exchange
-    return exchange.start<Outcome>(pool, {
+    return exchange.start<Outcome | false>(pool, {
       method: req.method ?? 'GET',
-      path: upstreamPath(this.#route, req.url ?? '/'),
-      headers: (this.#headers ??= upstreamRequestHeaders(req, this.#deps.proto)),
+      path: this.#path,
+      headers: (this.#headers ??= upstreamRequestHeaders(req, this.#deps.proto, this.#route.policy.request)),
       body: this.#body ?? null,
       // undici's headers timer also runs while the body is written: uploads get the larger
       // of send/read, bodiless requests exactly nginx's read timeout for the response header
       headersTimeout: Math.round(this.#body ? Math.max(send, read) : read),
       bodyTimeout: Math.round(read),
+      servername: tls === undefined ? undefined : (tls.servername ?? host),
     })
   }
 
   /** @internal ExchangeOwner: the attempt's response head arrived */
-  held(resp: UpstreamResponse): void {
+  held(resp: UpstreamResponse): unknown {
     this.#sent = true
     this.#held = resp
     this.#peerCtx = this.#tryCtx
+    if (this.#route.policy.next.statuses.has(resp.status)) {
+      this.#failKind = 'status'
+      return RETRY_STATUS
+    }
+    this.#failKind = 'status' // judged by http_opts.statuses, if at all: a response, retryable
+    return undefined
   }
 
   /** @internal ExchangeOwner: the attempt failed before a response head */
@@ -148,6 +193,12 @@ export class ProxyCall implements ExchangeOwner {
       this.#tryCtx?.report('client_abort')
       return STOP
     }
+    if (clientFaultOf(err) !== undefined) {
+      this.#clientFault = err
+      this.#tryCtx?.report('client_abort')
+      return STOP
+    }
+    this.#failKind = isTimeout(err) ? 'timeout' : 'error'
     this.#lastError = err
     this.#sent = maybeSent({ error: err, responded: false })
     return undefined
@@ -158,13 +209,30 @@ export class ProxyCall implements ExchangeOwner {
     this.#peerCtx?.report('body_error')
   }
 
-  #retryable(): boolean {
-    return canRetry({ method: this.#req.method ?? 'GET', bodyTouched: this.#body?.touched === true, sent: this.#sent })
+  /** Why the next attempt must not happen: the route's policy, or replay safety. */
+  #whyNoRetry(): 'policy' | 'unsafe' | undefined {
+    const next = this.#route.policy.next
+    if (this.#failKind === 'error' && !next.error) return 'policy'
+    if (this.#failKind === 'timeout' && !next.timeout) return 'policy'
+    const method = next.nonIdempotent ? 'GET' : (this.#req.method ?? 'GET')
+    return canRetry({ method, bodyTouched: this.#body?.touched === true, sent: this.#sent }) ? undefined : 'unsafe'
+  }
+
+  #stopReason(): unknown {
+    if (this.#clientFault !== undefined) return this.#clientFault
+    return this.#unsafe ? new ProxyError('PRX_ERR_UNSAFE_RETRY', 'unsafe retry') : undefined
   }
 
   #finish(accepted: UpstreamResponse | undefined, err: unknown): void {
     if (this.#clientGone) {
       this.#held?.abort(new ProxyError('PRX_ERR_CLIENT_ABORTED', 'client closed the connection'))
+      return
+    }
+    const fault = this.#clientFault === undefined ? undefined : clientFaultOf(this.#clientFault)
+    if (fault !== undefined) {
+      this.#held?.discard()
+      this.#deps.logger?.debug?.({ event: 'proxy_client_error', upstream: this.#route.upstream, status: fault.status, code: codeOf(this.#clientFault) }, `proxy: ${fault.message}`)
+      sendError(this.#req, this.#res, fault, this.#deps.workerHeader ? this.#deps.workerId : undefined)
       return
     }
     const relay = accepted ?? this.#held
@@ -177,10 +245,13 @@ export class ProxyCall implements ExchangeOwner {
       { event: 'proxy_error', upstream: this.#route.upstream, status: httpErr.status, code: codeOf(err), attempts: this.#attempts, last: codeOf(this.#lastError) },
       `proxy: ${httpErr.message}`,
     )
-    sendError(this.#req, this.#res, httpErr, this.#deps.workerId)
+    sendError(this.#req, this.#res, httpErr, this.#deps.workerHeader ? this.#deps.workerId : undefined)
   }
 
   #commit(resp: UpstreamResponse): void {
-    resp.commit(this.#res, clientResponseHeaders(resp.rawHeaders, this.#deps.workerId))
+    const { policy } = this.#route
+    const headers = clientResponseHeaders(resp.rawHeaders, this.#deps.workerHeader ? this.#deps.workerId : undefined, policy.response)
+    if (policy.redirect) rewriteRedirects(headers, { host: this.#peerCtx?.host ?? '', port: this.#peerCtx?.port ?? 0 }, this.#deps.proto, hostHeaderOf(this.#req), this.#route)
+    resp.commit(this.#res, headers)
   }
 }

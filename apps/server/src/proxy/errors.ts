@@ -3,19 +3,27 @@
  *
  * Invariant: every response the proxy produces itself (not relayed from a peer) goes through
  * `httpErrorOf`, so a cause maps to one status everywhere: no route → 404, nothing selectable
- * → 503, every tried peer failed → 502, a timeout (connect/send/read or try_timeout) → 504.
+ * → 503, every tried peer failed → 502, a timeout (connect/send/read or try_timeout) → 504;
+ * the client's own faults (CLIENT_FAULT: bad request 400, method 405, body 413, headers 431)
+ * keep their status and are never reported against a peer.
  * Branching is on error codes only, never on message text.
  */
 import { codeTable, defineErrorClass } from '@checkups/shm/errors'
+// PRX_ERR_NO_ROUTE 404; PRX_ERR_UNSAFE_RETRY 502 (body streamed, or a non-idempotent request
+// sent); PRX_ERR_CLIENT_ABORTED (the client left; never reported against the peer);
+// PRX_ERR_BAD_REQUEST 400 (bad target or path, duplicate Host, a header undici refuses);
+// PRX_ERR_METHOD_NOT_ALLOWED 405 (TRACE without allow_trace); PRX_ERR_BODY_TOO_LARGE 413;
+// PRX_ERR_HEADERS_TOO_MANY 431; PRX_ERR_INVALID_CONFIG (the server section). See docs/errors.md.
 export const ProxyErrorCodes = codeTable(
   'PRX_ERR_NO_ROUTE', 'PRX_ERR_UNSAFE_RETRY', 'PRX_ERR_CLIENT_ABORTED', 'PRX_ERR_INVALID_CONFIG',
+  'PRX_ERR_BAD_REQUEST', 'PRX_ERR_METHOD_NOT_ALLOWED', 'PRX_ERR_BODY_TOO_LARGE', 'PRX_ERR_HEADERS_TOO_MANY',
 )
 export type ProxyErrorCode = keyof typeof ProxyErrorCodes
 
 export class ProxyError extends defineErrorClass<ProxyErrorCode>('ProxyError') {}
 
 export interface HttpError {
-  readonly status: 404 | 502 | 503 | 504
+  readonly status: 400 | 404 | 405 | 413 | 431 | 502 | 503 | 504
   /** short cause, sent as the text body */
   readonly message: string
 }
@@ -37,6 +45,26 @@ const TIMEOUT_TEXT: Record<string, string> = {
   CKP_ERR_TRY_TIMEOUT: 'try_timeout exceeded',
 }
 
+/** The client's faults and their status (checked before a peer is picked, or met while streaming its body). */
+export const CLIENT_FAULT: Readonly<Record<string, 400 | 405 | 413 | 431>> = {
+  PRX_ERR_BAD_REQUEST: 400,
+  PRX_ERR_METHOD_NOT_ALLOWED: 405,
+  PRX_ERR_BODY_TOO_LARGE: 413,
+  PRX_ERR_HEADERS_TOO_MANY: 431,
+  // undici refusing the request as given (an invalid header or target) is the client's doing
+  UND_ERR_INVALID_ARG: 400,
+  UND_ERR_NOT_SUPPORTED: 400,
+}
+
+/** The 4xx for a client-caused error, or undefined when the error is not the client's. */
+export function clientFaultOf(err: unknown): HttpError | undefined {
+  const code = codeOf(err)
+  const status = code === undefined ? undefined : CLIENT_FAULT[code]
+  if (status === undefined) return undefined
+  const msg = err instanceof Error ? err.message : 'bad request'
+  return { status, message: code?.startsWith('UND_') ? `bad request: ${msg}` : msg }
+}
+
 export function codeOf(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null | undefined)?.code
   return typeof code === 'string' ? code : undefined
@@ -54,6 +82,8 @@ export function isTimeout(err: unknown): boolean {
  */
 export function httpErrorOf(callError: unknown, lastAttemptError: unknown): HttpError {
   const code = codeOf(callError)
+  const fault = clientFaultOf(callError)
+  if (fault) return fault
   if (code === 'PRX_ERR_NO_ROUTE') return { status: 404, message: (callError as Error).message }
   if (code === 'CKP_ERR_TRY_TIMEOUT') return { status: 504, message: 'gateway timeout: try_timeout exceeded' }
   if (code === 'CKP_ERR_UNKNOWN_SKEY') return { status: 503, message: `service unavailable: ${(callError as Error).message}` }

@@ -37,6 +37,12 @@ export interface ForwardRequest {
   readonly headersTimeout: number
   /** ms idle between response body chunks */
   readonly bodyTimeout: number
+  /**
+   * TLS peers: the name to verify (and send as SNI). Always given for https, or undici would
+   * take it from the client's Host header (a client-chosen name, and a new connection each
+   * time it changes).
+   */
+  readonly servername?: string | undefined
 }
 
 /** `broken`: held, and the exchange failed before it was committed or discarded */
@@ -47,8 +53,12 @@ type Mode = 'waiting' | 'held' | 'broken' | 'committed' | 'discarding' | 'done'
  * callbacks (no promise hop between undici and the call's bookkeeping).
  */
 export interface ExchangeOwner {
-  /** the response head arrived and is held (called just before the attempt resolves with it) */
-  held(resp: UpstreamResponse): void
+  /**
+   * The response head arrived and is held (called just before the attempt resolves with it);
+   * returns the value to resolve with instead (a failing value for a status the route retries
+   * on), or undefined for the exchange itself.
+   */
+  held(resp: UpstreamResponse): unknown
   /**
    * Failed before the response head: returns the value the attempt resolves with instead of
    * rejecting with `err` (the call's stop sentinel), or undefined to reject.
@@ -108,6 +118,7 @@ export class UpstreamResponse {
           body: req.body,
           headersTimeout: req.headersTimeout,
           bodyTimeout: req.bodyTimeout,
+          ...(req.servername === undefined ? undefined : { servername: req.servername }),
         },
         this as unknown as Dispatcher.DispatchHandler,
       )
@@ -128,8 +139,8 @@ export class UpstreamResponse {
     this.rawHeaders = rawHeaders
     this.#resume = resume
     this.#mode = 'held'
-    this.owner?.held(this)
-    this.#resolve?.(this)
+    const instead = this.owner?.held(this)
+    this.#resolve?.(instead === undefined ? this : instead)
     return true
   }
 

@@ -5,12 +5,21 @@
  * - Hop-by-hop headers never cross the proxy in either direction: connection, keep-alive,
  *   proxy-*, te, trailer, transfer-encoding, upgrade, and every header named in Connection.
  *   `expect` is answered by the proxy's own server (100-continue) and not forwarded.
- * - Host is passed through unchanged (undici sends a `host` header instead of the origin's).
+ * - Host is passed through unchanged (undici sends a `host` header instead of the origin's);
+ *   an HTTP/2 client's `:authority` becomes the Host of the HTTP/1.1 request, and no other
+ *   pseudo-header (`:method`, `:path`, ...) is forwarded as a header.
+ * - Connection can name extra hop-by-hop headers, but never Host, Content-Length,
+ *   Transfer-Encoding or the X-Forwarded-* this proxy sets (PROTECTED): a client must not be
+ *   able to strip the headers that frame or route the message.
+ * - A route's header edits apply last: `remove` drops every header of that name, `set`
+ *   replaces (framing headers — Connection, Content-Length, Transfer-Encoding, ... — are
+ *   refused by the route schema).
  * - X-Forwarded-For gets the client address appended; X-Forwarded-Proto and -Host are set
  *   to what this proxy saw (any client-sent value is replaced, as nginx configs usually do).
- * - Responses get `x-checkups-worker: <id>`.
+ * - Responses get `x-checkups-worker: <id>` only when asked for (`worker_header`).
  */
 import type { IncomingMessage } from 'node:http'
+import type { HeaderEdits } from './route.js'
 
 const HOP_BY_HOP = new Set([
   'connection',
@@ -21,6 +30,9 @@ const HOP_BY_HOP = new Set([
   'upgrade',
   'expect',
 ])
+
+/** names a Connection header can never make hop-by-hop */
+export const PROTECTED = new Set(['host', 'content-length', 'transfer-encoding', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host'])
 
 function isHopByHop(lower: string): boolean {
   return HOP_BY_HOP.has(lower) || lower.startsWith('proxy-')
@@ -84,7 +96,7 @@ function connectionTokens(value: string | string[] | undefined, into?: Set<strin
     if (lv === 'keep-alive' || lv === 'close') continue
     for (const t of lv.split(',')) {
       const name = t.trim()
-      if (name && !isHopByHop(name)) (tokens ??= new Set()).add(name)
+      if (name && !isHopByHop(name) && !PROTECTED.has(name)) (tokens ??= new Set()).add(name)
     }
   }
   return tokens
@@ -94,7 +106,7 @@ function connectionTokens(value: string | string[] | undefined, into?: Set<strin
  * Headers for the peer, as a flat [name, value, ...] list (original case and order kept).
  * `proto` is this listener's scheme.
  */
-export function upstreamRequestHeaders(req: IncomingMessage, proto: string): string[] {
+export function upstreamRequestHeaders(req: IncomingMessage, proto: string, edits?: HeaderEdits): string[] {
   const raw = req.rawHeaders
   const namedByConnection = connectionTokens(req.headers.connection)
   const out: string[] = []
@@ -103,6 +115,10 @@ export function upstreamRequestHeaders(req: IncomingMessage, proto: string): str
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string
     const value = raw[i + 1] as string
+    if (name.charCodeAt(0) === 0x3a) {
+      if (name === ':authority' && host === undefined) host = value
+      continue
+    }
     const kind = kindOf(name)
     if (kind === HOP || kind === XFWD) continue
     if (namedByConnection?.has(name.toLowerCase())) continue
@@ -113,11 +129,25 @@ export function upstreamRequestHeaders(req: IncomingMessage, proto: string): str
     if (kind === HOST) host = value
     out.push(name, value)
   }
+  if (host !== undefined && req.headers.host === undefined) out.push('host', host)
   const client = req.socket.remoteAddress ?? ''
   out.push('x-forwarded-for', xff === undefined ? client : `${xff}, ${client}`)
   out.push('x-forwarded-proto', proto)
   if (host !== undefined) out.push('x-forwarded-host', host)
-  return out
+  return edits === undefined || edits.drop.size === 0 ? out : applyEdits(out, edits)
+}
+
+/** Applies a route's set/remove to a flat header list (in place when nothing is dropped). */
+export function applyEdits(list: string[], edits: HeaderEdits): string[] {
+  let w = 0
+  for (let i = 0; i < list.length; i += 2) {
+    if (edits.drop.has((list[i] as string).toLowerCase())) continue
+    list[w++] = list[i] as string
+    list[w++] = list[i + 1] as string
+  }
+  list.length = w
+  for (const [name, value] of edits.set) list.push(name, value)
+  return list
 }
 
 /**
@@ -125,7 +155,7 @@ export function upstreamRequestHeaders(req: IncomingMessage, proto: string): str
  * a flat list for `res.writeHead` (case, order and repeats kept; values as latin1 so bytes
  * pass unchanged).
  */
-export function clientResponseHeaders(raw: readonly Buffer[], workerId: string): string[] {
+export function clientResponseHeaders(raw: readonly Buffer[], workerId: string | undefined, edits?: HeaderEdits): string[] {
   const out: string[] = []
   let namedByConnection: Set<string> | undefined
   for (let i = 0; i < raw.length; i += 2) {
@@ -147,6 +177,7 @@ export function clientResponseHeaders(raw: readonly Buffer[], workerId: string):
     }
     out.length = w
   }
-  out.push('x-checkups-worker', workerId)
+  if (edits !== undefined && edits.drop.size > 0) applyEdits(out, edits)
+  if (workerId !== undefined) out.push('x-checkups-worker', workerId)
   return out
 }

@@ -9,7 +9,12 @@
  *   the proxy, not the peer, closes an idle socket and a request rarely meets a socket the
  *   peer is closing.
  * - Pools of peers no longer used are closed after `idleMs` without a request.
+ * - A TLS peer (https upstream) has its own pool per TLS options object (upstream-tls.ts
+ *   builds one per upstream `tls` section and host, so identity is a sound key): keep-alive
+ *   works as for http, and a changed `tls` section never reuses a connection made under the
+ *   old one.
  */
+import type { ConnectionOptions } from 'node:tls'
 import { Pool } from 'undici'
 
 const KEEP_ALIVE_MS = 4_000
@@ -19,6 +24,7 @@ interface Entry {
   readonly host: string
   readonly port: number
   readonly connectMs: number
+  readonly tls: ConnectionOptions | undefined
   readonly pool: Pool
   lastUsed: number
 }
@@ -29,6 +35,8 @@ export class PoolCache {
   readonly #idleMs: number
   /** the entry of the previous get(): most requests go to the same few peers, so no key is built */
   #last: Entry | undefined
+  readonly #tlsIds = new WeakMap<ConnectionOptions, number>()
+  #nextTlsId = 1
 
   constructor(idleMs = IDLE_POOL_MS) {
     this.#idleMs = idleMs
@@ -36,13 +44,13 @@ export class PoolCache {
     this.#sweeper.unref()
   }
 
-  get(host: string, port: number, connectMs: number): Pool {
+  get(host: string, port: number, connectMs: number, tls?: ConnectionOptions): Pool {
     const last = this.#last
-    if (last !== undefined && last.port === port && last.host === host && last.connectMs === connectMs) {
+    if (last !== undefined && last.port === port && last.host === host && last.connectMs === connectMs && last.tls === tls) {
       last.lastUsed = Date.now()
       return last.pool
     }
-    const key = `${host}:${port}:${connectMs}`
+    const key = tls === undefined ? `${host}:${port}:${connectMs}` : `${host}:${port}:${connectMs}:tls${this.#tlsId(tls)}`
     const hit = this.#pools.get(key)
     if (hit) {
       hit.lastUsed = Date.now()
@@ -50,16 +58,25 @@ export class PoolCache {
       return hit.pool
     }
     const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
-    const pool = new Pool(`http://${h}:${port}`, {
-      connect: { timeout: connectMs },
+    const pool = new Pool(`${tls ? 'https' : 'http'}://${h}:${port}`, {
+      connect: tls ? { ...tls, timeout: connectMs } : { timeout: connectMs },
       keepAliveTimeout: KEEP_ALIVE_MS,
       keepAliveMaxTimeout: KEEP_ALIVE_MS,
       pipelining: 1,
     })
-    const entry = { host, port, connectMs, pool, lastUsed: Date.now() }
+    const entry = { host, port, connectMs, tls, pool, lastUsed: Date.now() }
     this.#pools.set(key, entry)
     this.#last = entry
     return pool
+  }
+
+  #tlsId(tls: ConnectionOptions): number {
+    let id = this.#tlsIds.get(tls)
+    if (id === undefined) {
+      id = this.#nextTlsId++
+      this.#tlsIds.set(tls, id)
+    }
+    return id
   }
 
   get size(): number {

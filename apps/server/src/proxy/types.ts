@@ -5,20 +5,31 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Server } from 'node:net'
-import type { AttemptContext, Logger } from '@checkups/core'
+import type { AttemptContext, Logger, ReadyOkOptions } from '@checkups/core'
 
 /** The part of @checkups/core's Checkups the data path calls. */
 export interface ProxyCheckups {
   readyOk<T>(
     skey: string,
     cb: (host: string, port: number, ctx: AttemptContext) => T | Promise<T>,
-    opts?: { request?: unknown },
+    opts?: ReadyOkOptions,
   ): Promise<T>
   /** [connect, send, read] in seconds, or undefined for an unknown skey */
   getUpsTimeout(skey: string): readonly [number, number, number] | undefined
   feedbackStatus?(skey: string, host: string, port: number, failed: boolean): void
+  /** the resolved upstream (scheme and tls are read from it) */
+  getUpstream?(skey: string): { readonly scheme?: string | null; readonly tls?: UpstreamTlsConfig | null } | undefined
   /** a fresh heartbeat round on the leader (the demo backends call it once they listen) */
   checkNow?(): Promise<boolean>
+}
+
+/** An upstream's `tls` section (file paths). */
+export interface UpstreamTlsConfig {
+  readonly servername?: string | null
+  readonly ca?: string | null
+  readonly cert?: string | null
+  readonly key?: string | null
+  readonly reject_unauthorized?: boolean | null
 }
 
 /** The proxy logs in the one logger shape of every package (core's `Logger`: pino's order). */
@@ -36,8 +47,9 @@ export interface ProxyContext {
   readonly rawConfig?: Readonly<Record<string, unknown>> | undefined
 }
 
-/** One entry of `server.routes`. */
+/** One entry of `server.routes` (policy keys: see options.ts `routeSchema`). */
 export interface RouteConfig {
+  readonly [option: string]: unknown
   /** Host header to match (port ignored, case-insensitive); `*.example.com` matches subdomains */
   readonly host?: string | null | undefined
   /** plain string prefix of the path, as an nginx prefix location; default `/` */
@@ -61,6 +73,12 @@ export interface ProxyServerConfig {
   readonly listen?: string | { readonly host: string; readonly port: number } | undefined
   /** validated here (compileRoutes); the app's config loader passes them through unchecked */
   readonly routes?: readonly unknown[] | undefined
+  /**
+   * Listener limits, TLS and defaults (options.ts): headers_timeout, request_timeout,
+   * keepalive_timeout, max_connections, max_headers, max_body_size, websocket_idle_timeout,
+   * worker_header, http2, tls, streams
+   */
+  readonly [option: string]: unknown
   /** access log / per-peer bytes hook (apps/server/src/access-log/observe.ts) */
   readonly observe?: RequestObserver | undefined
   /** admin listener, only used to print the URLs to try with the demo */

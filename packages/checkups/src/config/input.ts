@@ -66,6 +66,10 @@ export interface UpstreamInput {
   pass?: string | null
   charset?: string | null
   heartbeat?: HeartbeatFn | null
+  /** how the proxy and the http heartbeat reach the peers (default http) */
+  scheme?: 'http' | 'https'
+  /** TLS towards the peers of an https upstream (file paths) */
+  tls?: { servername?: string | null; ca?: string | null; cert?: string | null; key?: string | null; reject_unauthorized?: boolean } | null
 }
 
 export interface GlobalInput {

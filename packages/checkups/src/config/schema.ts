@@ -62,6 +62,15 @@ const httpOptsSchema = strictObject({
   statuses: statusesSchema.nullish().transform((v) => v ?? null),
 })
 
+/** TLS towards the peers of a `scheme: 'https'` upstream (file paths, read by the proxy and the http probe). */
+const path = z.string({ error: 'must be a file path' }).min(1, { error: 'must be a file path' })
+export const upstreamTlsSchema = strictObject({
+  servername: nullable(z.string({ error: 'must be a string' }).min(1, { error: 'must be a non-empty string' })),
+  ca: nullable(path),
+  cert: nullable(path),
+  key: nullable(path),
+  reject_unauthorized: bool.default(true),
+})
 const fn = z.custom<(...args: unknown[]) => unknown>((v) => typeof v === 'function', { error: 'must be a function' })
 
 /** Everything of an upstream; `cluster` is validated level by level in resolve.ts. */
@@ -100,6 +109,8 @@ export const upstreamSchema = strictObject({
   pass: nullable(str),
   charset: nullable(str),
   heartbeat: nullable(fn),
+  scheme: z.enum(['http', 'https'], { error: 'must be http or https' }).default('http'),
+  tls: nullable(upstreamTlsSchema),
 })
 
 export const globalSchema = strictObject({

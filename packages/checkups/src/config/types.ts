@@ -77,7 +77,18 @@ export interface ResolvedUpstream {
   readonly pass: string | null
   readonly charset: string | null
   readonly heartbeat: HeartbeatFn | null
+  /** how the proxy and the http probe talk to the peers */
+  readonly scheme: 'http' | 'https'
+  readonly tls: ResolvedUpstreamTls | null
   readonly cluster: ResolvedCluster
+}
+
+export interface ResolvedUpstreamTls {
+  readonly servername: string | null
+  readonly ca: string | null
+  readonly cert: string | null
+  readonly key: string | null
+  readonly reject_unauthorized: boolean
 }
 
 export interface ResolvedGlobal {

@@ -17,9 +17,16 @@
  *   IDLE_GRACE_MS for a server without one.
  * - A connection that has not sent a request yet gets NEW_CONNECTION_GRACE_MS to send one
  *   (answered with `Connection: close`), then it is destroyed.
+ * - A TLS server's connections are tracked as the TLS sockets its requests arrive on, and an
+ *   upgraded connection (WebSocket) counts as busy until it closes (the primary's shutdown
+ *   timeout bounds it), so neither is cut by the new-connection grace.
+ * - A plain TCP server (no HTTP on it: a stream proxy) has no requests to wait for: each of
+ *   its connections counts as busy until it closes, as an nginx stream session does.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Server, type Socket } from 'node:net'
+import { Server as TlsServer } from 'node:tls'
+import { Server as HttpServer } from 'node:http'
 
 export const NEW_CONNECTION_GRACE_MS = 1000
 /** idle keep-alive connections of a server without its own keepAliveTimeout end after this */
@@ -32,11 +39,19 @@ export class ServerDrain {
   #closing = false
 
   constructor(readonly server: Server) {
-    server.on('connection', (socket: Socket) => {
-      this.#conns.set(socket, { requests: 0, busy: 0 })
+    const plainTcp = !(server instanceof HttpServer) && !(server instanceof TlsServer)
+    server.on(server instanceof TlsServer ? 'secureConnection' : 'connection', (socket: Socket) => {
+      this.#conns.set(socket, plainTcp ? { requests: 1, busy: 1 } : { requests: 0, busy: 0 })
       socket.once('close', () => this.#conns.delete(socket))
     })
     server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res))
+    server.prependListener('upgrade', (req: IncomingMessage) => {
+      const st = this.#conns.get(req.socket)
+      if (st) {
+        st.requests++
+        st.busy++
+      }
+    })
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {

@@ -38,7 +38,7 @@ export function probeId(skey: string, ups: ResolvedUpstream, custom: HeartbeatFn
   if (custom) return JSON.stringify(['custom', skey, ...base])
   const kind = probeKind(ups.typ)
   switch (kind) {
-    case 'http': return JSON.stringify([kind, ...base, ups.http_opts?.query ?? null, ups.http_opts?.statuses ?? null])
+    case 'http': return JSON.stringify([kind, ...base, ups.http_opts?.query ?? null, ups.http_opts?.statuses ?? null, ups.scheme, ups.tls])
     case 'mysql': return JSON.stringify([kind, ...base, ups.name, ups.user, ups.pass, ups.charset])
     default: return JSON.stringify([kind, ...base])
   }
@@ -49,7 +49,7 @@ export function runProbe(ups: ResolvedUpstream, custom: HeartbeatFn | undefined,
   const ms = timeoutMs(ups)
   if (custom) return probeCustom(custom, host, port, ups)
   switch (probeKind(ups.typ)) {
-    case 'http': return probeHttp(host, port, ms, ups.http_opts)
+    case 'http': return probeHttp(host, port, ms, ups.http_opts, ups)
     case 'redis': return probeRedis(host, port, ms)
     case 'mysql': return probeMysql(host, port, ms, ups)
     default: return probeGeneral(host, port, ms)

@@ -9,6 +9,7 @@
  * probe never holds a file descriptor between rounds).
  */
 import net from 'node:net'
+import tls from 'node:tls'
 
 /** Maps a socket error to the message stored in the record. */
 export function socketErrorMessage(err: unknown): string {
@@ -36,11 +37,12 @@ const MAX_LINE = 8192
 /**
  * Connects to host:port; with `request`, writes it and resolves with the first line of the
  * answer (CRLF excluded); without, resolves with null once connected. Rejects with an Error
- * whose message is the record's msg.
+ * whose message is the record's msg. With `secure`, the connection is TLS and "connected"
+ * means the handshake (certificate checks included) succeeded.
  */
-export function exchange(host: string, port: number, timeoutMs: number, request: string | null): Promise<string | null> {
+export function exchange(host: string, port: number, timeoutMs: number, request: string | null, secure?: tls.ConnectionOptions): Promise<string | null> {
   return new Promise((resolve, reject) => {
-    const sock = net.connect({ host, port })
+    const sock = secure ? tls.connect({ ...secure, host, port }) : net.connect({ host, port })
     let buf = ''
     let done = false
     const finish = (err: Error | null, line: string | null = null): void => {
@@ -54,7 +56,7 @@ export function exchange(host: string, port: number, timeoutMs: number, request:
     const timer = setTimeout(() => finish(new ProbeTimeout()), timeoutMs)
     sock.on('error', (e) => finish(new Error(socketErrorMessage(e))))
     sock.on('close', () => finish(new Error('closed')))
-    sock.on('connect', () => {
+    sock.on(secure ? 'secureConnect' : 'connect', () => {
       if (request === null) return finish(null)
       sock.setNoDelay(true)
       sock.write(request, 'latin1')

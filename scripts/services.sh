@@ -56,6 +56,8 @@ install_missing() {
   { find_bin mariadbd mysqld >/dev/null && find_bin mariadb-install-db mysql_install_db >/dev/null \
     && find_bin mariadb-admin mysqladmin >/dev/null && find_bin mariadb mysql >/dev/null; } \
     || need+=(mariadb-server mariadb-client)
+  # the TLS suites make their certificates with openssl
+  find_bin openssl >/dev/null || need+=(openssl)
   [ ${#need[@]} -eq 0 ] && return 0
   log "installing ${need[*]} (apt-get)"
   # Keep the packages' own system services from starting: ours run from $DIR.

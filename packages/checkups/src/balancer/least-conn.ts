@@ -14,11 +14,12 @@
 import type { PeerLoad } from './load.js'
 import type { Balancer, BalancerPeer } from './types.js'
 import { RoundRobin } from './wrr.js'
+import { PeerWeights } from './weights.js'
 
 export class LeastConn implements Balancer {
   private readonly n: number
+  private readonly w: PeerWeights
   private readonly weight: Float64Array
-  private readonly base: Float64Array
   private readonly loads: readonly (PeerLoad | undefined)[]
   private readonly rr: RoundRobin
   private readonly ties: Uint8Array
@@ -26,8 +27,8 @@ export class LeastConn implements Balancer {
 
   constructor(peers: readonly BalancerPeer[]) {
     this.n = peers.length
-    this.weight = Float64Array.from(peers, (p) => p.weight)
-    this.base = Float64Array.from(peers, (p) => p.weight)
+    this.w = new PeerWeights(peers)
+    this.weight = this.w.weight
     this.loads = peers.map((p) => p.load)
     this.rr = new RoundRobin(peers)
     this.ties = new Uint8Array(peers.length)
@@ -67,8 +68,7 @@ export class LeastConn implements Balancer {
   }
 
   scale(index: number, factor: number): void {
-    if (index < 0 || index >= this.n) return
-    this.weight[index] = this.base[index]! * factor
+    this.w.scale(index, factor)
     this.rr.scale(index, factor)
   }
 }

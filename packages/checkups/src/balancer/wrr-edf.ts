@@ -23,6 +23,7 @@
  * - The virtual clock is rebased before it loses precision (deadlines keep their order).
  */
 import type { Balancer, BalancerPeer } from './types.js'
+import { PeerWeights } from './weights.js'
 
 /** levels with more servers than this use the heap scheduler */
 export const EDF_MIN_PEERS = 16
@@ -31,8 +32,8 @@ const REBASE_AT = 2 ** 40
 const MIN_WEIGHT = 1e-3
 
 export class EdfRoundRobin implements Balancer {
+  private readonly w: PeerWeights
   private readonly n: number
-  private readonly base: Float64Array
   private readonly weight: Float64Array
   private readonly ew: Float64Array
   private readonly deadline: Float64Array
@@ -46,10 +47,10 @@ export class EdfRoundRobin implements Balancer {
   private now = 0
 
   constructor(peers: readonly BalancerPeer[]) {
-    const n = (this.n = peers.length)
-    this.base = Float64Array.from(peers, (p) => p.weight)
-    this.weight = Float64Array.from(peers, (p) => p.weight)
-    this.ew = Float64Array.from(peers, (p) => p.weight)
+    const w = (this.w = new PeerWeights(peers))
+    const n = (this.n = w.n)
+    this.weight = w.weight
+    this.ew = w.ew
     this.deadline = Float64Array.from(peers, (p) => 1 / p.weight)
     this.heap = new Int32Array(n)
     this.pos = new Int32Array(n).fill(-1)
@@ -83,14 +84,11 @@ export class EdfRoundRobin implements Balancer {
 
   /** Slow start: the peer's weight becomes `factor` of its configured one (like wrr.ts). */
   scale(index: number, factor: number): void {
-    if (index < 0 || index >= this.n) return
-    const w = this.base[index]! * factor
-    this.weight[index] = w
-    if (this.ew[index]! > w) this.ew[index] = w
+    this.w.scale(index, factor)
   }
 
   report(index: number, failed: boolean): void {
-    if (failed && index >= 0 && index < this.n) this.ew[index] = Math.ceil(this.ew[index]! / 2)
+    this.w.report(index, failed)
   }
 
   /** the earliest-deadline peer among those `avail` allows and the heap holds */

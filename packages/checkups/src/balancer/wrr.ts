@@ -8,19 +8,20 @@
  * A1 B4 C3 E6 → EBCEBEACEBECBE; A1 B2 C3 → CBACBC.
  */
 import type { Balancer, BalancerPeer } from './types.js'
+import { PeerWeights } from './weights.js'
 
 export class RoundRobin implements Balancer {
+  private readonly w: PeerWeights
   private readonly n: number
   private readonly weight: Float64Array
-  private readonly base: Float64Array
   private readonly ew: Float64Array
   private readonly cw: Float64Array
 
   constructor(peers: readonly BalancerPeer[]) {
-    this.n = peers.length
-    this.weight = Float64Array.from(peers, (p) => p.weight)
-    this.base = Float64Array.from(peers, (p) => p.weight)
-    this.ew = Float64Array.from(peers, (p) => p.weight)
+    const w = (this.w = new PeerWeights(peers))
+    this.n = w.n
+    this.weight = w.weight
+    this.ew = w.ew
     this.cw = new Float64Array(peers.length)
   }
 
@@ -49,14 +50,11 @@ export class RoundRobin implements Balancer {
 
   /** slow start: the weight becomes factor × the configured one (the effective weight follows it down) */
   scale(index: number, factor: number): void {
-    if (index < 0 || index >= this.n) return
-    const w = this.base[index]! * factor
-    this.weight[index] = w
-    if (this.ew[index]! > w) this.ew[index] = w
+    this.w.scale(index, factor)
   }
 
   report(index: number, failed: boolean): void {
-    if (failed && index >= 0 && index < this.n) this.ew[index] = Math.ceil(this.ew[index]! / 2)
+    this.w.report(index, failed)
   }
 }
 

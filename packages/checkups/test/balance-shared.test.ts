@@ -4,14 +4,15 @@
  * what the others have in flight. Three real processes on the same zones, real loopback
  * HTTP peers; the slow peer holds its requests until the test releases them.
  */
-import { fork, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { createServer, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createZone, zoneStdio } from '@checkups/shm'
+import { createZone } from '@checkups/shm'
 import { SharedDict } from '@checkups/shdict'
 import { Checkups, STATS_ZONE, STATS_ZONE_BYTES } from '@checkups/core'
+import { forkWorkers, stopWorkers } from './workers.js'
 
 const H = '127.0.0.1'
 const fixture = fileURLToPath(new URL('./fixtures/balance-worker.mjs', import.meta.url))
@@ -72,24 +73,12 @@ beforeAll(async () => {
   const stats = createZone(STATS_ZONE, STATS_ZONE_BYTES)
   const dicts = Object.fromEntries(zones.map((z) => [z.name, SharedDict.create(z.buffer)]))
   new Checkups({ shared: dicts as never, stats: stats.buffer }).init(config)
-  const { stdio, env } = zoneStdio([...zones, stats])
-  for (const id of [0, 1, 2]) {
-    const child = fork(fixture, [JSON.stringify(config)], {
-      stdio: ['inherit', 'inherit', 'inherit', 'ipc', ...stdio],
-      env: { ...process.env, ...env, WORKER_ID: String(id) },
-    })
-    children.push(child)
-    await new Promise((r) => child.once('message', r))
-  }
+  await forkWorkers(children, fixture, config, [...zones, stats], [0, 1, 2])
 })
 
 afterAll(async () => {
   release()
-  for (const c of children) {
-    const gone = new Promise((r) => c.once('exit', r))
-    c.send({ op: 'exit' })
-    await gone
-  }
+  await stopWorkers(children)
   for (const s of servers) s.close()
 })
 

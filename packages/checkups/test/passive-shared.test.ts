@@ -2,12 +2,13 @@
  * Passive state is shared (an improvement on the original, where it is per worker): failures reported in two different
  * processes attached to the same shared-memory zones add up to max_fails.
  */
-import { fork, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { createZone, zoneStdio } from '@checkups/shm'
+import { createZone } from '@checkups/shm'
 import { SharedDict } from '@checkups/shdict'
 import { Checkups, KEY, decodeRecord, type PassiveRecord } from '@checkups/core'
+import { forkWorkers, stopWorkers } from './workers.js'
 
 const H = '127.0.0.1'
 const config = { ups: { cluster: [{ servers: [
@@ -30,23 +31,11 @@ beforeAll(async () => {
   const dicts = Object.fromEntries(zones.map((z) => [z.name, SharedDict.create(z.buffer)]))
   state = dicts.state!
   new Checkups({ shared: dicts as never }).init(config)
-  const { stdio, env } = zoneStdio(zones)
-  for (const id of [0, 1]) {
-    const child = fork(fixture, [JSON.stringify(config)], {
-      stdio: ['inherit', 'inherit', 'inherit', 'ipc', ...stdio],
-      env: { ...process.env, ...env, WORKER_ID: String(id) },
-    })
-    children.push(child)
-    await new Promise((r) => child.once('message', r))
-  }
+  await forkWorkers(children, fixture, config, zones, [0, 1])
 })
 
 afterAll(async () => {
-  for (const c of children) {
-    const gone = new Promise((r) => c.once('exit', r))
-    c.send({ op: 'exit' })
-    await gone
-  }
+  await stopWorkers(children)
 })
 
 it('one failure in each of two processes reaches max_fails 2', async () => {

@@ -13,6 +13,7 @@
 import type { ResolvedUpstream } from '../config/types.js'
 import { forEachServer } from '../config/walk.js'
 import { CheckupsError } from '../errors.js'
+import type { PeerCheck } from '../heartbeat/contract.js'
 import type { Logger } from '../shared.js'
 import type { AttemptRecorder, AttemptTarget } from '../try/report.js'
 import { EventRing, type ConfigEvent, type HealthCause } from './events.js'
@@ -23,14 +24,7 @@ import { StatsZone } from './zone.js'
 import { peerStatsOf, type PeerStats } from './view.js'
 
 /** One peer's result in a committed heartbeat round. */
-export interface HeartbeatCheck {
-  skey: string
-  host: string
-  port: number
-  /** stored status before the round (`ok` when the record is new) */
-  from: string
-  to: string
-  failed: boolean
+export interface HeartbeatCheck extends Omit<PeerCheck, 'msg'> {
   msg?: string | null
 }
 

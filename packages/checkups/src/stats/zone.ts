@@ -60,20 +60,19 @@ export class StatsZone {
 
   /** The slot index of a peer (claimed on first use), or -1 when it cannot be counted. */
   slot(skey: string, host: string, port: number): number {
-    const key = peerKey(skey, host, port)
-    const cached = this.#slots.get(key)
-    if (cached !== undefined) return cached
-    const idx = this.#find(key, true)
-    if (idx >= 0) this.#slots.set(key, idx)
-    return idx
+    return this.#cachedFind(peerKey(skey, host, port), true)
   }
 
   /** The slot of a peer if some process already counted it, else -1 (never claims). */
   lookup(skey: string, host: string, port: number): number {
-    const key = peerKey(skey, host, port)
+    return this.#cachedFind(peerKey(skey, host, port), false)
+  }
+
+  /** a found slot is remembered in this process (slots are never released) */
+  #cachedFind(key: string, claim: boolean): number {
     const cached = this.#slots.get(key)
     if (cached !== undefined) return cached
-    const idx = this.#find(key, false)
+    const idx = this.#find(key, claim)
     if (idx >= 0) this.#slots.set(key, idx)
     return idx
   }

@@ -4,22 +4,21 @@
  * leave every peer uncounted, and the HTTPS listener re-reading its certificate on SIGHUP
  * while an open WebSocket and keep-alive traffic carry on.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import type { ChildProcess } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TLSSocket } from 'node:tls'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket, { WebSocketServer } from 'ws'
 import { freePort } from '../../../test/fixtures/net.js'
 import { makeCerts, type Certs } from './fixtures/certs.js'
 import { get, many } from './fixtures/client.js'
+import { bothWorkersReady, spawnRuntime, stopRuntime } from './fixtures/runtime.js'
 
-const entry = fileURLToPath(new URL('../index.js', import.meta.url))
 let dir = ''
 let proc: ChildProcess
 let output = ''
@@ -92,24 +91,13 @@ beforeAll(async () => {
       routes: [{ path_prefix: '/ws', upstream: 'ws' }],
     },
   }
-  const file = join(dir, 'checkups.config.mjs')
-  writeFileSync(file, `export default ${JSON.stringify(config, null, 2)}\n`)
-  proc = spawn(process.execPath, [entry, '--config', file, '--workers', '2'], { stdio: ['ignore', 'pipe', 'pipe'] })
-  proc.stdout?.on('data', (c: Buffer) => (output += c))
-  proc.stderr?.on('data', (c: Buffer) => (output += c))
-  await until(async () => {
-    const ws = JSON.parse((await get(`${adminUrl}/workers`)).text) as Array<{ state?: string }>
-    return ws.length === 2 && ws.every((w) => w.state === 'ready')
-  }, 'both workers')
+  proc = spawnRuntime(dir, config, (text) => (output += text))
+  await until(() => bothWorkersReady(adminUrl), 'both workers')
   await until(async () => (await tlsGet('/ws/ping')).status === 200, 'the proxy')
 }, 60_000)
 
 afterAll(async () => {
-  if (proc?.pid !== undefined && proc.exitCode === null) {
-    const exited = new Promise((r) => proc.once('exit', r))
-    process.kill(proc.pid, 'SIGTERM')
-    await exited
-  }
+  await stopRuntime(proc)
   for (const b of backends) {
     for (const c of b.wss.clients) c.terminate()
     b.server.closeAllConnections()

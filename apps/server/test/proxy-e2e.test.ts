@@ -2,17 +2,16 @@
  * End to end through the real runtime: `node apps/server --config <fixture> --workers 2`
  * (primary + 2 workers, shared-memory zones, heartbeat leader) in front of real backends.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import type { ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { freePort } from '../../../test/fixtures/net.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startBackend, type Backend } from './fixtures/backend.js'
 import { backendOf, get, many } from './fixtures/client.js'
+import { bothWorkersReady, spawnRuntime, stopRuntime } from './fixtures/runtime.js'
 
-const entry = fileURLToPath(new URL('../index.js', import.meta.url))
 let dir = ''
 let proc: ChildProcess
 let bs: Backend[] = []
@@ -45,24 +44,13 @@ beforeAll(async () => {
       worker_header: true,
     },
   }
-  const file = join(dir, 'checkups.config.mjs')
-  writeFileSync(file, `export default ${JSON.stringify(config, null, 2)}\n`)
-  proc = spawn(process.execPath, [entry, '--config', file, '--workers', '2'], { stdio: ['ignore', 'pipe', 'pipe'] })
-  proc.stdout?.on('data', (c: Buffer) => (output += c))
-  proc.stderr?.on('data', (c: Buffer) => (output += c))
-  await until(async () => {
-    const ws = JSON.parse((await get(`${adminUrl}/workers`)).text) as Array<{ state?: string }>
-    return ws.length === 2 && ws.every((w) => w.state === 'ready')
-  }, 'both workers')
+  proc = spawnRuntime(dir, config, (text) => (output += text))
+  await until(() => bothWorkersReady(adminUrl), 'both workers')
   await until(async () => (await get(`${proxyUrl}/api/ping`)).status === 200, 'the proxy')
 })
 
 afterAll(async () => {
-  if (proc?.pid !== undefined && proc.exitCode === null) {
-    const exited = new Promise((r) => proc.once('exit', r))
-    process.kill(proc.pid, 'SIGTERM')
-    await exited
-  }
+  await stopRuntime(proc)
   await Promise.all(bs.map((b) => b.close()))
   if (dir) rmSync(dir, { recursive: true, force: true })
 })

@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs'
 import { connect, type ClientHttp2Session } from 'node:http2'
 import { request } from 'node:https'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { cleanupAfterEach } from './fixtures/cleanup.js'
 import { makeCerts, type Certs } from './fixtures/certs.js'
 import { startBackend } from './fixtures/backend.js'
 import { servers, startTestProxy, type TestProxy } from './fixtures/ctx.js'
@@ -15,10 +16,7 @@ beforeAll(() => {
   certs = makeCerts()
 })
 afterAll(() => certs.remove())
-const cleanup: Array<() => Promise<void> | void> = []
-afterEach(async () => {
-  while (cleanup.length) await cleanup.pop()?.()
-})
+const cleanup = cleanupAfterEach()
 
 async function setup(): Promise<TestProxy> {
   const b = await startBackend('h1')

@@ -4,16 +4,14 @@
  * peer is contacted, header set/remove both ways, Location/Refresh rewriting, the worker
  * header on demand.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { cleanupAfterEach } from './fixtures/cleanup.js'
 import { startBackend, type Backend } from './fixtures/backend.js'
 import { backendOf, get } from './fixtures/client.js'
 import { raw } from './fixtures/raw.js'
 import { servers, startTestProxy, type TestProxy } from './fixtures/ctx.js'
 
-const cleanup: Array<() => Promise<void>> = []
-afterEach(async () => {
-  while (cleanup.length) await cleanup.pop()?.()
-})
+const cleanup = cleanupAfterEach()
 
 async function backends(n: number): Promise<Backend[]> {
   const list = await Promise.all(Array.from({ length: n }, (_, i) => startBackend(`p${i + 1}`)))

@@ -8,7 +8,8 @@ import { createServer as createHttpsServer, request, type Server as HttpsServer 
 import type { AddressInfo } from 'node:net'
 import { readFileSync } from 'node:fs'
 import type { TLSSocket } from 'node:tls'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { cleanupAfterEach } from './fixtures/cleanup.js'
 import WebSocket, { WebSocketServer } from 'ws'
 import { makeCerts, type Certs } from './fixtures/certs.js'
 import { startBackend } from './fixtures/backend.js'
@@ -21,10 +22,7 @@ beforeAll(() => {
 })
 afterAll(() => certs.remove())
 
-const cleanup: Array<() => Promise<void> | void> = []
-afterEach(async () => {
-  while (cleanup.length) await cleanup.pop()?.()
-})
+const cleanup = cleanupAfterEach()
 
 interface Got {
   status: number

@@ -2,15 +2,13 @@
  * The reverse proxy against real loopback backends, through a real Checkups instance
  * (plain-SAB zones in this process): balancing, failover, statuses, timeouts, error mapping.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { cleanupAfterEach } from './fixtures/cleanup.js'
 import { startBackend, type Backend } from './fixtures/backend.js'
 import { backendOf, get, many } from './fixtures/client.js'
 import { servers, startTestProxy, type TestProxy } from './fixtures/ctx.js'
 
-const cleanup: Array<() => Promise<void>> = []
-afterEach(async () => {
-  while (cleanup.length) await cleanup.pop()?.()
-})
+const cleanup = cleanupAfterEach()
 
 async function backends(n: number): Promise<Backend[]> {
   const list = await Promise.all(Array.from({ length: n }, (_, i) => startBackend(`b${i + 1}`)))

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { CheckupsError, resolveConfig } from '@checkups/core'
+import { thrownBy } from '../../../test/fixtures/thrown.js'
 
 const ups = (cluster: unknown, extra: Record<string, unknown> = {}) => ({ ups1: { ...extra, cluster } })
 const srv = (s: Record<string, unknown>) => ups([{ servers: [{ host: '127.0.0.1', port: 80 }, s] }])
@@ -33,12 +34,7 @@ describe('config errors carry a dotted path (CKP_ERR_INVALID_CONFIG)', () => {
     ['global interval', { global: { checkup_timer_interval: 'soon' } }, 'global.checkup_timer_interval: must be a number of seconds 0.001-2147483.647'],
     ['global not an object', { global: 3 }, 'global: must be an object'],
   ])('%s', (_name, raw, message) => {
-    let err: unknown
-    try {
-      resolveConfig(raw)
-    } catch (e) {
-      err = e
-    }
+    const err = thrownBy(() => resolveConfig(raw))
     expect(err).toBeInstanceOf(CheckupsError)
     expect((err as CheckupsError).code).toBe('CKP_ERR_INVALID_CONFIG')
     expect((err as CheckupsError).message).toBe(message)

@@ -178,11 +178,17 @@ describe('schedule on a manual clock', () => {
     return { h, starts, finish: () => { const g = gate; gate = deferred(); g.resolve() }, overlap: () => overlap }
   }
 
-  it('first round at start, then every interval from round start (slow rounds do not drift)', async () => {
+  /** a fresh manual clock, its start time and a started schedule of 5 s rounds */
+  function started() {
     const clock = new ManualClock()
     const t0 = clock.now()
     const s = scheduled(clock, 5)
     s.h.start()
+    return { clock, t0, s }
+  }
+
+  it('first round at start, then every interval from round start (slow rounds do not drift)', async () => {
+    const { clock, t0, s } = started()
     await clock.advance(0)
     expect(s.h.isLeader()).toBe(true)
     expect(s.starts).toEqual([t0])
@@ -199,10 +205,7 @@ describe('schedule on a manual clock', () => {
   })
 
   it('a round that outlasts the interval is not overlapped; the next starts right after', async () => {
-    const clock = new ManualClock()
-    const t0 = clock.now()
-    const s = scheduled(clock, 5)
-    s.h.start()
+    const { clock, t0, s } = started()
     await clock.advance(7000)
     expect(s.starts).toEqual([t0])
     s.finish()

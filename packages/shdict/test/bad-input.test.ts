@@ -1,6 +1,7 @@
 // Bad input: each call throws its stable code and the zone stays byte-for-byte unchanged.
 import { describe, expect, it } from 'vitest'
 import { SharedDict, SharedDictError } from '@checkups/shdict'
+import { thrownBy } from '../../../test/fixtures/thrown.js'
 
 type Call = (d: SharedDict) => unknown
 const any = (v: unknown): never => v as never
@@ -61,12 +62,7 @@ describe('shdict bad input', () => {
 
   it.each(table)('%s → %s, zone unchanged', (_name, call, code) => {
     const before = new Uint8Array(dict.buffer).slice()
-    let thrown: unknown
-    try {
-      call(dict)
-    } catch (err) {
-      thrown = err
-    }
+    const thrown = thrownBy(() => call(dict))
     expect(thrown).toBeInstanceOf(SharedDictError)
     expect((thrown as SharedDictError).code).toBe(code)
     expect(Buffer.compare(new Uint8Array(dict.buffer), before)).toBe(0)

@@ -7,7 +7,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { freePort } from '../../../test/fixtures/net.js'
-import { startTestProxy, type TestProxy } from './fixtures/ctx.js'
+import { passiveCounts, startTestProxy, type TestProxy } from './fixtures/ctx.js'
 
 const cleanup: Array<() => Promise<void> | void> = []
 afterEach(async () => {
@@ -82,8 +82,7 @@ function closed(s: Socket): Promise<string> {
 }
 
 function passive(p: TestProxy): number[] {
-  const st = p.checkups.getStatus() as unknown as Record<string, Array<Array<{ passive?: { count: number } }>>>
-  return (st['cls:tcp'] ?? []).flat().map((peer) => peer.passive?.count ?? 0)
+  return passiveCounts(p, 'tcp')
 }
 
 describe('TCP streams', () => {

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import WebSocket, { WebSocketServer } from 'ws'
-import { startTestProxy, type TestProxy } from './fixtures/ctx.js'
+import { passiveCounts, startTestProxy, type TestProxy } from './fixtures/ctx.js'
 
 const cleanup: Array<() => Promise<void> | void> = []
 afterEach(async () => {
@@ -86,8 +86,7 @@ function closeOf(ws: WebSocket): Promise<number> {
 }
 
 function passive(p: TestProxy): number[] {
-  const st = p.checkups.getStatus() as unknown as Record<string, Array<Array<{ passive?: { count: number } }>>>
-  return (st['cls:ws'] ?? []).flat().map((peer) => peer.passive?.count ?? 0)
+  return passiveCounts(p, 'ws')
 }
 
 describe('proxy: WebSocket', () => {

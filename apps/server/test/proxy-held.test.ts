@@ -5,7 +5,7 @@
  * mid-body all reach the client intact or visibly cut — never short, never hanging.
  */
 import { createServer, type Server } from 'node:http'
-import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net'
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startBackend } from './fixtures/backend.js'
 import { get, many } from './fixtures/client.js'
@@ -24,26 +24,29 @@ async function proxy(config: Record<string, unknown>): Promise<TestProxy> {
   return p
 }
 
-/** A backend answering every request with `handler`; counts hits. */
-async function rawBackend(handler: Parameters<typeof createServer>[1]): Promise<{ port: number; hits: () => number }> {
-  let hits = 0
+/** Tracks the server's connections; the returned cleanup closes it and destroys those still open. */
+function closer(server: NetServer): () => Promise<void> {
   const sockets = new Set<Socket>()
-  const server: Server = createServer((req, res) => {
-    hits++
-    handler?.(req, res)
-  })
   server.on('connection', (s: Socket) => {
     sockets.add(s)
     s.on('close', () => sockets.delete(s))
   })
+  return () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve())
+      for (const s of sockets) s.destroy()
+    })
+}
+
+/** A backend answering every request with `handler`; counts hits. */
+async function rawBackend(handler: Parameters<typeof createServer>[1]): Promise<{ port: number; hits: () => number }> {
+  let hits = 0
+  const server: Server = createServer((req, res) => {
+    hits++
+    handler?.(req, res)
+  })
+  cleanup.push(closer(server))
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  cleanup.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        for (const s of sockets) s.destroy()
-      }),
-  )
   return { port: (server.address() as AddressInfo).port, hits: () => hits }
 }
 
@@ -120,20 +123,11 @@ describe('proxy: held responses', () => {
   })
 
   it('a malformed body right behind the headers (failing before the response is judged) cuts the client response', async () => {
-    const sockets = new Set<Socket>()
     const raw = createNetServer((s) => {
-      sockets.add(s)
-      s.on('close', () => sockets.delete(s))
       s.once('data', () => s.write('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n'))
     })
+    cleanup.push(closer(raw))
     await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve))
-    cleanup.push(
-      () =>
-        new Promise<void>((resolve) => {
-          raw.close(() => resolve())
-          for (const s of sockets) s.destroy()
-        }),
-    )
     const p = await proxy({ global: noHb, api: { cluster: [{ servers: servers([(raw.address() as AddressInfo).port]) }] } })
     const outcome = await get(`${p.url}/x`).then(
       (r) => `complete ${r.status} ${r.text}`,

@@ -82,6 +82,23 @@ afterAll(async () => {
   for (const s of servers) s.close()
 })
 
+/** Worker 0 puts 10 calls of `skey` in flight; once `seen` reached the slow peer, worker 2 makes one call. */
+async function holdTen(skey: string, seen: number, what: string): Promise<{ base: number; refused: Reply }> {
+  const [a, , c] = children as [ChildProcess, ChildProcess, ChildProcess]
+  const base = slowSeen
+  expect((await request(a, { op: 'hold', skey, n: 10 })).ok).toBe(true)
+  await until(() => slowSeen - base === seen, what)
+  return { base, refused: await request(c, { op: 'one', skey }) }
+}
+
+/** Worker 2's next call of `skey` parks on the slow peer and, released, is answered by it. */
+async function nextGoesThrough(skey: string, what: string): Promise<void> {
+  const next = request(children[2]!, { op: 'one', skey })
+  await until(() => parked.length === 1, what)
+  release()
+  expect(await next).toEqual({ ok: true, value: slow })
+}
+
 /** workers 0 and 1 each put 10 attempts in flight on the slow peer (the only one configured) */
 async function hold20(skey: string): Promise<void> {
   const [a, b] = children as [ChildProcess, ChildProcess]
@@ -122,38 +139,26 @@ describe('shared in-flight counts', () => {
   })
 
   it('max_conns 10: 10 in flight from one worker → another worker is refused with CKP_ERR_MAX_CONNS', async () => {
-    const [a, , c] = children as [ChildProcess, ChildProcess, ChildProcess]
-    const base = slowSeen
-    expect((await request(a, { op: 'hold', skey: 'mc', n: 10 })).ok).toBe(true)
-    await until(() => slowSeen - base === 10, '10 requests on the slow peer')
-    const refused = await request(c, { op: 'one', skey: 'mc' })
+    const a = children[0]!
+    const { refused } = await holdTen('mc', 10, '10 requests on the slow peer')
     expect(refused).toEqual({ ok: false, error: 'CKP_ERR_MAX_CONNS: every peer left is at max_conns' })
     release()
     expect((await request(a, { op: 'settle' })).value).toEqual(Array(10).fill(slow))
     // a slot is free again: the next call goes through (answered at once, released below)
-    const next = request(c, { op: 'one', skey: 'mc' })
-    await until(() => parked.length === 1, 'the next request')
-    release()
-    expect(await next).toEqual({ ok: true, value: slow })
+    await nextGoesThrough('mc', 'the next request')
   })
 
   it('retry_budget: 3 retries in flight from one worker use up the budget for every worker', async () => {
-    const [a, , c] = children as [ChildProcess, ChildProcess, ChildProcess]
-    const base = slowSeen
+    const a = children[0]!
     // 10 calls: each fails on level 1, and only 3 retries fit max(3, 0.1 × in flight)
-    expect((await request(a, { op: 'hold', skey: 'rb', n: 10 })).ok).toBe(true)
-    await until(() => slowSeen - base === 3, '3 retries on the slow peer')
-    const refused = await request(c, { op: 'one', skey: 'rb' })
+    const { base, refused } = await holdTen('rb', 3, '3 retries on the slow peer')
     expect(refused).toEqual({ ok: false, error: 'CKP_ERR_RETRY_BUDGET: retry budget exhausted' })
     expect(slowSeen - base).toBe(3)
     release()
     const settled = ((await request(a, { op: 'settle' })).value as unknown[]).sort()
     expect(settled).toEqual([...Array(3).fill(slow), ...Array(7).fill('CKP_ERR_RETRY_BUDGET')].sort())
     // the units came back: the next call retries into level 2 again
-    const next = request(c, { op: 'one', skey: 'rb' })
-    await until(() => parked.length === 1, 'the next retry')
-    release()
-    expect(await next).toEqual({ ok: true, value: slow })
+    await nextGoesThrough('rb', 'the next retry')
   })
 
   it('outlier detection: 2 gateway failures seen by one worker eject the peer for every worker', async () => {

@@ -16,8 +16,8 @@ export type {
 } from './config/types.js'
 export { levelEntries, forEachServer, findServer } from './config/walk.js'
 export { ConfigStore, encodeUpstream, decodeUpstream, type LockLike, type LockFactory } from './config/store.js'
-export type { Dict, DictValue, SharedZones, WorkerInfo, Logger } from './shared.js'
-export { silentLogger, ZONE_NAMES } from './shared.js'
+export type { Dict, DictValue, SharedZones, WorkerInfo, Logger } from './zone-types.js'
+export { silentLogger, ZONE_NAMES } from './zone-types.js'
 export {
   RoundRobin, ConsistentHash, createRoundRobin, createConsistentHash, balancerFor, hash32, hashKeyOf,
   type Balancer, type BalancerFactory, type BalancerPeer, type RequestLike, type HashKeyOptions,

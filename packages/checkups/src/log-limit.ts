@@ -6,7 +6,7 @@
  * keeps the log readable.
  */
 import type { Clock } from './clock.js'
-import type { Logger } from './shared.js'
+import type { Logger } from './zone-types.js'
 
 /** Default spacing of repeated lines, ms. */
 export const LOG_EVERY_MS = 10_000

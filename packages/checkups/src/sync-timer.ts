@@ -7,7 +7,7 @@
  */
 import type { Clock } from './clock.js'
 import { KEY } from './keys.js'
-import type { Dict } from './shared.js'
+import type { Dict } from './zone-types.js'
 
 export class SyncTimer {
   private handle: unknown

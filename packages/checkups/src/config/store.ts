@@ -21,7 +21,7 @@
 import { CheckupsError } from '../errors.js'
 import { KEY, SLOT } from '../keys.js'
 import { decodeRecord, encodeRecord } from '../records.js'
-import { type Dict, asBytes } from '../shared.js'
+import { type Dict, asBytes } from '../zone-types.js'
 import { resolveUpstream } from './resolve.js'
 import type { HeartbeatFn, ResolvedUpstream } from './types.js'
 

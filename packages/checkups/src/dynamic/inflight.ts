@@ -18,7 +18,7 @@
 import type { ResolvedUpstream } from '../config/types.js'
 import { forEachServer } from '../config/walk.js'
 import { KEY } from '../keys.js'
-import type { Dict } from '../shared.js'
+import type { Dict } from '../zone-types.js'
 
 interface ViewLike { current(): Iterable<[string, { ups: ResolvedUpstream }]>; readonly shdConfigVersion: number }
 

@@ -13,7 +13,7 @@
  *   timeout rejects with an Error whose message is `timeout` (as resty.lock).
  */
 import type { LockLike } from '../config/store.js'
-import type { Dict } from '../shared.js'
+import type { Dict } from '../zone-types.js'
 
 export interface PidLockOptions {
   /** seconds to wait (default 5) */

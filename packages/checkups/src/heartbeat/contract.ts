@@ -10,7 +10,7 @@
 import type { Clock } from '../clock.js'
 import type { HeartbeatFn, ResolvedGlobal, ResolvedUpstream } from '../config/types.js'
 import type { PeerStatusCode } from '../records.js'
-import type { Dict, Logger } from '../shared.js'
+import type { Dict, Logger } from '../zone-types.js'
 
 /** The config a round reads: the resolved globals and every current upstream. */
 export interface HeartbeatView {

@@ -17,7 +17,7 @@
  */
 import { KEY } from '../keys.js'
 import { decodeRecord, encodeRecord } from '../records.js'
-import type { Dict } from '../shared.js'
+import type { Dict } from '../zone-types.js'
 import type { Lease } from './contract.js'
 
 export type { Lease } from './contract.js'

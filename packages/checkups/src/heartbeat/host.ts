@@ -8,7 +8,7 @@ import type { HeartbeatFn, ResolvedConfig, ResolvedUpstream } from '../config/ty
 import { levelsOf } from '../config/walk.js'
 import { KEY } from '../keys.js'
 import { type HeartbeatRecord, STATUS_ERR, decodeRecord } from '../records.js'
-import { type Logger, type SharedZones, type WorkerInfo, asBytes } from '../shared.js'
+import { type Logger, type SharedZones, type WorkerInfo, asBytes } from '../zone-types.js'
 import type { Heartbeat, PeerCheck } from './contract.js'
 import { releaseLease } from './election.js'
 import { HeartbeatRunner } from './runner.js'

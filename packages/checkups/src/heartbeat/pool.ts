@@ -8,7 +8,7 @@
  */
 import type { Piscina } from 'piscina'
 import type { HeartbeatFn, ResolvedUpstream } from '../config/types.js'
-import type { Dict } from '../shared.js'
+import type { Dict } from '../zone-types.js'
 import type { PoolOptions } from './contract.js'
 import type { ThreadResult, ThreadTask } from './thread.js'
 

@@ -21,7 +21,7 @@
 import type { ResolvedUpstream } from '../config/types.js'
 import { KEY, SLOT } from '../keys.js'
 import { decodeRecord, encodeRecord, STATUS_NAMES, STATUS_OK, type HeartbeatRecord } from '../records.js'
-import type { Dict } from '../shared.js'
+import type { Dict } from '../zone-types.js'
 import { localtime } from '../time.js'
 import type { PeerCheck, ProbeResult, WriteResult } from './contract.js'
 import { aggregateUpstream } from './aggregate.js'

@@ -23,7 +23,7 @@ import type { Clock } from '../clock.js'
 import type { ResolvedServer, ResolvedUpstream } from '../config/types.js'
 import { KEY, SLOT, passiveLockKey } from '../keys.js'
 import { type PassiveRecord, STATUS_ERR, STATUS_OK, decodeRecord, encodeRecord } from '../records.js'
-import { type Dict, type Logger, asBytes } from '../shared.js'
+import { type Dict, type Logger, asBytes } from '../zone-types.js'
 import { forEachServer } from '../config/walk.js'
 import { LogLimiter } from '../log-limit.js'
 

@@ -33,7 +33,7 @@ import { levelEntries } from '../config/walk.js'
 import { KEY } from '../keys.js'
 import { errUntil, readPassive } from '../passive/accounting.js'
 import { type HeartbeatRecord, type PeerStatusCode, STATUS_ERR, STATUS_OK, decodeRecord } from '../records.js'
-import { type Dict, asBytes } from '../shared.js'
+import { type Dict, asBytes } from '../zone-types.js'
 
 /** An upstream's timeouts in ms: `timeout` for connect, send/read default to it. */
 export interface Timeouts {

@@ -21,7 +21,7 @@ import type { Clock } from '../clock.js'
 import { ConfigStore, decodeUpstream, encodeUpstream } from '../config/store.js'
 import type { HeartbeatFn, ResolvedConfig, ResolvedUpstream } from '../config/types.js'
 import { SLOT } from '../keys.js'
-import type { SharedZones } from '../shared.js'
+import type { SharedZones } from '../zone-types.js'
 import { heartbeatEnabled } from '../config/walk.js'
 import { UpstreamView } from './upstream-view.js'
 

@@ -13,7 +13,7 @@
 import { createRequire } from 'node:module'
 import type * as Undici from 'undici'
 import type { ResolvedUpstream } from '../config/types.js'
-import type { AttemptContext, ReadyOkCallback, ReadyOkOptions } from '../try/ready-ok.js'
+import type { ReadyOkCallback, ReadyOkOptions } from '../try/ready-ok.js'
 import { CheckupsError } from '../errors.js'
 import { type AttemptResult, type DispatchOpts, Exchange, type ExchangeEnv, type Handler, STOP } from './exchange.js'
 
@@ -22,7 +22,6 @@ export interface ClientCheckups {
   readyOk<T>(skey: string, cb: ReadyOkCallback<T>, opts?: ReadyOkOptions): Promise<T>
   getUpstream(skey: string): ResolvedUpstream | undefined
   getUpsTimeout(skey: string): [connect: number, send: number, read: number] | undefined
-  feedbackStatus(skey: string, host: string, port: number, failed: boolean): void
 }
 
 export interface DispatcherOptions {
@@ -57,9 +56,11 @@ function statusesOf(ups: ResolvedUpstream | undefined): Readonly<Record<string, 
   return ups?.typ === 'http' ? (ups.http_opts?.statuses ?? null) : null
 }
 
-/** The upstream a request is for, or undefined to pass it through. */
-export function upstreamOf(c: ClientCheckups, opts: { origin?: unknown }, skey: string | undefined): string | undefined {
-  if (skey !== undefined) return skey
+interface Target { skey: string; ups: ResolvedUpstream | undefined }
+
+/** The upstream a request is for (looked up once), or undefined to pass it through. */
+export function upstreamOf(c: ClientCheckups, opts: { origin?: unknown }, skey: string | undefined): Target | undefined {
+  if (skey !== undefined) return { skey, ups: c.getUpstream(skey) }
   const origin = opts.origin
   let host: string
   try {
@@ -67,30 +68,28 @@ export function upstreamOf(c: ClientCheckups, opts: { origin?: unknown }, skey: 
   } catch {
     return undefined
   }
-  return c.getUpstream(host) !== undefined ? host : undefined
+  const ups = c.getUpstream(host)
+  return ups !== undefined ? { skey: host, ups } : undefined
 }
 
-/** Runs one request through readyOk; `send` dispatches one attempt to a peer. */
-export function balance(
-  c: ClientCheckups, skey: string, opts: DispatchOpts, handler: Handler,
-  send: (host: string, port: number, o: DispatchOpts, h: Handler) => void, readyOkOpts?: ReadyOkOptions,
-): void {
-  const [, , read] = c.getUpsTimeout(skey) ?? [60, 60, 60]
-  const o: DispatchOpts = { headersTimeout: read * 1000, bodyTimeout: read * 1000, ...opts }
-  // each peer's latest attempt: a body that fails after its head was relayed is reported on
-  // that attempt's context, through readyOk's accounting (balancer + passive) like any failure
-  const attempts = new Map<string, AttemptContext>()
+/** One attempt's dispatch options and the connect timeout (ms) of its peer's pool. */
+type Send = (o: DispatchOpts, h: Handler, connectMs: number) => void
+
+/**
+ * Runs one request through readyOk; `send` dispatches one attempt to a peer. The timeouts are
+ * the attempt context's (the upstream's, as readyOk saw it); a body that fails after its head
+ * was relayed is reported on that attempt's context, like any failure.
+ */
+export function balance(c: ClientCheckups, t: Target, opts: DispatchOpts, handler: Handler, send: Send, readyOkOpts?: ReadyOkOptions): void {
   const env: ExchangeEnv = {
-    statuses: statusesOf(c.getUpstream(skey)),
-    send: (host, port, h) => send(host, port, { ...o, origin: `http://${host}:${port}` }, h),
-    bodyFailed: (host, port) => attempts.get(`${host}:${port}`)?.report('body_error'),
+    statuses: statusesOf(t.ups),
+    send: (ctx, h) => send({
+      headersTimeout: ctx.timeouts.read, bodyTimeout: ctx.timeouts.read, ...opts, origin: `http://${ctx.host}:${ctx.port}`,
+    }, h, ctx.timeouts.connect),
   }
-  const ex = new Exchange(env, handler, o)
-  const attempt = (host: string, port: number, ctx: AttemptContext): ReturnType<Exchange['attempt']> => {
-    attempts.set(`${host}:${port}`, ctx)
-    return ex.attempt(host, port)
-  }
-  c.readyOk<AttemptResult | typeof STOP>(skey, attempt, readyOkOpts).then(() => ex.settle(undefined), (err) => ex.settle(err))
+  const ex = new Exchange(env, handler, opts)
+  c.readyOk<AttemptResult | typeof STOP>(t.skey, (_host, _port, ctx) => ex.attempt(ctx), readyOkOpts)
+    .then(() => ex.settle(undefined), (err) => ex.settle(err))
 }
 
 export function createDispatcher(c: ClientCheckups, options: DispatcherOptions = {}): Undici.Dispatcher {
@@ -101,12 +100,11 @@ export function createDispatcher(c: ClientCheckups, options: DispatcherOptions =
     #fallback: Undici.Dispatcher | undefined = options.fallback
     #closed = false
 
-    #pool(skey: string, host: string, port: number): Undici.Pool {
-      const [connect] = c.getUpsTimeout(skey) ?? [60]
-      const key = `${host}:${port}:${connect}`
+    #pool(origin: string, connectMs: number): Undici.Pool {
+      const key = `${origin} ${connectMs}`
       let p = this.#pools.get(key)
       if (p === undefined) {
-        p = new u.Pool(`http://${host}:${port}`, { connect: { timeout: connect * 1000 }, ...options.pool })
+        p = new u.Pool(origin, { connect: { timeout: connectMs }, ...options.pool })
         this.#pools.set(key, p)
       }
       return p
@@ -114,10 +112,10 @@ export function createDispatcher(c: ClientCheckups, options: DispatcherOptions =
 
     override dispatch(opts: Undici.Dispatcher.DispatchOptions, handler: Undici.Dispatcher.DispatchHandler): boolean {
       if (this.#closed) throw new CheckupsError('CKP_ERR_CLOSED', 'the checkups dispatcher is closed')
-      const skey = upstreamOf(c, opts, options.skey)
-      if (skey === undefined) return (this.#fallback ??= new u.Agent()).dispatch(opts, handler)
-      balance(c, skey, opts as unknown as DispatchOpts, toNew(handler), (host, port, o, h) => {
-        this.#pool(skey, host, port).dispatch(o as unknown as Undici.Dispatcher.DispatchOptions, h as Undici.Dispatcher.DispatchHandler)
+      const t = upstreamOf(c, opts, options.skey)
+      if (t === undefined) return (this.#fallback ??= new u.Agent()).dispatch(opts, handler)
+      balance(c, t, opts as unknown as DispatchOpts, toNew(handler), (o, h, connectMs) => {
+        this.#pool(o.origin as string, connectMs).dispatch(o as unknown as Undici.Dispatcher.DispatchOptions, h as Undici.Dispatcher.DispatchHandler)
       }, options.readyOk)
       return true
     }
@@ -151,9 +149,9 @@ export function createInterceptor(c: ClientCheckups, options: Omit<DispatcherOpt
   loadUndici()
   const toNew = wrap!
   return (dispatch) => (opts, handler) => {
-    const skey = upstreamOf(c, opts, options.skey)
-    if (skey === undefined) return dispatch(opts, handler)
-    balance(c, skey, opts as unknown as DispatchOpts, toNew(handler), (_h, _p, o, h) => {
+    const t = upstreamOf(c, opts, options.skey)
+    if (t === undefined) return dispatch(opts, handler)
+    balance(c, t, opts as unknown as DispatchOpts, toNew(handler), (o, h) => {
       dispatch(o as unknown as Undici.Dispatcher.DispatchOptions, h as Undici.Dispatcher.DispatchHandler)
     }, options.readyOk)
     return true

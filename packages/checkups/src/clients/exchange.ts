@@ -17,6 +17,7 @@
  * - A failure in the middle of a relayed body counts against its peer once (passive
  *   accounting) and reaches the handler as onResponseError.
  */
+import type { AttemptContext } from '../try/attempt.js'
 import { isConnectError, isRetryableRequest } from './retry.js'
 
 /** undici's DispatchController / DispatchHandler (the v7 handler API), as far as used here. */
@@ -41,10 +42,8 @@ export interface DispatchOpts { method?: string; body?: unknown; idempotent?: bo
 export interface ExchangeEnv {
   /** http_opts.statuses of the upstream (null: every status is a success) */
   readonly statuses: Readonly<Record<string, boolean>> | null
-  /** sends one attempt to a peer */
-  send(host: string, port: number, handler: Handler): void
-  /** a relayed body broke off: count it against the peer */
-  bodyFailed(host: string, port: number): void
+  /** sends one attempt to the peer of `ctx` */
+  send(ctx: AttemptContext, handler: Handler): void
 }
 
 export const STOP = Symbol('stop')
@@ -63,7 +62,7 @@ class Attempt implements Handler {
   error: Error | undefined
   settle!: { resolve(r: AttemptResult): void; reject(e: unknown): void }
 
-  constructor(readonly ex: Exchange, readonly host: string, readonly port: number) {}
+  constructor(readonly ex: Exchange, readonly ctx: AttemptContext) {}
 
   onRequestStart(ctrl: Controller): void {
     this.ctrl = ctrl
@@ -104,7 +103,7 @@ class Attempt implements Handler {
         return
       case 'held': this.error = err; return
       case 'relayed':
-        this.ex.env.bodyFailed(this.host, this.port)
+        this.ctx.report('body_error')
         this.finish(() => this.ex.handler.onResponseError?.(this.ex.controller, err))
         return
       default: this.state = 'done'
@@ -155,14 +154,14 @@ export class Exchange {
     handler.onRequestStart?.(this.controller, {})
   }
 
-  /** readyOk's callback: one attempt on host:port, or STOP once the answer is decided. */
-  attempt(host: string, port: number): Promise<AttemptResult> | typeof STOP {
+  /** readyOk's callback: one attempt on the context's peer, or STOP once the answer is decided. */
+  attempt(ctx: AttemptContext): Promise<AttemptResult> | typeof STOP {
     if (this.#relayed !== undefined || this.#stopError !== undefined || this.#aborted) return STOP
     this.#held?.drain()
     this.#held = undefined
-    const a = new Attempt(this, host, port)
+    const a = new Attempt(this, ctx)
     const p = new Promise<AttemptResult>((resolve, reject) => { a.settle = { resolve, reject } })
-    this.env.send(host, port, a)
+    this.env.send(ctx, a)
     return p
   }
 

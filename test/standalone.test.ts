@@ -11,7 +11,7 @@ const files = execFileSync('git', ['ls-files', '-co', '--exclude-standard'], { c
   .split('\n')
   .filter((f) => f !== '' && f !== 'test/standalone.test.ts' && !f.endsWith('pnpm-lock.yaml') && !/\.(png|node|tgz)$/.test(f))
 
-// `../shared/…` or `../shared` as a folder (not the package's own `../shared.js` module).
+// `../shared/…` or `../shared` as a folder (a module named shared.js would not match).
 const outside = /\.\.\/shared(?:\/|\b(?!\.))|\b(?:DESIGN|CONTRACT|BEHAVIOR|CONVENTIONS)\.md\b|seed-readme|\b[Ii]ssue #?\d+\b/
 
 describe('the repository stands alone', () => {

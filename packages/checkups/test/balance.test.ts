@@ -8,6 +8,7 @@ import { Checkups, KEY, resolveConfig, decodeRecord, type HeartbeatRecord } from
 import { createHeartbeat } from '@checkups/core/heartbeat'
 import { hbView } from './fixtures/heartbeat-config.js'
 import { httpPeer, type HttpPeer } from './fixtures/heartbeat-servers.js'
+import { STEP, stepToward } from '../src/balancer/load.js'
 
 const H = '127.0.0.1'
 const one = (more: Record<string, unknown>, server: Record<string, unknown> = {}) =>
@@ -123,6 +124,26 @@ describe('load-aware balancers in one process', () => {
     release()
     await held
     expect(c.selectPeer('u')).toEqual({ host: H, port: 1000 })
+  })
+})
+
+describe('p2c latency cost: bounded steps toward each sample', () => {
+  it.each([
+    // cost, sample, share forgotten by the idle fade, next cost
+    ['a stall sample moves a fast peer by one step only', 3, 50, 0, 3 * (1 + STEP)],
+    ['a faster sample lowers it by one step at most', 3, 1, 0, 3 * (1 - STEP)],
+    ['a sample within one step is taken as is (up)', 3, 3.2, 0, 3.2],
+    ['a sample within one step is taken as is (down)', 3, 2.8, 0, 2.8],
+    ['after a long pause the sample weighs what the fade forgot', 0.5, 20, 0.99, 0.5 + 19.5 * 0.99],
+  ])('%s', (_what, c, x, forgot, next) => {
+    expect(stepToward(c, x, forgot)).toBeCloseTo(next, 9)
+  })
+
+  it('a burst of 8 stalled samples (50 ms) leaves a 3 ms peer below a 20 ms one', () => {
+    let c = 3
+    for (let i = 0; i < 8; i++) c = stepToward(c, 50, 0)
+    expect(c).toBeCloseTo(3 * (1 + STEP) ** 8, 9)
+    expect(c).toBeLessThan(20 / 2.5)
   })
 })
 

@@ -207,6 +207,7 @@ export class Checkups {
       zones: this.zones, upstreams: view.upstreams(), defaultHeartbeat: cfg.global.default_heartbeat_enable,
       confHash: cfg.global.conf_hash, shdConfigVersion: view.shdConfigVersion,
       workerCount: this.worker.count, now: this.clock.now(), load: (k, h, p) => this.board.peer(k, h, p),
+      ramp: (k, h, p) => view.get(k)?.ramp(h, p, this.clock.now()),
     })
   }
 

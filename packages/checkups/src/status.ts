@@ -38,6 +38,12 @@ export interface PeerStatus {
   latency_cost_ms?: number
   /** with `outlier_detection`: ejections so far, and until when (seconds since the epoch) the peer is out */
   outlier?: { ejections: number; ejected_until: number | null }
+  /**
+   * with `slow_start`, while a peer's ramp runs (this worker's view: an added peer ramps from
+   * when the view first had it): `factor` of its configured weight it gets now (0.1–1),
+   * `weight` = weight × factor, `until` the ramp's end (seconds since the epoch)
+   */
+  slow_start?: { factor: number; weight: number; until: number }
   /** with `rise` > 1: good checks so far of a peer on its way back to ok */
   rise?: { ok: number; needed: number }
   [extra: string]: unknown
@@ -66,6 +72,8 @@ export interface StatusInput {
   now: number
   /** the shared load of a peer (balancer/load.ts), for the load-aware fields */
   load?: ((skey: string, host: string, port: number) => PeerLoad) | undefined
+  /** a peer's running slow-start ramp (the worker view's UpstreamView.ramp) */
+  ramp?: ((skey: string, host: string, port: number) => { factor: number; until: number } | undefined) | undefined
 }
 
 function loadFields(inp: StatusInput, skey: string, ups: ResolvedUpstream, s: ResolvedServer, out: PeerStatus): void {
@@ -80,6 +88,11 @@ function loadFields(inp: StatusInput, skey: string, ups: ResolvedUpstream, s: Re
     }
   }
   if (s.max_conns !== undefined) out.max_conns = s.max_conns
+  const r = ups.slow_start !== undefined ? inp.ramp?.(skey, s.host, s.port) : undefined
+  if (r !== undefined) {
+    const round = (v: number): number => Math.round(v * 1000) / 1000
+    out.slow_start = { factor: round(r.factor), weight: round(s.weight * r.factor), until: r.until / 1000 }
+  }
   const oks = out['ok_num']
   if (ups.rise !== undefined && ups.rise > 1 && typeof oks === 'number') {
     delete out['ok_num']

@@ -39,11 +39,11 @@ export interface PeerStatus {
   /** with `outlier_detection`: ejections so far, and until when (seconds since the epoch) the peer is out */
   outlier?: { ejections: number; ejected_until: number | null }
   /**
-   * with `slow_start`, while a peer's ramp runs (this worker's view: an added peer ramps from
-   * when the view first had it): `factor` of its configured weight it gets now (0.1–1),
-   * `weight` = weight × factor, `until` the ramp's end (seconds since the epoch)
+   * with `slow_start`: the `factor` of its configured weight the peer gets now (0.1–1, 1 when
+   * no ramp runs), `weight` = weight × factor, `until` the ramp's end (seconds since the epoch,
+   * null when none runs). This worker's view: an added peer ramps from when it first had it.
    */
-  slow_start?: { factor: number; weight: number; until: number }
+  slow_start?: { factor: number; weight: number; until: number | null }
   /** with `rise` > 1: good checks so far of a peer on its way back to ok */
   rise?: { ok: number; needed: number }
   [extra: string]: unknown
@@ -88,10 +88,11 @@ function loadFields(inp: StatusInput, skey: string, ups: ResolvedUpstream, s: Re
     }
   }
   if (s.max_conns !== undefined) out.max_conns = s.max_conns
-  const r = ups.slow_start !== undefined ? inp.ramp?.(skey, s.host, s.port) : undefined
-  if (r !== undefined) {
+  if (ups.slow_start !== undefined && inp.ramp !== undefined) {
+    const r = inp.ramp(skey, s.host, s.port)
     const round = (v: number): number => Math.round(v * 1000) / 1000
-    out.slow_start = { factor: round(r.factor), weight: round(s.weight * r.factor), until: r.until / 1000 }
+    out.slow_start = r === undefined ? { factor: 1, weight: s.weight, until: null }
+      : { factor: round(r.factor), weight: round(s.weight * r.factor), until: r.until / 1000 }
   }
   const oks = out['ok_num']
   if (ups.rise !== undefined && ups.rise > 1 && typeof oks === 'number') {

@@ -170,13 +170,13 @@ describe('slow_start (simulated time)', () => {
     const ramp = (port: number): unknown => (c.getStatus()['cls:u'] as { slow_start?: unknown }[][])[0]!.find((_p, i) => i === port - 1000)!.slow_start
     const end = (t + 10_000) / 1000
     expect(ramp(1001)).toEqual({ factor: 0.1, weight: 0.1, until: end })
-    expect(ramp(1000)).toBeUndefined()
+    expect(ramp(1000)).toEqual({ factor: 1, weight: 1, until: null })
     t += 5_000
     expect(share(c, 1001)).toBeCloseTo(0.55 / 1.55, 1)
     expect(ramp(1001)).toEqual({ factor: 0.55, weight: 0.55, until: end })
     t += 5_000
     expect(share(c, 1001)).toBe(0.5)
-    expect(ramp(1001)).toBeUndefined()
+    expect(ramp(1001)).toEqual({ factor: 1, weight: 1, until: null })
     // 1000 fails once (max_fails 1): out for fail_timeout 5 s, then back at 10 %
     c.feedbackStatus('u', H, 1000, true)
     expect(share(c, 1001)).toBe(1)

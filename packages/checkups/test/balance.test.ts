@@ -8,7 +8,7 @@ import { Checkups, KEY, resolveConfig, decodeRecord, type HeartbeatRecord } from
 import { createHeartbeat } from '@checkups/core/heartbeat'
 import { hbView } from './fixtures/heartbeat-config.js'
 import { httpPeer, type HttpPeer } from './fixtures/heartbeat-servers.js'
-import { STEP, stepToward } from '../src/balancer/load.js'
+import { MIN_STEP_MS, STEP, stepToward } from '../src/balancer/load.js'
 
 const H = '127.0.0.1'
 const one = (more: Record<string, unknown>, server: Record<string, unknown> = {}) =>
@@ -113,6 +113,14 @@ describe('load-aware balancers in one process', () => {
     }
   })
 
+  it('p2c: peers answering within the clock\'s 1 ms keep a cost above 0 (0 would read as "no sample yet")', async () => {
+    const c = checkups({ mode: 'p2c', cluster: servers(1, 1) })
+    for (let i = 0; i < 50; i++) await c.readyOk('u', () => true)
+    const costs = (c.getStatus()['cls:u'] as { latency_cost_ms?: number }[][])[0]!.map((p) => p.latency_cost_ms)
+    expect(costs).toHaveLength(2)
+    for (const k of costs) expect(k).toBeGreaterThan(0)
+  })
+
   it('max_conns refuses through selectPeer too, with the code the proxy maps to 503', async () => {
     const c = checkups({ cluster: [{ servers: [{ host: H, port: 1000, max_conns: 1 }] }] })
     let release!: () => void
@@ -135,6 +143,8 @@ describe('p2c latency cost: bounded steps toward each sample', () => {
     ['a sample within one step is taken as is (up)', 3, 3.2, 0, 3.2],
     ['a sample within one step is taken as is (down)', 3, 2.8, 0, 2.8],
     ['after a long pause the sample weighs what the fade forgot', 0.5, 20, 0.99, 0.5 + 19.5 * 0.99],
+    ['from 0 (a sub-ms peer timed as 0 ms) a 1 ms sample still moves it', 0, 1, 0, MIN_STEP_MS],
+    ['near 0 a step is MIN_STEP_MS, not a share of nothing', 0.1, 0, 0, 0.1 - MIN_STEP_MS],
   ])('%s', (_what, c, x, forgot, next) => {
     expect(stepToward(c, x, forgot)).toBeCloseTo(next, 9)
   })

@@ -1,7 +1,7 @@
 /**
  * The shared load of each peer, as the load-aware balancers (least_conn, p2c, max_conns) read
- * it: in-flight attempts and a cost (median-tracking) of attempt latency, both in the statistics zone, so
- * every worker balances with the same numbers.
+ * it: in-flight attempts and a latency cost (tracking the median), both in the statistics
+ * zone, so every worker balances with the same numbers.
  *
  * Invariants
  * - In flight = SELECTED - REQUESTS of the peer's statistics slot: the try engine's funnel
@@ -31,6 +31,10 @@ export const DECAY_MS = 10_000
  * the EWMAs tried (scripts/bench/balance.mjs, the slow peer's share of requests)
  */
 export const STEP = 0.1
+/** the least one step moves the cost, ms: a cost near 0 (a sub-ms peer, timed by a 1 ms clock, measures 0) still rises */
+export const MIN_STEP_MS = 0.05
+/** the least cost kept after a sample, ms: a cost of 0 means "no sample yet" to p2c */
+export const MIN_COST_MS = 0.001
 
 /** One peer's handle on the shared words: resolved once per view peer. */
 export class PeerLoad {
@@ -85,18 +89,20 @@ export class PeerLoad {
     const last = Number(Atomics.load(a, wt))
     const decayed = this.cost(now)
     const next = last === 0 ? latencyMs : stepToward(decayed, latencyMs, 1 - Math.exp(-Math.max(0, now - last) / DECAY_MS))
-    Atomics.store(a, wc, BigInt(Math.round(next * 1000)))
+    Atomics.store(a, wc, BigInt(Math.round(Math.max(MIN_COST_MS, next) * 1000)))
     Atomics.store(a, wt, BigInt(Math.trunc(now)))
   }
 }
 
 /**
- * The next cost after a sample `x`: at most STEP of `c` toward it, or the share `forgot` of
- * the way (what the idle fade forgot since the last sample), whichever moves further.
+ * The next cost after a sample `x`: at most STEP of `c` (MIN_STEP_MS at least) toward it, or
+ * the share `forgot` of the way (what the idle fade forgot since the last sample), whichever
+ * moves further.
  */
 export function stepToward(c: number, x: number, forgot: number): number {
   const mix = c + (x - c) * forgot
-  return x > c ? Math.max(Math.min(x, c * (1 + STEP)), mix) : Math.min(Math.max(x, c * (1 - STEP)), mix)
+  const d = Math.max(c * STEP, MIN_STEP_MS)
+  return x > c ? Math.max(Math.min(x, c + d), mix) : Math.min(Math.max(x, c - d), mix)
 }
 
 /** Where a view finds the shared load of its peers. */

@@ -24,8 +24,9 @@ export const MAX_INT32 = 2_147_483_647
 export const MAX_HOST_LENGTH = 253
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+const HOSTNAME = /^[A-Za-z0-9_](?:[A-Za-z0-9_-]*)(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]*))*\.?$/
 const LABEL = '[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?'
-const HOSTNAME = new RegExp(`^${LABEL}(?:\\.${LABEL})*\\.?$`)
+const RFC1123 = new RegExp(`^${LABEL}(?:\\.${LABEL})*\\.?$`)
 
 /** Why `host` is not a usable host, or undefined when it is one. */
 export function hostProblem(host: string): string | undefined {
@@ -36,7 +37,8 @@ export function hostProblem(host: string): string | undefined {
   if (isIP(host) !== 0) return undefined
   if (/^\[.*\]$/.test(host) && isIP(host.slice(1, -1)) === 6) return undefined
   if (/:\d+$/.test(host)) return 'must be a hostname or an IP address without a port (give the port as `port`)'
-  if (!HOSTNAME.test(host)) return 'must be a hostname (labels of 1-63 letters, digits, "-", "_", not beginning or ending with "-", joined by ".") or an IP address'
+  if (!HOSTNAME.test(host)) return 'must be a hostname (letters, digits, "-", "_", ".") or an IP address'
+  if (!RFC1123.test(host)) return 'must be a hostname whose labels are 1-63 characters, not beginning or ending with "-" (RFC 1123)'
   if (/(?:^|\.)\d+\.?$/.test(host)) return 'must be a valid IP address or a hostname whose last label is not all digits'
   return undefined
 }

@@ -2,12 +2,11 @@
 // and real HTTP backends on 127.0.0.2 / 127.0.0.3: validation, expansion into one peer per
 // address, re-resolution when the records change, a dead server keeping the last addresses
 // (stale), and the TTL bounds on a fake clock.
-import { createServer, type Server } from 'node:http'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { SharedDict } from '@checkups/shdict'
 import { Checkups, KEY, decodeRecord, resolveConfig, type Status } from '@checkups/core'
 import { DnsRefresher } from '../src/dns/refresher.js'
-import { type TestDns, testDns } from '../../../test/fixtures/dns-server.js'
+import { type TestDns, type Twin, testDns, twins } from '../../../test/fixtures/dns-server.js'
 import { fakeClock, makeZones } from './helpers.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -19,32 +18,6 @@ async function until(fn: () => boolean, what: string): Promise<void> {
     await sleep(25)
   }
   throw new Error(`timed out waiting for ${what}`)
-}
-
-interface Twin { port: number; hits: Map<string, number>; close(): Promise<void> }
-
-/** One HTTP server per address, all on the same port (a name's addresses share the server's port). */
-async function twins(addresses: string[]): Promise<Twin> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const hits = new Map<string, number>()
-    const servers: Server[] = []
-    let port = 0
-    try {
-      for (const a of addresses) {
-        const s = createServer((_req, res) => {
-          hits.set(a, (hits.get(a) ?? 0) + 1)
-          res.end(a)
-        })
-        await new Promise<void>((resolve, reject) => { s.once('error', reject); s.listen(port, a, resolve) })
-        servers.push(s)
-        port = (s.address() as { port: number }).port
-      }
-      return { port, hits, close: () => Promise.all(servers.map((s) => new Promise((r) => s.close(r)))).then(() => undefined) }
-    } catch {
-      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))))
-    }
-  }
-  throw new Error('no common free port')
 }
 
 let dns: TestDns

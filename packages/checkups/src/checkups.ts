@@ -39,6 +39,7 @@ import { HeartbeatHost } from './heartbeat/host.js'
 import { LoadBoard } from './balancer/load.js'
 import type { Dispatcher } from 'undici'
 import { DnsHost } from './dns/host.js'
+import { dnsNameOf } from './dns/expand.js'
 import { createDispatcher, createInterceptor, type DispatcherOptions } from './clients/dispatcher.js'
 import { createRedisClient, type RedisClient, type RedisClientOptions } from './clients/redis.js'
 import { type CheckupsMysql, createMysqlClient, type MysqlClientOptions } from './clients/mysql.js'
@@ -236,6 +237,9 @@ export class Checkups {
   async checkNow(): Promise<boolean> {
     return this.hb.checkNow()
   }
+
+  /** The hostname `host` (an address of `skey`) was resolved from (global.dns), for TLS's server name; else undefined. */
+  dnsNameOf(skey: string, host: string): string | undefined { const u = this.view?.get(skey); return u && dnsNameOf(u.served, host) }
 
   /** With global.dns, on the heartbeat leader: looks every server hostname up now and publishes (true); else false. */
   checkDnsNow(): Promise<boolean> { return this.dns.checkNow() }

@@ -54,3 +54,12 @@ export function expandUpstream(ups: ResolvedUpstream, addressesOf: (name: string
     : Object.freeze(Object.fromEntries(Object.entries(c as Readonly<Record<string, ResolvedLevel>>).map(([k, l]) => [k, level(l)])))
   return { ups: Object.freeze({ ...ups, cluster }), fingerprint: prints.join(';') }
 }
+
+/**
+ * The hostname an address of `ups` (as served) was resolved from, or undefined: what TLS
+ * sends as SNI and verifies for a resolved peer (an IP literal is never a server name).
+ */
+export function dnsNameOf(ups: Pick<ResolvedUpstream, 'cluster'>, host: string): string | undefined {
+  for (const l of levelsOf(ups)) for (const s of l.servers) if (s.host === host && s.dns_name !== undefined) return s.dns_name
+  return undefined
+}

@@ -44,9 +44,9 @@ function config(name: string, dnsOpts: Record<string, unknown> = {}) {
 }
 
 /** A primary-seeded zone and one leader worker running its checker. */
-function leader(cfg: unknown, zones = makeZones()): Checkups {
+function leader(cfg: unknown, zones = makeZones(), count = 2): Checkups {
   new Checkups({ shared: zones }).init(cfg)
-  const c = new Checkups({ shared: zones, worker: { id: 0, count: 2, pid: process.pid } })
+  const c = new Checkups({ shared: zones, worker: { id: 0, count, pid: process.pid } })
   c.prepareChecker(cfg)
   c.createChecker()
   running.push(c)
@@ -148,6 +148,27 @@ describe('resolution', () => {
     await until(() => c.selectPeer('late').host === '127.0.0.4', 'the added upstream resolved')
     await c.deleteUpstream('late')
     await until(() => c.zones.config.get(KEY.dns('late.test')) === undefined, 'its record pruned')
+  })
+})
+
+describe('drain of a server given by hostname', () => {
+  it('none of its addresses gets new requests; it is draining while one of them has a request in flight', async () => {
+    dns.set('drain.test', ['127.0.0.2', '127.0.0.3'], 60)
+    const c = leader(config('drain.test'), makeZones(), 1) // one worker: nobody else to wait for
+    await until(() => dnsOf(c, 'drain.test')?.addresses.length === 2, 'two addresses')
+    let release: () => void = () => undefined
+    const held = new Promise<void>((r) => (release = r))
+    let heldOn = ''
+    const slow = c.readyOk('api', async (host) => { heldOn = host; await held; return host }, { try: 1 })
+    await until(() => heldOn !== '', 'the slow request started')
+    expect(heldOn).toBe('127.0.0.2')
+    await c.dynamic.patchServer('api', 'drain.test', web.port, { drain: true })
+    const state = () => c.dynamic.servers('api').map((s) => [s.host, s.state])
+    expect(state()).toEqual([['drain.test', 'draining'], ['127.0.0.1', 'up']])
+    expect(new Set(Array.from({ length: 6 }, () => c.selectPeer('api').host))).toEqual(new Set(['127.0.0.1']))
+    release()
+    expect(await slow).toBe('127.0.0.2')
+    expect(state()).toEqual([['drain.test', 'drained'], ['127.0.0.1', 'up']])
   })
 })
 

@@ -109,7 +109,7 @@ export class WorkerView {
     const d = this.dnsOn ? this.zones.config.loadSlot(SLOT.CONFIG_DNS_VERSION) : 0
     if (c === this.cfgSlot && h === this.hbSlot && p === this.passiveSlot && d === this.dnsSlot) return
     const rebuilt = c !== this.cfgSlot ? this.refreshConfig() : []
-    if (d !== this.dnsSlot) this.refreshDns(rebuilt)
+    const readdressed = d !== this.dnsSlot && this.refreshDns(rebuilt)
     this.dnsSlot = d
     const state = this.zones.state
     const all = h !== this.hbSlot || p !== this.passiveSlot
@@ -122,7 +122,7 @@ export class WorkerView {
     this.cfgSlot = c
     this.hbSlot = h
     this.passiveSlot = p
-    if (configChanged) this.onConfig?.(this)
+    if (configChanged || readdressed) this.onConfig?.(this)
   }
 
   /**
@@ -204,8 +204,9 @@ export class WorkerView {
   }
 
   /** The published addresses moved: rebuilds (into `rebuilt`) the views built from other ones. */
-  private refreshDns(rebuilt: UpstreamView[]): void {
+  private refreshDns(rebuilt: UpstreamView[]): boolean {
     const config = this.zones.config
+    const before = rebuilt.length
     for (const [skey, v] of this.views) {
       if (v.dnsFingerprint === undefined || rebuilt.includes(v)) continue
       const next = expandUpstream(v.ups, (name) => readDns(config, name)?.addresses ?? [])
@@ -216,5 +217,6 @@ export class WorkerView {
     }
     this.lastKey = undefined
     this.lastView = undefined
+    return rebuilt.length > before
   }
 }

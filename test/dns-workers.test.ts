@@ -2,7 +2,8 @@
 // upstream whose one server is `api.internal`, answered by a DNS server on loopback started
 // here (global.dns.resolver) with 127.0.0.2 and 127.0.0.3, real backends on both. Both
 // addresses get traffic from both workers; changed records reach every worker; a dead DNS
-// server leaves every worker on the last addresses, shown stale in /status and /metrics.
+// server leaves every worker on the last addresses, shown stale in /status and /metrics; a
+// killed leader's successor carries on.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AdminServer, request, sleep } from './fixtures/admin-server.js'
 import { type TestDns, type Twin, testDns, twins } from './fixtures/dns-server.js'
@@ -98,5 +99,18 @@ describe('DNS hostnames, 2 workers', () => {
     const bad = await server.putJson('/upstreams/bad', { cluster: [{ servers: [{ host: 'late-.internal', port: web.port }] }] })
     expect(bad.status).toBe(400)
     expect(bad.text).toContain('RFC 1123')
+  })
+
+  it('the leader killed: the next leader continues the lookups and every worker follows', async () => {
+    const lead = ((await server.get('/status')).body as { heartbeat_leader?: { pid: number } }).heartbeat_leader
+    expect(lead?.pid).toBeGreaterThan(0)
+    process.kill(lead!.pid, 'SIGKILL')
+    dns.set('api.internal', ['127.0.0.2'], 1)
+    await server.waitReady()
+    await everyWorker('api.internal', (d) => d?.addresses.join() === '127.0.0.2' && d.stale === false)
+    const next = ((await server.get('/status')).body as { heartbeat_leader?: { pid: number } }).heartbeat_leader
+    expect(next?.pid).not.toBe(lead!.pid)
+    const seen = await traffic(1)
+    for (const bodies of seen.values()) expect([...bodies]).toEqual(['127.0.0.2'])
   })
 })

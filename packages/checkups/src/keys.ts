@@ -50,6 +50,8 @@ export const KEY = {
   SKEYS_LOCK: 'checkups:skeys',
   /** config zone: which upstreams carry a runtime change, and on what file config (dynamic/meta.ts) */
   DYNAMIC_META: 'checkups:dynamic_meta',
+  /** config zone: version → skey of the recent single-upstream writes (config/changes.ts) */
+  CONFIG_CHANGES: 'checkups:config_changes',
 
   // state zone
   peerStatus: (skey: string, host: string, port: number) => `checkups:peer_status:${skey}:${host}:${port}`,

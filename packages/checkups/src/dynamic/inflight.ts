@@ -15,7 +15,7 @@
  * - A worker process starting under an id clears that id's keys first: a process that died
  *   mid-request leaves no phantom request behind once its id is respawned.
  */
-import type { ResolvedUpstream } from '../config/types.js'
+import type { ResolvedServer, ResolvedUpstream } from '../config/types.js'
 import { forEachServer } from '../config/walk.js'
 import { KEY } from '../keys.js'
 import type { Dict } from '../zone-types.js'
@@ -29,6 +29,22 @@ interface PeerCount {
   /** settle handlers made once per peer (no closure per request) */
   ok(v: unknown): unknown
   fail(e: unknown): never
+}
+
+/**
+ * The drained servers of a resolved upstream, computed once per upstream object (a view's
+ * upstream never changes; a config change brings a new object), so a config change costs a
+ * lookup per upstream here, not a walk over every server of every upstream.
+ */
+const drainedCache = new WeakMap<ResolvedUpstream, readonly ResolvedServer[]>()
+function drainedOf(ups: ResolvedUpstream): readonly ResolvedServer[] {
+  let list = drainedCache.get(ups)
+  if (list === undefined) {
+    const found: ResolvedServer[] = []
+    forEachServer(ups, (s) => { if (s.drain === true) found.push(s) })
+    drainedCache.set(ups, (list = found))
+  }
+  return list
 }
 
 export class InflightCounter {
@@ -74,13 +90,12 @@ export class InflightCounter {
   publish(upstreams: Iterable<[string, { ups: ResolvedUpstream }]>, version: number): void {
     const drained = new Set<PeerCount>()
     for (const [skey, { ups }] of upstreams) {
-      forEachServer(ups, (s) => {
-        if (s.drain !== true) return
+      for (const s of drainedOf(ups)) {
         const c = this.peer(skey, s.host, s.port)
         drained.add(c)
         c.shared = true
         this.state.set(c.key, c.n)
-      })
+      }
     }
     for (const byPort of this.peers.values()) {
       for (const byHost of byPort.values()) for (const c of byHost.values()) if (c.shared && !drained.has(c)) c.shared = false

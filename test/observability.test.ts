@@ -66,7 +66,8 @@ describe('per-peer statistics', () => {
     const sum = [...same!.matchAll(/^checkups_peer_requests_total\{upstream="api",peer="[^"]+"\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0)
     expect(sum).toBe(1000)
     for (const family of ['checkups_peer_responses_total', 'checkups_peer_response_seconds', 'checkups_peer_up', 'checkups_peer_inflight',
-      'checkups_health_transitions_total', 'checkups_heartbeat_round_seconds']) {
+      'checkups_health_transitions_total', 'checkups_heartbeat_round_seconds', 'checkups_peer_ejections_total',
+      'checkups_peer_ejected_until_seconds', 'checkups_peer_slow_start_factor', 'checkups_peer_latency_cost_seconds']) {
       expect(same).toContain(`# TYPE ${family} `)
       expect(same.match(new RegExp(`^# TYPE ${family} `, 'gm'))).toHaveLength(1)
     }

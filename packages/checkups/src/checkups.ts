@@ -207,7 +207,7 @@ export class Checkups {
       zones: this.zones, upstreams: view.served(), defaultHeartbeat: cfg.global.default_heartbeat_enable,
       confHash: cfg.global.conf_hash, shdConfigVersion: view.shdConfigVersion,
       workerCount: this.worker.count, now, load: (k, h, p) => this.board.peer(k, h, p),
-      dns: this.dns.status(now), dnsOf: (name) => this.dns.view(name, now),
+      dns: this.dns.status(now), dnsOf: (name) => this.dns.view(name, now), ramp: (k, h, p) => view.get(k)?.ramp(h, p, now),
     })
   }
 

@@ -42,6 +42,12 @@ export interface PeerStatus {
   latency_cost_ms?: number
   /** with `outlier_detection`: ejections so far, and until when (seconds since the epoch) the peer is out */
   outlier?: { ejections: number; ejected_until: number | null }
+  /**
+   * with `slow_start`: the `factor` of its configured weight the peer gets now (0.1–1, 1 when
+   * no ramp runs), `weight` = weight × factor, `until` the ramp's end (seconds since the epoch,
+   * null when none runs). This worker's view: an added peer ramps from when it first had it.
+   */
+  slow_start?: { factor: number; weight: number; until: number | null }
   /** with `rise` > 1: good checks so far of a peer on its way back to ok */
   rise?: { ok: number; needed: number }
   /** a peer resolved from a hostname (global.dns): the name, its addresses, their age (s), stale */
@@ -74,6 +80,8 @@ export interface StatusInput {
   now: number
   /** the shared load of a peer (balancer/load.ts), for the load-aware fields */
   load?: ((skey: string, host: string, port: number) => PeerLoad) | undefined
+  /** a peer's running slow-start ramp (the worker view's UpstreamView.ramp) */
+  ramp?: ((skey: string, host: string, port: number) => { factor: number; until: number } | undefined) | undefined
   /** global.dns: every name's published record, and one name's view (peers' `dns` field) */
   dns?: Record<string, DnsStatus> | undefined
   dnsOf?: ((name: string) => DnsView) | undefined
@@ -91,6 +99,12 @@ function loadFields(inp: StatusInput, skey: string, ups: ResolvedUpstream, s: Re
     }
   }
   if (s.max_conns !== undefined) out.max_conns = s.max_conns
+  if (ups.slow_start !== undefined && inp.ramp !== undefined) {
+    const r = inp.ramp(skey, s.host, s.port)
+    const round = (v: number): number => Math.round(v * 1000) / 1000
+    out.slow_start = r === undefined ? { factor: 1, weight: s.weight, until: null }
+      : { factor: round(r.factor), weight: round(s.weight * r.factor), until: r.until / 1000 }
+  }
   const oks = out['ok_num']
   if (ups.rise !== undefined && ups.rise > 1 && typeof oks === 'number') {
     delete out['ok_num']

@@ -13,6 +13,9 @@
  *   builds one per upstream `tls` section and host, so identity is a sound key): keep-alive
  *   works as for http, and a changed `tls` section never reuses a connection made under the
  *   old one.
+ * - `pipelining` above 1 (server.upstream_pipelining) lets undici send that many requests on
+ *   one connection before opening another; undici itself holds back a request with a body
+ *   and non-idempotent ones behind a busy connection.
  */
 import type { ConnectionOptions } from 'node:tls'
 import { Pool } from 'undici'
@@ -33,13 +36,16 @@ export class PoolCache {
   readonly #pools = new Map<string, Entry>()
   readonly #sweeper: NodeJS.Timeout
   readonly #idleMs: number
+  readonly #pipelining: number
   /** the entry of the previous get(): most requests go to the same few peers, so no key is built */
   #last: Entry | undefined
   readonly #tlsIds = new WeakMap<ConnectionOptions, number>()
   #nextTlsId = 1
 
-  constructor(idleMs = IDLE_POOL_MS) {
+  /** `pipelining`: requests in flight per connection (server.upstream_pipelining) */
+  constructor(idleMs = IDLE_POOL_MS, pipelining = 1) {
     this.#idleMs = idleMs
+    this.#pipelining = pipelining
     this.#sweeper = setInterval(() => this.#sweep(), Math.max(1_000, idleMs / 2))
     this.#sweeper.unref()
   }
@@ -62,7 +68,7 @@ export class PoolCache {
       connect: tls ? { ...tls, timeout: connectMs } : { timeout: connectMs },
       keepAliveTimeout: KEEP_ALIVE_MS,
       keepAliveMaxTimeout: KEEP_ALIVE_MS,
-      pipelining: 1,
+      pipelining: this.#pipelining,
     })
     const entry = { host, port, connectMs, tls, pool, lastUsed: Date.now() }
     this.#pools.set(key, entry)

@@ -21,13 +21,14 @@
 //   checkups-pipeline8    server.upstream_pipelining: 8 (undici pipelining to the backend)
 //   floor-pipeline8       the floor with pipelining 8 (the lever without checkups around it)
 // Installs Debian's wrk and nginx when missing (apt-get). Every process started here is
-// stopped here, by pid. Bounded: rounds x 3 x (1 s warm-up, 3 s in round 1, + BENCH_SECONDS),
-// default ~60 s.
+// stopped here, by pid. Bounded: rounds x contenders x (1 s warm-up, 3 s in round 1, +
+// BENCH_SECONDS), default ~2 min with the six contenders; BENCH_LEVERS adds four contenders,
+// BENCH_PAIRED=N adds N x (1 + BENCH_SECONDS) s per comparison (5 to 10 comparisons).
 //
 // env: BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (64), BENCH_WORKERS (2),
 //      BENCH_SERVER_ENTRY (apps/server/index.js), BENCH_BASELINE_ENTRY (unset: no before/after),
-//      BENCH_LEVERS (unset: no lever variants)
-import { execFileSync, spawn, spawnSync } from 'node:child_process'
+//      BENCH_LEVERS (unset: no lever variants), BENCH_PAIRED (0: no paired rounds)
+import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { cpus, loadavg, tmpdir } from 'node:os'
@@ -46,6 +47,8 @@ const serverEntry = process.env.BENCH_SERVER_ENTRY ?? here('../../apps/server/in
 // BENCH_BASELINE_ENTRY: a saved earlier build, measured in the same run as `checkups-before`
 // (interleaved with the others) so a change is judged by a same-run ratio
 const baselineEntry = process.env.BENCH_BASELINE_ENTRY
+/** BENCH_PAIRED=N: after the interleaved rounds, N paired rounds per comparison (see paired()) */
+const PAIRED = Number(process.env.BENCH_PAIRED ?? 0)
 const LEVERS = Boolean(process.env.BENCH_LEVERS) && process.env.BENCH_LEVERS !== '0'
 const [nodeMajor, nodeMinor] = process.versions.node.split('.').map(Number)
 /** node:net's listen({ reusePort }) exists from 22.12 / 23.1 */
@@ -115,9 +118,21 @@ function nginxConf(dir, template, vars) {
   return file
 }
 
+const wrkArgs = (port, seconds, threads = 2) => [`-t${threads}`, `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}/`]
+
 /** wrk → { rps, p99ms, errors } */
 function wrk(port, seconds) {
-  const out = execFileSync('wrk', ['-t2', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}/`], { encoding: 'utf8' })
+  return parseWrk(execFileSync('wrk', wrkArgs(port, seconds), { encoding: 'utf8' }))
+}
+
+/** wrk in the background (one thread: two of them side by side use as many as one alone) */
+function wrkAsync(port, seconds) {
+  return new Promise((resolve, reject) =>
+    execFile('wrk', wrkArgs(port, seconds, 1), { encoding: 'utf8' }, (err, out) => (err ? reject(err) : resolve(parseWrk(out)))),
+  )
+}
+
+function parseWrk(out) {
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1])
   const m = /99%\s+([\d.]+)(us|ms|s)\b/.exec(out)
   const p99ms = m ? Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2]] : NaN
@@ -163,6 +178,25 @@ async function measure(name, port, pid, warmup = WARMUP) {
   r.cpuUs = ((cpuSeconds(pid) - c0) * 1e6) / (r.rps * SECONDS)
   console.log(`${name.padEnd(20)} ${r.rps.toFixed(0).padStart(8)} req/s   p99 ${r.p99ms.toFixed(2).padStart(7)} ms   proxy cpu ${r.cpuUs.toFixed(1).padStart(6)} us/req${r.non2xx ? `   non-2xx ${r.non2xx}` : ''}${r.sock ? `   ${r.sock}` : ''}`)
   return r
+}
+
+/**
+ * Paired rounds: `a` and `b` loaded at the same time for SECONDS, each by its own wrk, and each
+ * one's CPU read over that same window — the machine's noise (other engineers' jobs) hits both
+ * alike, so the ratios are steadier than those of rounds taken one after the other. Returns the
+ * per-round ratios a / b.
+ */
+async function paired(a, b, rounds) {
+  const out = []
+  for (let round = 1; round <= rounds; round++) {
+    await Promise.all([wrkAsync(a.port, WARMUP), wrkAsync(b.port, WARMUP)])
+    const [ca, cb] = [cpuSeconds(a.pid), cpuSeconds(b.pid)]
+    const [ra, rb] = await Promise.all([wrkAsync(a.port, SECONDS), wrkAsync(b.port, SECONDS)])
+    const cpuA = ((cpuSeconds(a.pid) - ca) * 1e6) / (ra.rps * SECONDS)
+    const cpuB = ((cpuSeconds(b.pid) - cb) * 1e6) / (rb.rps * SECONDS)
+    out.push({ rps: ra.rps / rb.rps, p99: ra.p99ms / rb.p99ms, cpu: cpuA / cpuB, cpuA, cpuB })
+  }
+  return out
 }
 
 function median(xs) {
@@ -238,6 +272,22 @@ async function main() {
       // every other round in reverse order: no contender always runs right after the same one
       const order = round % 2 === 1 ? proxies : [...proxies].reverse()
       for (const p of order) (runs[p.name] ??= []).push(await measure(`${p.name} #${round}`, p.port, p.pid, round === 1 ? 3 : WARMUP))
+    }
+    if (PAIRED > 0) {
+      const by = Object.fromEntries(proxies.map((p) => [p.name, p]))
+      const pairs = [['checkups', 'floor'], ['checkups', 'fastify-http-proxy'], ['checkups', 'http-proxy-3'], ['checkups', 'nginx'], ['checkups', 'checkups-nostats']]
+      if (by['checkups-before']) pairs.push(['checkups', 'checkups-before'])
+      for (const v of ['checkups-sched-none', 'checkups-reuseport', 'checkups-pipeline8']) if (by[v]) pairs.push([v, 'checkups'])
+      if (by['floor-pipeline8']) pairs.push(['floor-pipeline8', 'floor'])
+      console.log(`\npaired rounds (both loaded at once, ${PAIRED} rounds of ${SECONDS} s, one wrk thread each; median of the per-round ratios):`)
+      for (const [a, b] of pairs) {
+        const rs = await paired(by[a], by[b], PAIRED)
+        const m = (k) => median(rs.map((r) => r[k]))
+        console.log(
+          `${a.padEnd(19)} / ${b.padEnd(18)} throughput ${m('rps').toFixed(2)}x   p99 ${m('p99').toFixed(2)}x   cpu per request ${m('cpu').toFixed(2)}x ` +
+            `(${m('cpuA').toFixed(1)} / ${m('cpuB').toFixed(1)} us)   per round cpu ${rs.map((r) => r.cpu.toFixed(2)).join(' ')}`,
+        )
+      }
     }
   } finally {
     for (const c of started) await stop(c).catch(() => {})

@@ -2,14 +2,15 @@
 // handler dispatches each request to one undici keep-alive Pool (the same dispatcher and
 // handler style apps/server uses) and streams the answer back. No routing, no header
 // rewriting beyond the latin1 conversion writeHead needs, no retries, no statistics.
-// Behind node:cluster with the same worker count. argv: <listen port> <backend port> <workers>
+// Behind node:cluster with the same worker count; 0 workers serves in this process (for
+// `node --cpu-prof`). argv: <listen port> <backend port> <workers>
 // env: FLOOR_PIPELINING (1): undici `pipelining` per upstream connection.
 import cluster from 'node:cluster'
 import { createServer } from 'node:http'
 import { Pool } from 'undici'
 
 const [port, backend, workers] = process.argv.slice(2).map(Number)
-if (cluster.isPrimary) {
+if (cluster.isPrimary && workers > 0) {
   for (let i = 0; i < workers; i++) cluster.fork()
   process.on('SIGTERM', () => {
     for (const w of Object.values(cluster.workers ?? {})) w?.kill()
@@ -47,4 +48,6 @@ if (cluster.isPrimary) {
     const body = req.method === 'GET' || req.method === 'HEAD' ? null : req
     pool.dispatch({ method: req.method, path: req.url, headers: req.rawHeaders, body }, new Forward(res))
   }).listen(port, '127.0.0.1')
+  // exit normally on a signal, so --cpu-prof writes its profile
+  if (workers === 0) for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(0))
 }

@@ -1,0 +1,109 @@
+/**
+ * The listener and pool levers through the real runtime (primary + 2 workers):
+ * `server.reuse_port` (one SO_REUSEPORT socket per worker where Node has it, else the shared
+ * socket and a warning) and `server.upstream_pipelining` (several requests in flight per
+ * upstream connection). Each must keep every answer correct: both workers serve, every
+ * response belongs to its request.
+ */
+import type { ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { request } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { freePort } from '../../../test/fixtures/net.js'
+import { REUSE_PORT } from '../src/proxy/index.js'
+import { startBackend, type Backend } from './fixtures/backend.js'
+import { get, many, type Reply } from './fixtures/client.js'
+import { bothWorkersReady, spawnRuntime, stopRuntime } from './fixtures/runtime.js'
+
+const CONCURRENCY = 32
+let dir = ''
+let proc: ChildProcess
+let backend: Backend
+let proxyUrl = ''
+let output = ''
+let backendConnections = 0
+
+async function until(fn: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (await fn().catch(() => false)) return
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`gave up waiting for ${what}\n${output}`)
+}
+
+/** One request on a connection of its own (no agent): the kernel or the primary places it. */
+function fresh(url: string): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent: false }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString() }))
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+beforeAll(async () => {
+  backend = await startBackend('lv')
+  backend.server.on('connection', () => backendConnections++)
+  const [proxyPort, adminPort] = [await freePort(), await freePort()]
+  proxyUrl = `http://127.0.0.1:${proxyPort}`
+  const adminUrl = `http://127.0.0.1:${adminPort}`
+  dir = mkdtempSync(join(tmpdir(), 'checkups-proxy-levers-'))
+  proc = spawnRuntime(dir, {
+    global: { default_heartbeat_enable: false },
+    api: { typ: 'general', timeout: 5, cluster: [{ servers: [{ host: '127.0.0.1', port: backend.port }] }] },
+    server: {
+      listen: `127.0.0.1:${proxyPort}`,
+      admin: { listen: `127.0.0.1:${adminPort}` },
+      routes: [{ upstream: 'api' }],
+      worker_header: true,
+      reuse_port: true,
+      upstream_pipelining: 4,
+      access_log: { format: 'off' },
+    },
+  }, (text) => (output += text))
+  await until(() => bothWorkersReady(adminUrl), 'both workers')
+  await until(async () => (await get(`${proxyUrl}/ping`)).status === 200, 'the proxy')
+})
+
+afterAll(async () => {
+  await stopRuntime(proc)
+  await backend?.close()
+  if (dir) rmSync(dir, { recursive: true, force: true })
+})
+
+describe('server.reuse_port', () => {
+  it('says in the listening line whether each worker has its own socket (Node >= 22.12), and warns where it cannot', () => {
+    const lines = output.split('\n').filter((l) => l.includes('"proxy_listening"'))
+    expect(lines).toHaveLength(2)
+    for (const l of lines) expect((JSON.parse(l) as { reuse_port: boolean }).reuse_port).toBe(REUSE_PORT)
+    expect(output.includes('proxy_reuse_port_unsupported')).toBe(!REUSE_PORT)
+  })
+
+  it('both workers serve new connections, every one answered', async () => {
+    const replies = await many(64, 8, () => fresh(`${proxyUrl}/x`))
+    expect(replies.filter((r) => r.status !== 200)).toEqual([])
+    expect(new Set(replies.map((r) => r.headers['x-checkups-worker']))).toEqual(new Set(['0', '1']))
+  })
+})
+
+describe('server.upstream_pipelining', () => {
+  it(`${CONCURRENCY} requests in flight each get their own answer, over fewer upstream connections than requests`, async () => {
+    const before = backendConnections
+    const replies = await many(CONCURRENCY * 8, CONCURRENCY, (i) => get(`${proxyUrl}/headers?n=${i}`, { 'x-n': String(i) }))
+    replies.forEach((r, i) => {
+      expect(r.status).toBe(200)
+      const body = JSON.parse(r.text) as { url: string; headers: Record<string, string> }
+      expect(body.url).toBe(`/headers?n=${i}`)
+      expect(body.headers['x-n']).toBe(String(i))
+    })
+    // one connection per request in flight without pipelining; with 4 per connection, at most
+    // a quarter of them per worker pool (plus the ones opened while the first were connecting)
+    expect(backendConnections - before).toBeLessThan(CONCURRENCY)
+  })
+})

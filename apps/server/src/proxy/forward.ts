@@ -110,18 +110,8 @@ export class UpstreamResponse {
       this.#reject = reject
     })
     try {
-      dispatcher.dispatch(
-        {
-          method: req.method as Dispatcher.HttpMethod,
-          path: req.path,
-          headers: req.headers,
-          body: req.body,
-          headersTimeout: req.headersTimeout,
-          bodyTimeout: req.bodyTimeout,
-          ...(req.servername === undefined ? undefined : { servername: req.servername }),
-        },
-        this as unknown as Dispatcher.DispatchHandler,
-      )
+      // the request is undici's dispatch options as is (an undefined servername is ignored)
+      dispatcher.dispatch(req as Dispatcher.DispatchOptions, this as unknown as Dispatcher.DispatchHandler)
     } catch (err) {
       if (this.#mode === 'waiting') this.onError(err as Error)
     }

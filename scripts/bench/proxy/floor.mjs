@@ -44,9 +44,11 @@ if (cluster.isPrimary && workers > 0) {
       this.res.end()
     }
   }
+  const pipelined = Number(process.env.FLOOR_PIPELINING ?? 1) > 1
   createServer((req, res) => {
     const body = req.method === 'GET' || req.method === 'HEAD' ? null : req
-    pool.dispatch({ method: req.method, path: req.url, headers: req.rawHeaders, body }, new Forward(res))
+    // undici pipelines only behind responses whose head is in unless the request is non-blocking
+    pool.dispatch({ method: req.method, path: req.url, headers: req.rawHeaders, body, blocking: !pipelined || body !== null }, new Forward(res))
   }).listen(port, '127.0.0.1')
   // exit normally on a signal, so --cpu-prof writes its profile
   if (workers === 0) for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(0))

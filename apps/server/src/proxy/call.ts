@@ -178,6 +178,9 @@ export class ProxyCall implements ExchangeOwner {
       headersTimeout: Math.round(this.#body ? Math.max(send, read) : read),
       bodyTimeout: Math.round(read),
       servername: tls === undefined ? undefined : (tls.servername ?? host),
+      // pipelining: a bodiless request may go out before the previous response's head
+      // (undici still keeps non-idempotent requests out of a busy connection)
+      blocking: this.#body !== undefined || this.#deps.pools.pipelining === 1,
     })
   }
 

@@ -43,6 +43,12 @@ export interface ForwardRequest {
    * time it changes).
    */
   readonly servername?: string | undefined
+  /**
+   * undici `blocking`: false lets the next request be pipelined on this connection before this
+   * one's response head arrives (undici's default, true, pipelines only behind responses whose
+   * head is in, which for small answers is almost never). Only with server.upstream_pipelining.
+   */
+  readonly blocking?: boolean
 }
 
 /** `broken`: held, and the exchange failed before it was committed or discarded */

@@ -14,8 +14,9 @@
  *   works as for http, and a changed `tls` section never reuses a connection made under the
  *   old one.
  * - `pipelining` above 1 (server.upstream_pipelining) lets undici send that many requests on
- *   one connection before opening another; undici itself holds back a request with a body
- *   and non-idempotent ones behind a busy connection.
+ *   one connection before opening another; bodiless requests are sent non-blocking (call.ts)
+ *   so they really are pipelined, and undici itself holds back a request with a body and
+ *   non-idempotent ones behind a busy connection.
  */
 import type { ConnectionOptions } from 'node:tls'
 import { Pool } from 'undici'
@@ -83,6 +84,11 @@ export class PoolCache {
       this.#tlsIds.set(tls, id)
     }
     return id
+  }
+
+  /** requests in flight per connection (server.upstream_pipelining) */
+  get pipelining(): number {
+    return this.#pipelining
   }
 
   get size(): number {

@@ -27,7 +27,8 @@
 //
 // env: BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (64), BENCH_WORKERS (2),
 //      BENCH_SERVER_ENTRY (apps/server/index.js), BENCH_BASELINE_ENTRY (unset: no before/after),
-//      BENCH_LEVERS (unset: no lever variants), BENCH_PAIRED (0: no paired rounds)
+//      BENCH_LEVERS (unset: no lever variants), BENCH_PAIRED (0: no paired rounds),
+//      BENCH_ONLY (unset: every contender; else a comma list, for a quick look — no summary)
 import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -49,6 +50,8 @@ const serverEntry = process.env.BENCH_SERVER_ENTRY ?? here('../../apps/server/in
 const baselineEntry = process.env.BENCH_BASELINE_ENTRY
 /** BENCH_PAIRED=N: after the interleaved rounds, N paired rounds per comparison (see paired()) */
 const PAIRED = Number(process.env.BENCH_PAIRED ?? 0)
+/** BENCH_ONLY=a,b: only these contenders (a quick look at one lever; the summary needs them all) */
+const ONLY = process.env.BENCH_ONLY?.split(',')
 const LEVERS = Boolean(process.env.BENCH_LEVERS) && process.env.BENCH_LEVERS !== '0'
 const [nodeMajor, nodeMinor] = process.versions.node.split('.').map(Number)
 /** node:net's listen({ reusePort }) exists from 22.12 / 23.1 */
@@ -79,9 +82,10 @@ function freePort() {
 }
 
 async function waitHttp(port, what) {
-  for (let i = 0; i < 200; i++) {
+  // up to 60 s: ten servers starting at once on a loaded 2-core machine can take a while
+  for (let i = 0; i < 600; i++) {
     try {
-      const r = await fetch(`http://127.0.0.1:${port}/`)
+      const r = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(5000) })
       await r.arrayBuffer()
       if (r.status === 200) return
     } catch {}
@@ -216,14 +220,17 @@ async function startProxies(dir, backendPort) {
     return file
   }
   const list = []
+  const wanted = (name) => ONLY === undefined || ONLY.includes(name)
   /** a checkups server (`entry`) with `extra` server options and `env` */
   const checkups = async (name, { entry = serverEntry, extra, env } = {}) => {
+    if (!wanted(name)) return
     const [port, admin] = [await freePort(), await freePort()]
     const child = start(process.execPath, [entry, '--config', config(name, port, admin, extra), '--workers', String(WORKERS)], name, env)
     list.push({ name, port, pid: child.pid })
   }
   /** a Node proxy script of ./proxy/ taking <port> <backend> <workers> */
   const script = async (name, file, env) => {
+    if (!wanted(name)) return
     const port = await freePort()
     const child = start(process.execPath, [here(`./proxy/${file}`), String(port), String(backendPort), String(WORKERS)], name, env)
     list.push({ name, port, pid: child.pid })
@@ -231,9 +238,11 @@ async function startProxies(dir, backendPort) {
   await checkups('checkups')
   if (baselineEntry) await checkups('checkups-before', { entry: baselineEntry }) // same config: only the build differs
   await checkups('checkups-nostats', { env: { CHECKUPS_STATS: 'off' } })
-  const np = await freePort()
-  const ng = start(nginxBin(), ['-e', 'stderr', '-p', dir, '-c', nginxConf(dir, 'nginx-proxy.conf', { port: np, backend: backendPort, workers: WORKERS })], 'nginx')
-  list.push({ name: 'nginx', port: np, pid: ng.pid })
+  if (wanted('nginx')) {
+    const np = await freePort()
+    const ng = start(nginxBin(), ['-e', 'stderr', '-p', dir, '-c', nginxConf(dir, 'nginx-proxy.conf', { port: np, backend: backendPort, workers: WORKERS })], 'nginx')
+    list.push({ name: 'nginx', port: np, pid: ng.pid })
+  }
   await script('http-proxy-3', 'http-proxy-3.mjs')
   await script('fastify-http-proxy', 'fastify-http-proxy.mjs')
   await script('floor', 'floor.mjs')
@@ -243,12 +252,6 @@ async function startProxies(dir, backendPort) {
     else console.log(`checkups-reuseport: skipped, node ${process.version} has no listen({ reusePort }) (22.12+)`)
     await checkups('checkups-pipeline8', { extra: { upstream_pipelining: 8 } })
     await script('floor-pipeline8', 'floor.mjs', { FLOOR_PIPELINING: '8' })
-  }
-  if (baselineEntry) {
-    const [bp, ba] = [await freePort(), await freePort()]
-    // the same config as `checkups` (access log off), so only the build differs
-    const before = start(process.execPath, [baselineEntry, '--config', config('before', bp, ba), '--workers', String(WORKERS)], 'checkups-before')
-    list.splice(1, 0, { name: 'checkups-before', port: bp, pid: before.pid })
   }
   for (const p of list) await waitHttp(p.port, p.name)
   return list
@@ -281,6 +284,7 @@ async function main() {
       if (by['floor-pipeline8']) pairs.push(['floor-pipeline8', 'floor'])
       console.log(`\npaired rounds (both loaded at once, ${PAIRED} rounds of ${SECONDS} s, one wrk thread each; median of the per-round ratios):`)
       for (const [a, b] of pairs) {
+        if (!by[a] || !by[b]) continue
         const rs = await paired(by[a], by[b], PAIRED)
         const m = (k) => median(rs.map((r) => r[k]))
         console.log(
@@ -300,6 +304,7 @@ async function main() {
     const r = results[name]
     console.log(`${name.padEnd(20)} ${r.rps.toFixed(0).padStart(8)} req/s   p99 ${r.p99ms.toFixed(2).padStart(7)} ms   proxy cpu ${r.cpuUs.toFixed(1).padStart(6)} us/req`)
   }
+  if (ONLY !== undefined) return
   const c = results.checkups
   const ratio = (a, b) => (a / b).toFixed(2)
   const line = (a, b, target) => {

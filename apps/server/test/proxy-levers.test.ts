@@ -22,6 +22,7 @@ let dir = ''
 let proc: ChildProcess
 let backend: Backend
 let proxyUrl = ''
+let adminUrl = ''
 let output = ''
 
 async function until(fn: () => Promise<boolean>, what: string): Promise<void> {
@@ -50,7 +51,7 @@ beforeAll(async () => {
   backend = await startBackend('lv')
   const [proxyPort, adminPort] = [await freePort(), await freePort()]
   proxyUrl = `http://127.0.0.1:${proxyPort}`
-  const adminUrl = `http://127.0.0.1:${adminPort}`
+  adminUrl = `http://127.0.0.1:${adminPort}`
   dir = mkdtempSync(join(tmpdir(), 'checkups-proxy-levers-'))
   proc = spawnRuntime(dir, {
     global: { default_heartbeat_enable: false },
@@ -114,6 +115,8 @@ describe('server.upstream_pipelining', () => {
           const body = JSON.parse(r.text) as { url: string; headers: Record<string, string> }
           expect(body.url).toBe(`/headers?n=${round}-${i}`)
           expect(body.headers['x-n']).toBe(`${round}-${i}`)
+          // the access log is off: no request id is made up for it
+          expect(body.headers['x-request-id']).toBeUndefined()
         })
       }
     } finally {
@@ -122,5 +125,12 @@ describe('server.upstream_pipelining', () => {
     }
     expect(most).toBeGreaterThan(1)
     expect(most).toBeLessThanOrEqual(4)
+  })
+
+  it('the per-peer byte counters still count with the access log off', async () => {
+    const metrics = (await get(`${adminUrl}/metrics`)).text
+    const line = metrics.split('\n').find((l) => l.startsWith('checkups_peer_received_bytes_total{') && l.includes(`:${backend.port}`))
+    expect(line).toBeDefined()
+    expect(Number(line?.split(' ').at(-1))).toBeGreaterThan(0)
   })
 })

@@ -22,7 +22,9 @@ if (cluster.isPrimary && workers > 0) {
     constructor(res) {
       this.res = res
     }
-    onConnect() {}
+    onConnect(abort) {
+      this.abort = abort
+    }
     onHeaders(status, raw, resume) {
       if (status < 200) return true
       this.resume = resume
@@ -48,7 +50,11 @@ if (cluster.isPrimary && workers > 0) {
   createServer((req, res) => {
     const body = req.method === 'GET' || req.method === 'HEAD' ? null : req
     // undici pipelines only behind responses whose head is in unless the request is non-blocking
-    pool.dispatch({ method: req.method, path: req.url, headers: req.rawHeaders, body, blocking: !pipelined || body !== null }, new Forward(res))
+    const fwd = new Forward(res)
+    // a client gone mid-answer: cut the exchange (else its paused connection stalls forever,
+    // and with pipelining every request queued behind it)
+    res.once('close', () => res.writableFinished || fwd.abort?.(new Error('client gone')))
+    pool.dispatch({ method: req.method, path: req.url, headers: req.rawHeaders, body, blocking: !pipelined || body !== null }, fwd)
   }).listen(port, '127.0.0.1')
   // exit normally on a signal, so --cpu-prof writes its profile
   if (workers === 0) for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(0))

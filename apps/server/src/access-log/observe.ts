@@ -32,10 +32,10 @@ export function requestId(req: IncomingMessage): string {
 }
 
 /** Adds the peer's share of the client socket's bytes when `call` was served by a peer. */
-function countBytes(peers: PeerBytes, upstream: string | null, call: ObservedCall | null, bytesOut: number, bytesIn: number): void {
+function countBytes(peers: PeerBytes, upstream: string | null, call: ObservedCall | null, toClient: number, fromClient: number): void {
   const host = call?.peerHost ?? null
   if (host === null || upstream === null) return
-  peers.bytes(upstream, host, (call as ObservedCall).peerPort, bytesOut, bytesIn)
+  peers.bytes(upstream, host, (call as ObservedCall).peerPort, toClient, fromClient)
 }
 
 /** Byte counts only (access log off, statistics on). */

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freePort } from '../../../test/fixtures/net.js'
+import { waitFor } from '../../../test/fixtures/runtime-harness.js'
 import { REUSE_PORT } from '../src/proxy/index.js'
 import { startBackend, type Backend } from './fixtures/backend.js'
 import { get, many, type Reply } from './fixtures/client.js'
@@ -25,12 +26,11 @@ let proxyUrl = ''
 let adminUrl = ''
 let output = ''
 
+/** waits (bounded) for `fn` to hold; the runtime's output is in the error */
 async function until(fn: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (await fn().catch(() => false)) return
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new Error(`gave up waiting for ${what}\n${output}`)
+  await waitFor(what, () => fn().then((ok) => ok || undefined), 30_000, 100).catch((err: Error) => {
+    throw new Error(`${err.message}\n${output}`)
+  })
 }
 
 /** One request on a connection of its own (no agent): the kernel or the primary places it. */

@@ -13,10 +13,11 @@
  *   builds one per upstream `tls` section and host, so identity is a sound key): keep-alive
  *   works as for http, and a changed `tls` section never reuses a connection made under the
  *   old one.
- * - `pipelining` above 1 (server.upstream_pipelining) lets undici send that many requests on
- *   one connection before opening another; bodiless requests are sent non-blocking (call.ts)
- *   so they really are pipelined, and undici itself holds back a request with a body and
- *   non-idempotent ones behind a busy connection.
+ * - `pipelining` above 1 (server.upstream_pipelining) lets one connection carry up to that
+ *   many requests at once (the pool still opens a new connection whenever every open one is
+ *   full or still connecting); bodiless requests are sent non-blocking (call.ts) so they
+ *   really are pipelined, and undici itself keeps a request with a body and non-idempotent
+ *   ones off a busy connection.
  */
 import type { ConnectionOptions } from 'node:tls'
 import { Pool } from 'undici'

@@ -117,6 +117,7 @@ export const globalSchema = strictObject({
   checkup_timer_interval: seconds().default(5),
   checkup_timer_overtime: seconds().default(60),
   default_heartbeat_enable: bool.default(true),
+  heartbeat_thread: z.union([z.literal('auto'), z.boolean()], { error: "must be 'auto', true or false" }).default('auto'),
   checkup_shd_sync_enable: bool.default(true),
   shd_config_timer_interval: nullable(seconds()),
   ups_status_sync_enable: bool.default(false),

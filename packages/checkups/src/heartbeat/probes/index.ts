@@ -14,6 +14,7 @@ import { probeGeneral } from './general.js'
 import { probeHttp } from './http.js'
 import { probeMysql } from './mysql.js'
 import { probeRedis } from './redis.js'
+import type { OnConnected } from './socket.js'
 
 export { probeCustom, normaliseCustom } from './custom.js'
 export { probeGeneral } from './general.js'
@@ -44,14 +45,19 @@ export function probeId(skey: string, ups: ResolvedUpstream, custom: HeartbeatFn
   }
 }
 
-/** Runs the probe `ups` calls for (custom heartbeat first, else by `typ`). */
-export function runProbe(ups: ResolvedUpstream, custom: HeartbeatFn | undefined, host: string, port: number): Promise<ProbeResult> {
+/**
+ * Runs the probe `ups` calls for (custom heartbeat first, else by `typ`). `onConnected` is
+ * called by the socket probes (general, http) once connected and the request sent: the round
+ * then frees the probe's work slot at once instead of after SLOW_AFTER_MS.
+ */
+export function runProbe(ups: ResolvedUpstream, custom: HeartbeatFn | undefined, host: string, port: number,
+  onConnected?: OnConnected): Promise<ProbeResult> {
   const ms = timeoutMs(ups)
   if (custom) return probeCustom(custom, host, port, ups)
   switch (probeKind(ups.typ)) {
-    case 'http': return probeHttp(host, port, ms, ups.http_opts, ups)
+    case 'http': return probeHttp(host, port, ms, ups.http_opts, ups, onConnected)
     case 'redis': return probeRedis(host, port, ms)
     case 'mysql': return probeMysql(host, port, ms, ups)
-    default: return probeGeneral(host, port, ms)
+    default: return probeGeneral(host, port, ms, onConnected)
   }
 }

@@ -153,10 +153,31 @@ export async function probeAndWrite(upstreams: Readonly<Record<string, ResolvedU
  * The end of a committed round: liveness keys (never evicting a record either; a key that
  * does not fit is counted like a record), then the version bump workers watch.
  */
-export function finishRound(state: Dict, nowMs: number, overtimeS: number): { version: number; failed: number } {
+export function finishRound(state: Dict, nowMs: number, overtimeS: number, info?: RoundInfo): { version: number; failed: number } {
   const a = state.safeSet(KEY.LAST_CHECK_TIME, localtime(nowMs))
   const b = state.safeSet(KEY.TIMER_ALIVE, true, overtimeS)
-  const failed = (a.ok ? 0 : 1) + (b.ok ? 0 : 1)
+  const c = info ? state.safeSet(KEY.HEARTBEAT_ROUND, encodeRecord(info)) : { ok: true }
+  const failed = (a.ok ? 0 : 1) + (b.ok ? 0 : 1) + (c.ok ? 0 : 1)
   if (failed > 0) state.addSlot(SLOT.STATE_HEARTBEAT_WRITE_ERRORS, failed)
   return { version: state.addSlot(SLOT.STATE_HEARTBEAT_VERSION, 1), failed }
+}
+
+/** The last committed round as getStatus shows it (KEY.HEARTBEAT_ROUND). */
+export interface RoundInfo {
+  runner: 'thread' | 'in-process'
+  peers: number
+  ms: number
+}
+
+/** Checks handed to `onRound` per call (the loop yields between calls). */
+export const CHECK_BATCH = 512
+
+/** Hands `checks` to `fn` in batches of CHECK_BATCH, a turn of the event loop apart. */
+export async function deliverChecks(checks: readonly PeerCheck[], fn: (batch: PeerCheck[], done: boolean) => void): Promise<void> {
+  for (let i = 0; ; i += CHECK_BATCH) {
+    const done = i + CHECK_BATCH >= checks.length
+    fn(checks.slice(i, i + CHECK_BATCH), done)
+    if (done) return
+    await new Promise<void>((resolve) => setImmediate(resolve))
+  }
 }

@@ -14,6 +14,9 @@
  *   core (defaults applied there, not here).
  * - Records or round keys that did not fit the `state` zone are counted in a zone slot by
  *   round.ts and logged here, rate-limited.
+ * - Where probes run is decided at each round start (mode.ts); the thread writes the records
+ *   itself, so the main thread only posts the upstreams, writes the round keys and hands the
+ *   checks to `onRound` in batches (deliverChecks).
  */
 import { systemClock, type Clock } from '../clock.js'
 import type { ResolvedGlobal, ResolvedUpstream } from '../config/types.js'
@@ -23,8 +26,9 @@ import { silentLogger, type Dict, type Logger } from '../zone-types.js'
 import type { Heartbeat, HeartbeatOptions, HeartbeatPhase, Lease, RoundReport, WriteResult } from './contract.js'
 import { holdsLease, readLease, releaseLease, renewLease, tryAcquire, type Candidate } from './election.js'
 import type { Bounds } from './limit.js'
+import { chooseRunner, threadablePeers, type Runner } from './mode.js'
 import { createPool, splitForPool, type HeartbeatPool } from './pool.js'
-import { bounds, finishRound, probeAndWrite } from './round.js'
+import { bounds, deliverChecks, finishRound, probeAndWrite } from './round.js'
 import { requirePackage } from '../optional-deps.js'
 
 /** Candidate poll period, ms: a dead leader's lease (removed by the primary) is retaken within it. */
@@ -40,7 +44,7 @@ export class HeartbeatRunner implements Heartbeat {
   private readonly me: Candidate
   private readonly pollMs: number
   private readonly limits: Bounds
-  private readonly pool: HeartbeatPool | undefined
+  private readonly pool: HeartbeatPool
   private current: HeartbeatPhase = 'idle'
   private pollTimer: unknown
   private roundTimer: unknown
@@ -57,9 +61,11 @@ export class HeartbeatRunner implements Heartbeat {
     this.me = { worker: opts.worker.id, pid: opts.worker.pid }
     this.pollMs = opts.pollMs ?? DEFAULT_POLL_MS
     this.limits = bounds(opts.concurrency, opts.maxSockets)
-    if (opts.pool) requirePackage('piscina', 'the heartbeat option `pool`')
-    this.pool = opts.pool ? createPool(this.state, this.mutex, opts.pool === true ? {} : opts.pool) : undefined
     this.globals = opts.getConfig().global
+    const setting = opts.pool ?? this.globals.heartbeat_thread
+    if (setting !== false && setting !== 'auto') requirePackage('piscina', 'the heartbeat thread (`heartbeat_thread: true`)')
+    // piscina itself is loaded only by the first thread round (pool.ts)
+    this.pool = createPool(this.state, this.mutex, typeof opts.pool === 'object' ? opts.pool : {})
     this.limiter = new LogLimiter(this.clock)
   }
 
@@ -75,7 +81,7 @@ export class HeartbeatRunner implements Heartbeat {
     this.clearTimers()
     if (wasLeader && holdsLease(this.mutex, this.me)) releaseLease(this.mutex, this.me.pid)
     await this.inFlight?.catch(() => undefined)
-    await this.pool?.close()
+    await this.pool.close()
   }
 
   /** A candidate polls the lease now (another worker exited: its lease may just be gone). */
@@ -148,14 +154,17 @@ export class HeartbeatRunner implements Heartbeat {
     const stillLeader = guard
       ? () => this.current === 'leader' && holdsLease(this.mutex, this.me)
       : () => this.current !== 'stopped'
-    const res = await this.probe(v.upstreams, guard, stillLeader)
+    const runner = this.runnerFor(v.upstreams)
+    const res = await this.probe(v.upstreams, guard, stillLeader, runner)
     let version = this.state.loadSlot(SLOT.STATE_HEARTBEAT_VERSION)
     if (res.committed && stillLeader()) {
-      const fin = finishRound(this.state, this.clock.now(), this.globals.checkup_timer_overtime)
+      const ms = this.clock.now() - started
+      const fin = finishRound(this.state, this.clock.now(), this.globals.checkup_timer_overtime, { runner, peers: res.peers, ms })
       version = fin.version
       res.failed += fin.failed
       this.committed += 1
-      this.opts.onRound?.(res.checks, this.clock.now() - started)
+      const onRound = this.opts.onRound
+      if (onRound) await deliverChecks(res.checks, (batch, done) => onRound(batch, ms, done))
     } else {
       res.committed = false
     }
@@ -164,14 +173,21 @@ export class HeartbeatRunner implements Heartbeat {
         err: 'no memory', zone: 'state', failed: res.failed, total: this.state.loadSlot(SLOT.STATE_HEARTBEAT_WRITE_ERRORS),
       })
     }
-    return { ...res, started, ms: this.clock.now() - started, version }
+    return { ...res, runner, started, ms: this.clock.now() - started, version }
   }
 
-  private async probe(upstreams: Upstreams, guard: boolean, stillLeader: () => boolean): Promise<WriteResult> {
+  private runnerFor(upstreams: Upstreams): Runner {
+    const setting = this.opts.pool ?? this.globals.heartbeat_thread
+    const threshold = this.opts.threadPeers ?? this.globals.heartbeat_thread_peers
+    if (setting !== 'auto') return chooseRunner(setting, 0, threshold)
+    return chooseRunner(setting, threadablePeers(upstreams, this.globals.default_heartbeat_enable, this.opts.customHeartbeats), threshold)
+  }
+
+  private async probe(upstreams: Upstreams, guard: boolean, stillLeader: () => boolean, runner: Runner): Promise<WriteResult> {
     const common = { defaultEnable: this.globals.default_heartbeat_enable, limits: this.limits }
     const local = { ...common, state: this.state, customHeartbeats: this.opts.customHeartbeats,
       stillLeader, nowSeconds: () => this.clock.now() / 1000 }
-    if (!this.pool) return probeAndWrite(upstreams, local)
+    if (runner === 'in-process') return probeAndWrite(upstreams, local)
     const split = splitForPool(upstreams, this.opts.customHeartbeats)
     const [a, b] = await Promise.all([
       this.pool.run({ ...common, guard, me: this.me, upstreams: split.pooled }),

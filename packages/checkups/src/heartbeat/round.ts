@@ -172,12 +172,23 @@ export interface RoundInfo {
 /** Checks handed to `onRound` per call (the loop yields between calls). */
 export const CHECK_BATCH = 512
 
-/** Hands `checks` to `fn` in batches of CHECK_BATCH, a turn of the event loop apart. */
-export async function deliverChecks(checks: readonly PeerCheck[], fn: (batch: PeerCheck[], done: boolean) => void): Promise<void> {
-  for (let i = 0; ; i += CHECK_BATCH) {
-    const done = i + CHECK_BATCH >= checks.length
-    fn(checks.slice(i, i + CHECK_BATCH), done)
-    if (done) return
-    await new Promise<void>((resolve) => setImmediate(resolve))
+/**
+ * Hands a round's checks to `fn` in batches of at most CHECK_BATCH, a turn of the event loop
+ * apart: first `local` (probed on this thread), then the thread's msgpackr-encoded batches,
+ * each decoded only when its turn comes. Resolves with every check, in that order.
+ */
+export async function deliverChecks(local: readonly PeerCheck[], encoded: readonly Uint8Array[],
+  fn?: (batch: PeerCheck[], done: boolean) => void): Promise<PeerCheck[]> {
+  const slices: Array<() => PeerCheck[]> = []
+  for (let i = 0; i < local.length; i += CHECK_BATCH) slices.push(() => local.slice(i, i + CHECK_BATCH))
+  for (const bytes of encoded) slices.push(() => decodeRecord<PeerCheck[]>(bytes) ?? [])
+  const all: PeerCheck[] = []
+  if (slices.length === 0) fn?.([], true)
+  for (const [i, slice] of slices.entries()) {
+    if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve))
+    const batch = slice()
+    for (const c of batch) all.push(c)
+    fn?.(batch, i === slices.length - 1)
   }
+  return all
 }

@@ -155,7 +155,7 @@ export class HeartbeatRunner implements Heartbeat {
       ? () => this.current === 'leader' && holdsLease(this.mutex, this.me)
       : () => this.current !== 'stopped'
     const runner = this.runnerFor(v.upstreams)
-    const res = await this.probe(v.upstreams, guard, stillLeader, runner)
+    const { checkBatches, ...res } = await this.probe(v.upstreams, guard, stillLeader, runner)
     let version = this.state.loadSlot(SLOT.STATE_HEARTBEAT_VERSION)
     if (res.committed && stillLeader()) {
       const ms = this.clock.now() - started
@@ -164,9 +164,10 @@ export class HeartbeatRunner implements Heartbeat {
       res.failed += fin.failed
       this.committed += 1
       const onRound = this.opts.onRound
-      if (onRound) await deliverChecks(res.checks, (batch, done) => onRound(batch, ms, done))
+      res.checks = await deliverChecks(res.checks, checkBatches, onRound && ((batch, done) => onRound(batch, ms, done)))
     } else {
       res.committed = false
+      res.checks = await deliverChecks(res.checks, checkBatches)
     }
     if (res.failed > 0) {
       this.limiter.error(this.logger, 'heartbeat: failed to set peer status', {
@@ -183,11 +184,11 @@ export class HeartbeatRunner implements Heartbeat {
     return chooseRunner(setting, threadablePeers(upstreams, this.globals.default_heartbeat_enable, this.opts.customHeartbeats), threshold)
   }
 
-  private async probe(upstreams: Upstreams, guard: boolean, stillLeader: () => boolean, runner: Runner): Promise<WriteResult> {
+  private async probe(upstreams: Upstreams, guard: boolean, stillLeader: () => boolean, runner: Runner): Promise<WriteResult & { checkBatches: Uint8Array[] }> {
     const common = { defaultEnable: this.globals.default_heartbeat_enable, limits: this.limits }
     const local = { ...common, state: this.state, customHeartbeats: this.opts.customHeartbeats,
       stillLeader, nowSeconds: () => this.clock.now() / 1000 }
-    if (runner === 'in-process') return probeAndWrite(upstreams, local)
+    if (runner === 'in-process') return { ...await probeAndWrite(upstreams, local), checkBatches: [] }
     const split = splitForPool(upstreams, this.opts.customHeartbeats)
     const [a, b] = await Promise.all([
       this.pool.run({ ...common, guard, me: this.me, upstreams: split.pooled }),
@@ -195,7 +196,8 @@ export class HeartbeatRunner implements Heartbeat {
     ])
     return {
       upstreams: a.upstreams + b.upstreams, peers: a.peers + b.peers, probes: a.probes + b.probes,
-      written: a.written + b.written, failed: a.failed + b.failed, committed: a.committed && b.committed, checks: [...a.checks, ...b.checks],
+      written: a.written + b.written, failed: a.failed + b.failed, committed: a.committed && b.committed,
+      checks: b.checks, checkBatches: a.checkBatches,
     }
   }
 }

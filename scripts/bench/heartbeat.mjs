@@ -80,6 +80,7 @@ async function serve() {
   }
   process.send({ peers, fdLimit: fdLimit() })
   process.on('message', (m) => { if (m === 'exit') process.exit(0) })
+  process.on('disconnect', () => process.exit(0)) // the bench died: do not outlive it
 }
 
 // ---- leader side -----------------------------------------------------------------------------
@@ -122,12 +123,15 @@ async function measuredRound(hb, label) {
 
 function checkRecords(state, peers, decodeRecord) {
   let ok = 0, err = 0
+  const other = {}
   for (const p of peers) {
     const r = decodeRecord(state.get(`checkups:peer_status:ups${p.upstream}:${p.host}:${p.port}`))
     if (r?.status === 0 && !p.hang) ok++
     else if (r?.status === 2 && p.hang && r.msg === 'timeout') err++
+    else { const k = `${p.hang ? 'hanging' : 'answering'} peer: ${r?.msg ?? r?.status}`; other[k] = (other[k] ?? 0) + 1 }
   }
-  return `${ok} ok + ${err} err('timeout') as expected of ${peers.length}`
+  const odd = Object.entries(other).map(([k, n]) => `${n} × ${k}`).join(', ')
+  return `${ok} ok + ${err} err('timeout') as expected of ${peers.length}${odd ? `; otherwise: ${odd}` : ''}`
 }
 
 async function fleet(all, n, lib, withOriginal) {

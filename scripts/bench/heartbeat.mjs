@@ -12,8 +12,9 @@
 //   The child raises its soft fd limit (ulimit -n) to what it needs; the leader keeps at most
 //   `max-sockets` probe sockets open (the defaults of createHeartbeat; peak fds are printed).
 // - Per fleet size: createHeartbeat().runRound() with `pool: false` (in-process) and
-//   `pool: true` (thread), each a first round on a fresh zone (no history: nobody known to
-//   hang) and a steady round (history: last round's timeouts start first); and which runner
+//   `pool: true` (thread): a cold round (JIT, thread start), a first round on an emptied zone
+//   (no history: nobody known to hang) and a steady round (history: last round's timeouts
+//   start first); and which runner
 //   the default (`heartbeat_thread: 'auto'`) picks. Printed: wall time, the leader's
 //   event-loop delay during the round (perf_hooks.monitorEventLoopDelay, 1 ms resolution),
 //   main-thread busy time (ELU) and process CPU per round (main + thread).
@@ -145,11 +146,13 @@ async function fleet(all, n, lib, withOriginal) {
     concurrency: CONCURRENCY, maxSockets: MAX_SOCKETS, ...(pool === undefined ? {} : { pool }), getConfig: () => view })
   const out = {}
   for (const [name, pool] of [['in-process', false], ['thread', true]]) {
-    const warm = mk(zones(), pool)
-    await measuredRound(warm, `${name} warm-up (JIT, thread start)`)
-    await warm.stop()
+    // one instance (one thread): a new leader's very first round also pays JIT and the
+    // thread's start, printed as 'cold'; then the zone is emptied for a first round without
+    // history on warm code, then a steady round (history: last round's timeouts start first)
     const shared = zones()
     const hb = mk(shared, pool)
+    await measuredRound(hb, `${name} cold (JIT, thread start)`)
+    shared.state.flushAll()
     const first = await measuredRound(hb, `${name} round 1, no history`)
     const steady = await measuredRound(hb, `${name} round 2, steady`)
     await hb.stop()

@@ -18,6 +18,9 @@
 //   the default (`heartbeat_thread: 'auto'`) picks. Printed: wall time, the leader's
 //   event-loop delay during the round (perf_hooks.monitorEventLoopDelay, 1 ms resolution),
 //   main-thread busy time (ELU) and process CPU per round (main + thread).
+// - Probe path: CPU per probe of probeHttp (the raw socket path) over the answering peers,
+//   next to the same probe written on net.Socket 'data' events (the previous path) and on
+//   http.request, driven by the same bounded loop in the same run.
 // - "original": lua-resty-checkups spawns one light thread per upstream and probes that
 //   upstream's servers one after another; we run exactly that at the first fleet size
 //   (upstreams in parallel, servers sequential, same probe code and timeout).
@@ -179,6 +182,65 @@ async function fleet(all, n, lib, withOriginal) {
     ` main busy thread/in-process ${(t.steady.elu.active / a.steady.elu.active).toFixed(2)}x; CPU/round thread/in-process ${(t.steady.cpuMs / a.steady.cpuMs).toFixed(2)}x`)
 }
 
+// ---- probe path ------------------------------------------------------------------------------
+/** The previous probe path: net.Socket stream events, the answer accumulated as a string. */
+function streamProbe(host, port, timeoutMs, query) {
+  return new Promise((resolve) => {
+    const sock = net.connect({ host, port })
+    let buf = ''
+    let done = false
+    const finish = (v) => { if (!done) { done = true; clearTimeout(timer); sock.destroy(); resolve(v) } }
+    const timer = setTimeout(() => finish('timeout'), timeoutMs)
+    sock.on('error', () => finish('error'))
+    sock.on('close', () => finish('closed'))
+    sock.on('connect', () => { sock.setNoDelay(true); sock.write(query, 'latin1') })
+    sock.on('data', (chunk) => {
+      buf += chunk.toString('latin1')
+      const i = buf.indexOf('\r\n')
+      if (i >= 0) finish(/^HTTP\/\d+\.\d+\s+200/.test(buf.slice(0, i)) ? 'ok' : 'bad')
+    })
+  })
+}
+
+/** The same probe on http.request (no agent: one connection per probe, like the others). */
+function httpRequestProbe(host, port, timeoutMs) {
+  return new Promise((resolve) => {
+    const req = http.request({ host, port, path: '/health', agent: false, headers: { connection: 'close' }, timeout: timeoutMs }, (res) => {
+      resolve(res.statusCode === 200 ? 'ok' : 'bad')
+      res.destroy()
+    })
+    req.on('timeout', () => { req.destroy(); resolve('timeout') })
+    req.on('error', () => resolve('error'))
+    req.end()
+  })
+}
+
+async function probePaths(all, probeHttp) {
+  const peers = all.filter((p) => !p.hang).slice(0, 1800)
+  const opts = { query: QUERY, statuses: { 200: true } }
+  const paths = [
+    ['raw socket (probeHttp)', (p) => probeHttp(p.host, p.port, 5000, opts).then((r) => (r.status === 0 ? 'ok' : r.msg))],
+    ['net.Socket data events', (p) => streamProbe(p.host, p.port, 5000, QUERY)],
+    ['http.request', (p) => httpRequestProbe(p.host, p.port, 5000)],
+  ]
+  const run = async (fn) => {
+    let next = 0, ok = 0
+    const c0 = process.cpuUsage()
+    await Promise.all(Array.from({ length: 64 }, async () => { while (next < peers.length) if (await fn(peers[next++]) === 'ok') ok++ }))
+    const c = process.cpuUsage(c0)
+    return { us: (c.user + c.system) / peers.length, ok }
+  }
+  const out = new Map(paths.map(([name]) => [name, []]))
+  for (let rep = 0; rep < 3; rep++) for (const [name, fn] of paths) out.get(name).push(await run(fn)) // interleaved; rep 0 warms up
+  const best = (name) => Math.min(...out.get(name).slice(1).map((r) => r.us))
+  const raw = best(paths[0][0])
+  console.log(`probe path: CPU per probe over ${peers.length} answering peers, 64 at once (best of 2 after a warm-up, interleaved)`)
+  for (const [name] of paths) {
+    const oks = out.get(name).map((r) => r.ok).join('/')
+    console.log(`  ${name.padEnd(24)} ${best(name).toFixed(0).padStart(4)} us/probe  (${(best(name) / raw).toFixed(2)}x the raw path's CPU; ok ${oks})`)
+  }
+}
+
 // ---- proxy under rounds ----------------------------------------------------------------------
 const freePort = () => new Promise((resolve) => {
   const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)) })
@@ -286,6 +348,7 @@ async function main() {
     console.log(`heartbeat bench: concurrency ${CONCURRENCY}, max sockets ${MAX_SOCKETS}; fd limit leader ${fdLimit()}, peer server ${childFds};` +
       ` node ${process.version}, ${(await import('node:os')).availableParallelism()} cores`)
     const lib = { SharedDict, createHeartbeat, probeHttp, decodeRecord, resolveConfig }
+    await probePaths(peers, probeHttp)
     for (const [i, n] of SIZES.entries()) await fleet(peers, n, lib, i === 0)
     if (PROXY_PEERS > 0) await proxyUnderRounds(peers)
   } finally {

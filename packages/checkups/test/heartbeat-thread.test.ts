@@ -2,6 +2,7 @@
 // `heartbeat_thread_peers` peers on), shown in the round report and in getStatus; thread and
 // in-process rounds write identical records and report identical checks over real loopback
 // peers; checks reach onRound in batches; with history the peers that timed out start first.
+import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SharedDict } from '@checkups/shdict'
 import { Checkups, KEY, decodeRecord, type HeartbeatRecord } from '@checkups/core'
@@ -159,5 +160,40 @@ describe('onRound batches and start order', () => {
     await h.runRound()
     await h.stop()
     expect(order).toEqual([...Array(3).fill('timeout'), ...Array(3).fill('refused'), ...Array(6).fill('ok')])
+  })
+
+  it('a connected probe frees its work slot: one slot, 10 hanging peers first, the 20 others all answered before any hanger times out', async () => {
+    // every hanging peer notes, when a probe gives up on it, how many answers the others had sent
+    let answered = 0
+    const seenAtTimeout: number[] = []
+    const conns = new Set<net.Socket>()
+    const listen = async (onConn: (c: net.Socket) => void): Promise<net.Server> => {
+      const srv = net.createServer((c) => { conns.add(c); c.on('error', () => {}); c.on('close', () => conns.delete(c)); onConn(c) })
+      await new Promise<void>((r) => srv.listen(0, H, r))
+      return srv
+    }
+    const hangers = await Promise.all(Array.from({ length: 10 }, () => listen((c) => { c.resume(); c.on('close', () => seenAtTimeout.push(answered)) })))
+    const fast = await Promise.all(Array.from({ length: 20 }, () => listen((c) => {
+      c.once('data', () => { answered += 1; c.end('HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n') })
+    })))
+    const portOf = (srv: net.Server) => ({ host: H, port: (srv.address() as net.AddressInfo).port })
+    try {
+      const h = hb(zones(), {
+        hangs: { typ: 'http', timeout: 0.5, http_opts: { query: QUERY, statuses }, cluster: [{ servers: hangers.map(portOf) }] },
+        fast: { typ: 'http', timeout: 5, http_opts: { query: QUERY, statuses }, cluster: [{ servers: fast.map(portOf) }] },
+      }, { concurrency: 1, maxSockets: 64, pool: false })
+      const rep = await h.runRound()
+      await h.stop()
+      expect(rep).toMatchObject({ probes: 30, written: 30, committed: true })
+      expect(rep.checks.filter((c) => c.msg === 'timeout')).toHaveLength(10)
+      expect(rep.checks.filter((c) => !c.failed)).toHaveLength(20)
+      for (let i = 0; i < 100 && seenAtTimeout.length < 10; i++) await new Promise((r) => setTimeout(r, 10))
+      // without the release on connect, each hanger would hold the only slot for 100 ms and the
+      // answering peers would not even have started when the first hanger timed out
+      expect(seenAtTimeout).toEqual(Array(10).fill(20))
+    } finally {
+      for (const c of conns) c.destroy()
+      await Promise.all([...hangers, ...fast].map((srv) => new Promise((r) => srv.close(r))))
+    }
   })
 })

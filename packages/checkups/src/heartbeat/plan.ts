@@ -13,7 +13,7 @@
 import type { HeartbeatFn, ResolvedUpstream } from '../config/types.js'
 import { heartbeatEnabled, levelsOf } from '../config/walk.js'
 import { KEY } from '../keys.js'
-import { probeId } from './probes/index.js'
+import { probeId, probeParams } from './probes/index.js'
 
 export interface PlannedPeer {
   host: string
@@ -59,13 +59,14 @@ export function planRound(upstreams: Readonly<Record<string, ResolvedUpstream>>,
     const planned: PlannedUpstream = { skey, protected: ups.protected, sensibility: ups.sensibility, peers: [] }
     if (ups.rise !== undefined) planned.rise = ups.rise
     const seen = new Set<string>()
+    const params = probeParams(skey, ups, custom)
     for (const level of levelsOf(ups)) {
       for (const srv of level.servers) {
         const port = srv.port
         const key = KEY.peerStatus(skey, srv.host, port)
         if (seen.has(key)) continue
         seen.add(key)
-        const probe = probeId(skey, ups, custom, srv.host, port)
+        const probe = probeId(params, srv.host, port)
         if (!plan.probes.has(probe)) plan.probes.set(probe, { host: srv.host, port, skey, ups, custom })
         planned.peers.push({ host: srv.host, port, key, probe })
       }

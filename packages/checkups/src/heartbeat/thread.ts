@@ -7,15 +7,15 @@
  * - Records are written only if the lease still names the leader that posted the task
  *   (checked in this thread right before the write pass, like the in-process round).
  * - Upstreams arrive and checks leave as msgpackr bytes (pool.ts says why); the checks in
- *   batches of CHECK_BATCH, in the order the in-process round reports them.
+ *   batches of CHECK_BATCH (round.ts encodeChecks), in the order the in-process round reports them.
  */
 import { SharedDict } from '@checkups/shdict'
 import type { ResolvedUpstream } from '../config/types.js'
-import { decodeRecord, encodeRecord } from '../records.js'
+import { decodeRecord } from '../records.js'
 import type { WriteResult } from './contract.js'
 import { holdsLease, type Candidate } from './election.js'
 import type { Bounds } from './limit.js'
-import { CHECK_BATCH, probeAndWrite } from './round.js'
+import { CHECK_BATCH, encodeChecks, probeAndWrite } from './round.js'
 
 export interface ThreadTask {
   state: SharedArrayBuffer
@@ -45,6 +45,6 @@ export default async function heartbeatTask(task: ThreadTask): Promise<ThreadRes
     stillLeader: () => !task.guard || holdsLease(mutex, task.me),
   })
   const checkBatches: Uint8Array[] = []
-  for (let i = 0; i < checks.length; i += CHECK_BATCH) checkBatches.push(new Uint8Array(encodeRecord(checks.slice(i, i + CHECK_BATCH))))
+  for (let i = 0; i < checks.length; i += CHECK_BATCH) checkBatches.push(encodeChecks(checks.slice(i, i + CHECK_BATCH)))
   return { ...rest, checkBatches }
 }

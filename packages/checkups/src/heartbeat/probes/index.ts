@@ -33,16 +33,25 @@ export function timeoutMs(ups: ResolvedUpstream): number {
   return ups.timeout * 1000
 }
 
-/** The dedupe identity of probing host:port for `ups` (see the header). */
-export function probeId(skey: string, ups: ResolvedUpstream, custom: HeartbeatFn | undefined, host: string, port: number): string {
-  const base = [host, port, timeoutMs(ups)]
-  if (custom) return JSON.stringify(['custom', skey, ...base])
+/**
+ * The part of a probe's identity that every server of `ups` shares (see the header): computed
+ * once per upstream and round, so a 10 000-peer plan does not serialise the same parameters
+ * 10 000 times.
+ */
+export function probeParams(skey: string, ups: ResolvedUpstream, custom: HeartbeatFn | undefined): string {
+  const t = timeoutMs(ups)
+  if (custom) return JSON.stringify(['custom', skey, t])
   const kind = probeKind(ups.typ)
   switch (kind) {
-    case 'http': return JSON.stringify([kind, ...base, ups.http_opts?.query ?? null, ups.http_opts?.statuses ?? null, ups.scheme, ups.tls])
-    case 'mysql': return JSON.stringify([kind, ...base, ups.name, ups.user, ups.pass, ups.charset])
-    default: return JSON.stringify([kind, ...base])
+    case 'http': return JSON.stringify([kind, t, ups.http_opts?.query ?? null, ups.http_opts?.statuses ?? null, ups.scheme, ups.tls])
+    case 'mysql': return JSON.stringify([kind, t, ups.name, ups.user, ups.pass, ups.charset])
+    default: return JSON.stringify([kind, t])
   }
+}
+
+/** The dedupe identity of probing host:port with `params` (probeParams of its upstream). */
+export function probeId(params: string, host: string, port: number): string {
+  return `${host} ${port} ${params}`
 }
 
 /**

@@ -59,6 +59,8 @@ export interface HeartbeatOptions {
    * also carries the round's duration
    */
   onRound?: (checks: PeerCheck[], ms: number, done: boolean) => void
+  /** told when this worker becomes the leader (true) and when it stops being it (false) */
+  onLeadership?: (leader: boolean) => void
 }
 
 /** One probe's outcome before aggregation. */

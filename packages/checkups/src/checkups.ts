@@ -35,6 +35,7 @@ import type { PeerResult, UpstreamView } from './view/upstream-view.js'
 import { WorkerView } from './view/worker-view.js'
 import { type NginxPeers, NginxUpstreams } from './nginx/upstreams.js'
 import { SyncTimer } from './sync-timer.js'
+import { remoteWritesFor } from './cluster/remote.js'
 import { HeartbeatHost } from './heartbeat/host.js'
 import { LoadBoard } from './balancer/load.js'
 import type { Dispatcher } from 'undici'
@@ -149,6 +150,7 @@ export class Checkups {
     this.inflight = counting?.counter
     this.view = new WorkerView(this.zones, this.store, this.clock, cfg, this.heartbeats, this.board, counting?.onConfig)
     this.view.sync()
+    this.dynamic.useStore(remoteWritesFor(cfg, this.zones.config, this.logger, (skey) => this.heartbeats.get(skey) ?? null))
     return cfg
   }
 
@@ -268,9 +270,7 @@ export class Checkups {
   mysql(skey: string, opts?: MysqlClientOptions): CheckupsMysql { return createMysqlClient(this, skey, opts) }
 
   /** The resolved config this worker was prepared with. */
-  get config(): ResolvedConfig | undefined {
-    return this.local
-  }
+  get config(): ResolvedConfig | undefined { return this.local }
 
   private currentUpstreams(): Record<string, ResolvedUpstream> {
     return this.view?.upstreams() ?? {}

@@ -12,7 +12,7 @@ export {
 } from './config/input.js'
 export type {
   Mode, UpstreamTyp, HeartbeatFn, ResolvedServer, ResolvedLevel, ResolvedCluster, ResolvedHttpOpts,
-  ResolvedUpstream, ResolvedGlobal, ResolvedConfig,
+  ResolvedUpstream, ResolvedGlobal, ResolvedConfig, ResolvedClusterStore,
 } from './config/types.js'
 export { levelEntries, forEachServer, findServer } from './config/walk.js'
 export { ConfigStore, encodeUpstream, decodeUpstream, type LockLike, type LockFactory } from './config/store.js'

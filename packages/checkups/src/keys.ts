@@ -29,6 +29,8 @@
 export const SLOT = {
   /** config zone: mirror of `config_version` */
   CONFIG_VERSION: 0,
+  /** config zone: the cluster store version this node has applied (cluster/published.ts) */
+  CONFIG_CLUSTER_APPLIED: 1,
   /** state zone: bumped after each heartbeat round / record flip */
   STATE_HEARTBEAT_VERSION: 0,
   /** state zone: bumped when a passive record starts or ends an err window */
@@ -50,6 +52,8 @@ export const KEY = {
   SKEYS_LOCK: 'checkups:skeys',
   /** config zone: which upstreams carry a runtime change, and on what file config (dynamic/meta.ts) */
   DYNAMIC_META: 'checkups:dynamic_meta',
+  /** config zone: the node's cluster-store link (cluster/published.ts; written by the primary only, not config) */
+  CLUSTER_STATUS: 'checkups:cluster_status',
 
   // state zone
   peerStatus: (skey: string, host: string, port: number) => `checkups:peer_status:${skey}:${host}:${port}`,

@@ -5,8 +5,8 @@
  * some peers' health is not shared — make the zone larger).
  *
  * Reads only: heartbeat records (state), passive records (state), LAST_CHECK_TIME,
- * TIMER_ALIVE, START_TIME, the config_timer liveness keys of workers 0..count-1, and the
- * heartbeat lease (mutex). A plain, JSON-serialisable object.
+ * TIMER_ALIVE, START_TIME, the config_timer liveness keys of workers 0..count-1, the
+ * heartbeat lease (mutex) and the cluster-store link (config zone, when configured). A plain, JSON-serialisable object.
  */
 import type { ResolvedServer, ResolvedUpstream } from './config/types.js'
 import { heartbeatEnabled, levelEntries } from './config/walk.js'
@@ -17,6 +17,7 @@ import { type SharedZones, asBytes } from './zone-types.js'
 import { localtime } from './time.js'
 import type { PeerLoad } from './balancer/load.js'
 import { C } from './stats/layout.js'
+import { type ClusterStoreStatus, readClusterStatus } from './cluster/published.js'
 
 export type PeerStatusName = 'ok' | 'err' | 'unstable' | 'unchecked'
 
@@ -54,6 +55,8 @@ export interface Status {
   heartbeat_leader?: { worker: number; pid: number; since: number }
   /** health writes the `state` zone could not hold (no memory), since the zone was made */
   state_write_errors: { heartbeat: number; passive: number }
+  /** with `global.cluster_store`: this node's link to the shared store (cluster/published.ts) */
+  cluster_store?: ClusterStoreStatus
 }
 
 export interface StatusInput {
@@ -131,5 +134,7 @@ export function buildStatus(inp: StatusInput): Status {
   }
   const lease = decodeRecord<{ worker: number; pid: number; since: number }>(asBytes(mutex.get(KEY.HEARTBEAT_LEASE)))
   if (lease !== undefined) out.heartbeat_leader = { worker: lease.worker, pid: lease.pid, since: lease.since }
+  const cluster = readClusterStatus(inp.zones.config)
+  if (cluster !== undefined) out.cluster_store = cluster
   return out
 }

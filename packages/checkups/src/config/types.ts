@@ -102,6 +102,16 @@ export interface ResolvedGlobal {
   readonly conf_hash: string | null
   /** path of an nginx.conf whose `upstream` blocks feed levels (absolute once resolved) */
   readonly nginx_conf: string | null
+  /** the shared Redis store of a fleet of nodes (absent: this node works alone) */
+  readonly cluster_store?: ResolvedClusterStore
+}
+
+export interface ResolvedClusterStore {
+  readonly redis: string | { readonly sentinels: ReadonlyArray<{ readonly host: string; readonly port: number }>; readonly name: string }
+  readonly namespace: string
+  readonly tls: boolean
+  readonly username: string | null
+  readonly password: string | null
 }
 
 export interface ResolvedConfig {

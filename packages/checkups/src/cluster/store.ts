@@ -107,7 +107,10 @@ export function redisOptions(o: ClusterStoreOptions, extra: IORedis.RedisOptions
   const common: IORedis.RedisOptions = {
     ...(o.username ? { username: o.username } : {}), ...(o.password ? { password: o.password } : {}),
     ...(o.tls ? { tls: {} } : {}), commandTimeout: o.commandTimeout ?? 2000, connectTimeout: 2000,
-    retryStrategy: (n) => Math.min(50 * n, 1000), ...extra,
+    retryStrategy: (n) => Math.min(50 * n, 1000),
+    // a command cut off by a lost link is failed, never resent on the next connection: a
+    // write answered 503 must not land later, a stale blocking XREAD must not delay the next
+    autoResendUnfulfilledCommands: false, ...extra,
   }
   if (typeof o.redis === 'string') {
     const u = new URL(o.redis)
@@ -135,7 +138,7 @@ export class ClusterStore {
 
   /** A second connection with the same settings (the follower blocks on XREAD with it). */
   duplicate(): IORedis.Redis {
-    const r = new (load().Redis)(redisOptions(this.options, { maxRetriesPerRequest: null, connectionName: `checkups-sync:${this.options.namespace ?? 'default'}` }))
+    const r = new (load().Redis)(redisOptions(this.options, { maxRetriesPerRequest: null, enableOfflineQueue: false, connectionName: `checkups-sync:${this.options.namespace ?? 'default'}` }))
     r.on('error', () => {})
     return r
   }

@@ -3,7 +3,7 @@
 // this file starts itself on its own free port and --dir (it SIGSTOPs and SIGKILLs it, so
 // never the shared one). Real traffic goes through every node's proxy; nothing is mocked.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -239,4 +239,26 @@ describe('nodes sharing one cluster store', () => {
     expect(r.status).toBe(503)
     expect((r.body as { error: { code: string } }).error.code).toBe('CKP_ERR_STORE_UNSEEDED')
   }, 30_000)
+})
+
+describe('seed-store refusals', () => {
+  const cli = (file: string, ...extra: string[]) =>
+    spawnSync(process.execPath, [SERVER_ENTRY, 'seed-store', '--config', file, ...extra], { encoding: 'utf8', timeout: 20_000 })
+  const config = (global: unknown): string => {
+    const file = join(redisDir, `seed-${Math.random().toString(36).slice(2)}.mjs`)
+    writeFileSync(file, `export default ${JSON.stringify({ global, api: upstream(1) })}\n`)
+    return file
+  }
+
+  it('a config without global.cluster_store: exit 1, named; a bad flag: exit 2; Redis unreachable: exit 1 CKP_ERR_STORE_UNAVAILABLE', async () => {
+    const none = cli(config({}))
+    expect(none.status).toBe(1)
+    expect(none.stderr).toContain('has no global.cluster_store')
+    const flag = cli(config({}), '--forse')
+    expect(flag.status).toBe(2)
+    expect(flag.stderr).toContain('--forse')
+    const down = cli(config({ cluster_store: { redis: `redis://127.0.0.1:${await freePort()}` } }))
+    expect(down.status).toBe(1)
+    expect(down.stderr).toContain('CKP_ERR_STORE_UNAVAILABLE')
+  })
 })

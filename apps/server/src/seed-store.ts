@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { ClusterStore, DEFAULT_STATE_FILE_NAME, loadStateFile, storeOptions, storedForm } from '@checkups/core'
 import { checkConfig, configPath, importConfigFile } from './config-file.js'
-import { CliError } from './errors.js'
+import { CliError, ConfigFileError } from './errors.js'
 
 export const SEED_HELP = `Usage: node apps/server seed-store [options]
 
@@ -44,7 +44,7 @@ export async function seedStore(argv: readonly string[], env: NodeJS.ProcessEnv,
   const file = configPath(values.config ?? (env['CHECKUPS_CONFIG'] || undefined))
   const { config } = checkConfig(await importConfigFile(file))
   const cs = config.global.cluster_store
-  if (!cs) throw new CliError(`seed-store: ${file} has no global.cluster_store`)
+  if (!cs) throw new ConfigFileError(`seed-store: ${file} has no global.cluster_store`)
   const restore = loadStateFile(values.state ?? join(dirname(file), DEFAULT_STATE_FILE_NAME), config.conf_hash)
   const upstreams: Record<string, unknown> = {}
   if (restore) Object.assign(upstreams, restore.upstreams)

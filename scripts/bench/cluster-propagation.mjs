@@ -11,11 +11,10 @@
 //   node scripts/bench/cluster-propagation.mjs [--updates 200] [--workers 2]
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import http from 'node:http'
-import net from 'node:net'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { connection, freePort } from './lib/admin-conn.mjs'
 import { Redis } from 'ioredis'
 
 const args = Object.fromEntries(process.argv.slice(2).flatMap((a, i, all) => (a.startsWith('--') ? [[a.slice(2), all[i + 1]]] : [])))
@@ -24,34 +23,6 @@ const WORKERS = Number(args.workers ?? 2)
 const TARGET_P99_MS = 20
 const ENTRY = fileURLToPath(new URL('../../apps/server', import.meta.url))
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
-
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address()
-      s.close(() => resolve(port))
-    })
-  })
-
-/** One keep-alive connection; `send` resolves to { status, text }. */
-function connection(port) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
-  const send = (method, path, body) =>
-    new Promise((resolve, reject) => {
-      const headers = body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }
-      const req = http.request({ host: '127.0.0.1', port, method, path, agent, headers }, (res) => {
-        const chunks = []
-        res.on('data', (c) => chunks.push(c))
-        res.on('end', () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString() }))
-        res.on('error', reject)
-      })
-      req.on('error', reject)
-      req.end(body)
-    })
-  return { agent, send }
-}
 
 async function startNode(dir, redisPort) {
   const [adminPort, proxyPort] = [await freePort(), await freePort()]

@@ -227,6 +227,19 @@ describe('nodes sharing one cluster store', () => {
     for (const a of answers.filter((x) => x.status === 409)) expect((a.body as { error: { code: string } }).error.code).toBe('CKP_ERR_STORE_CONFLICT')
   })
 
+  it('a reload of one node (its file edited) ends in a resync: the store\'s upstreams win', async () => {
+    const store = portsOf((await A.get('/upstreams/api')).body)
+    const before = await link(B)
+    ;(B.opts.upstreams as Record<string, unknown>)['api'] = upstream(ports[0]!, ports[1]!, ports[2]!)
+    await B.writeConfig()
+    const mark = B.output.length
+    B.signal('SIGHUP')
+    await until('reload done', async () => B.output.slice(mark), (out) => out.includes('"reload done"'), 30_000)
+    await until('resynced', () => link(B), (l) => l.resyncs > before.resyncs && l.link === 'up')
+    expect(portsOf((await B.get('/upstreams/api')).body)).toEqual(store)
+    expect([...(await served(B, 8))].sort()).toEqual([...store].sort())
+  }, 40_000)
+
   it('FLUSHALL: every node keeps its configuration, reports the store unseeded and refuses writes', async () => {
     const kept = portsOf((await A.get('/upstreams/api')).body)
     await redis!.flushall()

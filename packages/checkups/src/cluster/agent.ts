@@ -83,6 +83,11 @@ export class SyncAgent {
     this.#waiters.clear()
   }
 
+  /** Take a full snapshot at the next turn (after a local reload: the store stays the truth). */
+  resync(): void {
+    this.#resync = true
+  }
+
   status(): SyncStatus {
     return { ...this.#status }
   }

@@ -66,6 +66,7 @@ export function startClusterSync(cfg: ResolvedConfig, deps: ClusterSyncDeps): Cl
   const ttl = deps.presenceTtl ?? 15
   const nodeId = `${hostname()}:${process.pid}`
   const touch = () => void store.touch(nodeId, { pid: process.pid, host: hostname(), ...agent.status() }, ttl)
+  touch()
   const timer = setInterval(touch, Math.max(1000, (ttl * 1000) / 3))
   timer.unref()
   return {

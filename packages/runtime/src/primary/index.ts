@@ -84,6 +84,7 @@ export async function runPrimary(options: RunOptions): Promise<PrimaryHandle> {
       // what is in force (the zone, every acknowledged change) meets the new file under the
       // writers' lock; runtime changes of upstreams the file did not change are kept
       await checkups.reload(next.config)
+      cluster?.agent.resync() // with a cluster store its upstreams win over the file's
       announceReload(checkups, shared.config)
       loaded = next
       ctx.config = next.config

@@ -251,6 +251,9 @@ describe('nodes sharing one cluster store', () => {
     const r = await put(B, 'api', upstream(ports[0]!))
     expect(r.status).toBe(503)
     expect((r.body as { error: { code: string } }).error.code).toBe('CKP_ERR_STORE_UNSEEDED')
+    const metrics = (await B.get('/metrics')).text
+    expect(metrics).toContain('checkups_cluster_store_link{link="unseeded"} 1')
+    expect(metrics).toContain('checkups_cluster_store_link{link="up"} 0')
   }, 30_000)
 })
 

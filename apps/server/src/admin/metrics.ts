@@ -8,6 +8,7 @@
  * | `checkups_config_version` | gauge | | getStatus().shd_config_version (shared) |
  * | `checkups_heartbeat_last_check_timestamp` | gauge | | getStatus().last_check_time, seconds since the epoch |
  * | `checkups_heartbeat_timer_alive` | gauge | | 1 when a heartbeat leader is alive |
+ * | `checkups_cluster_store_link`, `checkups_cluster_store` | gauge | link / field | getStatus().cluster_store (only with global.cluster_store) |
  * | `checkups_admin_requests_total` | counter | worker, method, route, status | each worker's admin requests (process snapshot) |
  * | `checkups_peer_*`, `checkups_health_transitions_total`, `checkups_heartbeat_round_seconds` | | upstream, peer | metrics-peers.ts (statistics zone) |
  * | prom-client's default metrics (`process_*`, `nodejs_*`) | | worker (`primary` or the id) | process snapshots |
@@ -102,6 +103,28 @@ function createMetrics(): AdminMetrics {
       this.set(status()['checkup_timer_alive'] === true ? 1 : 0)
     },
   })
+  new Gauge({
+    name: 'checkups_cluster_store_link',
+    help: 'With global.cluster_store: 1 for the link state this node is in (starting, up, down, unseeded)',
+    labelNames: ['link'] as const,
+    registers: [registry],
+    collect() {
+      this.reset()
+      const cs = clusterStore(status())
+      if (cs) for (const link of LINKS) this.set({ link }, cs['link'] === link ? 1 : 0)
+    },
+  })
+  new Gauge({
+    name: 'checkups_cluster_store',
+    help: 'With global.cluster_store: applied (store version this node serves), store_version, lag, resyncs',
+    labelNames: ['field'] as const,
+    registers: [registry],
+    collect() {
+      this.reset()
+      const cs = clusterStore(status())
+      if (cs) for (const field of FIELDS) this.set({ field }, Number(cs[field]) || 0)
+    },
+  })
   const processRegistry = new Registry()
   const requests = new Counter({
     name: 'checkups_admin_requests_total',
@@ -129,6 +152,14 @@ function createMetrics(): AdminMetrics {
       return text
     },
   }
+}
+
+const LINKS = ['starting', 'up', 'down', 'unseeded'] as const
+const FIELDS = ['applied', 'store_version', 'lag', 'resyncs'] as const
+
+function clusterStore(status: Record<string, unknown>): Record<string, unknown> | undefined {
+  const cs = status['cluster_store']
+  return typeof cs === 'object' && cs !== null ? (cs as Record<string, unknown>) : undefined
 }
 
 /** `"cls:<skey>"` → levels (array or named object) → peers `{ status }` → counts per status. */

@@ -131,6 +131,7 @@ describe('nodes sharing one cluster store', () => {
     const r = await put(A, 'api', upstream(ports[1]!, ports[2]!))
     expect(r.status).toBe(200)
     const sv = (r.body as { store_version: number }).store_version
+    expect(r.body).toMatchObject({ ok: true, applied: true })
     expect(r.headers['etag']).toBe(`"${sv}"`)
     expect([...(await served(A))].sort()).toEqual([ports[1], ports[2]].sort())
     for (const n of [B, C]) {

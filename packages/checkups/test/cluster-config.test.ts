@@ -56,6 +56,11 @@ describe('the primary applies the store (applyRemote)', () => {
     await primary.dynamic.applyRemote({ web: up(1002), bad: { cluster: 'x' } }, false)
     expect(worker.dynamic.version()).toBe(v0 + 1)
     expect(Object.keys(worker.getUpstream()).sort()).toEqual(['api', 'web'])
+    await primary.dynamic.applyRemote({ web: null }, false)
+    expect(Object.keys(worker.getUpstream())).toEqual(['api'])
+    // a single change is this node's config event (recorded by the primary that applied it)
+    const events = primary.observer.events.read(0).events.filter((e) => e.type === 'config')
+    expect(events.map((e) => [(e as { op?: string }).op, (e as { upstream?: string }).upstream])).toEqual([['delete', 'web']])
     // a snapshot replaces the whole set: the file's api is gone, a bad entry keeps nothing new
     await primary.dynamic.applyRemote({ web: up(1003) }, true)
     expect(Object.keys(worker.getUpstream())).toEqual(['web'])

@@ -36,6 +36,9 @@ export function storedForm(ups: ResolvedUpstream): unknown {
   return JSON.parse(JSON.stringify({ ...ups, heartbeat: undefined }))
 }
 
+/** A write in the store; `applied` false: this node had not applied it when the wait ran out. */
+export interface StoreWrite extends WriteResult { applied: boolean }
+
 export class RemoteWrites {
   #store: ClusterStore | undefined
 
@@ -52,9 +55,10 @@ export class RemoteWrites {
 
   /**
    * `next` gets the store's upstream (undefined: none) and returns the one to store (null:
-   * delete). Resolves once this node applied the write (or the wait ran out: logged).
+   * delete). Resolves once this node applied the write (or the wait ran out: `applied` false,
+   * logged — the write is in the store and every node applies it when it can).
    */
-  async write(skey: string, ifMatch: number | undefined, next: (stored: ResolvedUpstream | undefined) => ResolvedUpstream | null): Promise<WriteResult> {
+  async write(skey: string, ifMatch: number | undefined, next: (stored: ResolvedUpstream | undefined) => ResolvedUpstream | null): Promise<StoreWrite> {
     const store = (this.#store ??= new ClusterStore(storeOptions(this.d.options)))
     for (let attempt = 0; ; attempt++) {
       const cur = await store.get(skey)
@@ -69,10 +73,9 @@ export class RemoteWrites {
         throw err
       }
       const timeout = this.d.applyTimeoutMs ?? 5000
-      if (!(await waitApplied(this.d.config, r.version, r.epoch, timeout))) {
-        this.d.logger.warn({ skey, store_version: r.version, timeout_ms: timeout }, 'cluster store write not applied on this node yet')
-      }
-      return r
+      const applied = await waitApplied(this.d.config, r.version, r.epoch, timeout)
+      if (!applied) this.d.logger.warn({ skey, store_version: r.version, timeout_ms: timeout }, 'cluster store write not applied on this node yet')
+      return { ...r, applied }
     }
   }
 

@@ -20,8 +20,7 @@ import { type ServerPatch, type ServerPlace, addServer, patchServer, removeServe
 import type { DynamicWriter, WriteOptions } from './writer.js'
 import { buildUpstream, checkUpstreamInput } from './build.js'
 import { resolveUpstream } from '../config/resolve.js'
-import type { RemoteWrites } from '../cluster/remote.js'
-import type { WriteResult } from '../cluster/store.js'
+import type { RemoteWrites, StoreWrite } from '../cluster/remote.js'
 
 export type { ServerPatch, ServerPlace, WriteOptions, Dropped }
 
@@ -37,7 +36,7 @@ export interface ServerState extends ResolvedServer {
 
 /** A write's options; `onStore` is told the store write when `global.cluster_store` is configured. */
 export interface ApiWriteOptions extends WriteOptions {
-  onStore?(r: WriteResult): void
+  onStore?(r: StoreWrite): void
 }
 
 type Build = (stored: ResolvedUpstream | undefined) => ResolvedUpstream | null
@@ -77,34 +76,39 @@ export class DynamicApi {
     const remote = this.#remote
     if (remote) {
       checkUpstreamInput(upstream)
-      return this.viaStore(skey, opts, 'update', (stored) => buildUpstream(skey, upstream, stored, remote.heartbeat(skey)))
+      return this.viaStore(skey, opts, (stored) => buildUpstream(skey, upstream, stored, remote.heartbeat(skey)))
     }
     return this.changed(await this.writer.update(this.view(), skey, upstream, opts), 'update', skey)
   }
 
   async delete(skey: string, opts?: ApiWriteOptions): Promise<number> {
-    if (this.#remote) return this.viaStore(skey, opts, 'delete', (stored) => (exists(skey, stored), null))
+    if (this.#remote) return this.viaStore(skey, opts, (stored) => (exists(skey, stored), null))
     return this.changed(await this.writer.delete(this.view(), skey, opts), 'delete', skey)
   }
 
-  /** Primary (cluster/node.ts): the store's upstreams made current (`replace`: the whole set). */
-  applyRemote(changes: Readonly<Record<string, unknown>>, replace: boolean): Promise<number> {
-    return this.writer.applyRemote(changes, replace)
+  /**
+   * Primary (cluster/node.ts): the store's upstreams made current (`replace`: the whole set).
+   * A single change is the node's config event (the writing worker records none of its own).
+   */
+  async applyRemote(changes: Readonly<Record<string, unknown>>, replace: boolean): Promise<number> {
+    const version = await this.writer.applyRemote(changes, replace)
+    const [skey, one] = Object.entries(changes)[0] ?? []
+    if (!replace && skey !== undefined && Object.keys(changes).length === 1) this.changed(version, one === null ? 'delete' : 'update', skey)
+    return version
   }
 
   private modify(skey: string, opts: ApiWriteOptions | undefined, fn: (stored: ResolvedUpstream) => Record<string, unknown>): Promise<number> {
     if (this.#remote) {
-      return this.viaStore(skey, opts, 'update', (stored) => resolveUpstream(skey, fn(exists(skey, stored)), { code: 'CKP_ERR_INVALID_UPSTREAM' }))
+      return this.viaStore(skey, opts, (stored) => resolveUpstream(skey, fn(exists(skey, stored)), { code: 'CKP_ERR_INVALID_UPSTREAM' }))
     }
     return this.writer.modify(this.view(), skey, opts ?? {}, fn).then((v) => this.changed(v, 'update', skey))
   }
 
-  private async viaStore(skey: string, opts: ApiWriteOptions | undefined, op: 'update' | 'delete', build: Build): Promise<number> {
+  private async viaStore(skey: string, opts: ApiWriteOptions | undefined, build: Build): Promise<number> {
     const r = await this.#remote!.write(skey, opts?.ifMatch, build)
     opts?.onStore?.(r)
-    const view = this.view()
-    view.sync()
-    return this.changed(this.versionOf(), op, skey)
+    this.view().sync()
+    return this.versionOf()
   }
 
   /** The upstream `update(skey, upstream)` would store; nothing is changed. */

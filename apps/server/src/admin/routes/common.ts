@@ -55,14 +55,15 @@ export function written(version: number, extra: Record<string, unknown> = {}, st
  * `global.cluster_store` it is the upstream's store revision, and the answer adds
  * `store_version` (the new revision, also the ETag).
  */
-export function writeOptions(req: AdminRequest): { ifMatch: number | undefined; onStore(r: { version: number }): void; answer(version: number, extra?: Record<string, unknown>, status?: number): AdminResponse } {
-  let store: number | undefined
+export function writeOptions(req: AdminRequest): { ifMatch: number | undefined; onStore(r: { version: number; applied: boolean }): void; answer(version: number, extra?: Record<string, unknown>, status?: number): AdminResponse } {
+  let store: { version: number; applied: boolean } | undefined
   return {
     ifMatch: ifMatch(req),
-    onStore: (r) => void (store = r.version),
+    onStore: (r) => void (store = { version: r.version, applied: r.applied }),
     answer(version, extra = {}, status = 200) {
       if (store === undefined) return written(version, extra, status)
-      return { status, body: { ok: true, version, store_version: store, ...extra }, headers: { etag: `"${store}"` } }
+      const body = { ok: true, version, store_version: store.version, applied: store.applied, ...extra }
+      return { status, body, headers: { etag: `"${store.version}"` } }
     },
   }
 }

@@ -192,10 +192,16 @@ export class DynamicWriter {
       }
       const version = store.version() + 1
       const pending = this.save(version, after, nextMeta)
-      const bytes = new Map<string, Uint8Array>()
-      for (const [skey, ups] of Object.entries(after)) bytes.set(skey, encodeUpstream(ups))
+      const keys = Object.keys(changes)
       try {
-        store.replaceAll(bytes, version, { meta: encodeMeta(nextMeta) })
+        if (!replace && keys.length === 1) {
+          const one = after[keys[0]!]
+          store.commit(version, keys[0]!, one ? encodeUpstream(one) : null, encodeMeta(nextMeta))
+        } else {
+          const bytes = new Map<string, Uint8Array>()
+          for (const [skey, ups] of Object.entries(after)) bytes.set(skey, encodeUpstream(ups))
+          store.replaceAll(bytes, version, { meta: encodeMeta(nextMeta) })
+        }
       } catch (err) {
         this.d.logger.error({ cluster: true, version, error: (err as Error).message }, 'config write refused')
         this.undoSave(pending, version - 1, current, meta)

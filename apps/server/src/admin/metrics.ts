@@ -8,8 +8,9 @@
  * | `checkups_config_version` | gauge | | getStatus().shd_config_version (shared) |
  * | `checkups_heartbeat_last_check_timestamp` | gauge | | getStatus().last_check_time, seconds since the epoch |
  * | `checkups_heartbeat_timer_alive` | gauge | | 1 when a heartbeat leader is alive |
- * | `checkups_cluster_store_link`, `checkups_cluster_store` | gauge | link / field | getStatus().cluster_store (only with global.cluster_store) |
+ * | `checkups_cluster_store_link`, `checkups_cluster_store` | gauge | link / field | metrics-cluster.ts (global.cluster_store) |
  * | `checkups_admin_requests_total` | counter | worker, method, route, status | each worker's admin requests (process snapshot) |
+ * | `checkups_dns_*` (addresses, stale, age_seconds, lookup_failures_total) | | name | metrics-dns.ts (global.dns) |
  * | `checkups_peer_*`, `checkups_health_transitions_total`, `checkups_heartbeat_round_seconds` | | upstream, peer | metrics-peers.ts (statistics zone) |
  * | prom-client's default metrics (`process_*`, `nodejs_*`) | | worker (`primary` or the id) | process snapshots |
  *
@@ -22,6 +23,8 @@
  */
 import { Counter, Gauge, Registry } from 'prom-client'
 import type { ProcessBlocks } from '@checkups/core'
+import { registerClusterMetrics } from './metrics-cluster.js'
+import { registerDnsMetrics } from './metrics-dns.js'
 import { peerFamilies, type PeerMetricsSource } from './metrics-peers.js'
 import { mergeSnapshots, renderFamilies } from './prom-text.js'
 import { DEFAULT_PUBLISH_MS } from './process-metrics.js'
@@ -103,28 +106,8 @@ function createMetrics(): AdminMetrics {
       this.set(status()['checkup_timer_alive'] === true ? 1 : 0)
     },
   })
-  new Gauge({
-    name: 'checkups_cluster_store_link',
-    help: 'With global.cluster_store: 1 for the link state this node is in (starting, up, down, unseeded)',
-    labelNames: ['link'] as const,
-    registers: [registry],
-    collect() {
-      this.reset()
-      const cs = clusterStore(status())
-      if (cs) for (const link of LINKS) this.set({ link }, cs['link'] === link ? 1 : 0)
-    },
-  })
-  new Gauge({
-    name: 'checkups_cluster_store',
-    help: 'With global.cluster_store: applied (store version this node serves), store_version, lag, resyncs',
-    labelNames: ['field'] as const,
-    registers: [registry],
-    collect() {
-      this.reset()
-      const cs = clusterStore(status())
-      if (cs) for (const field of FIELDS) this.set({ field }, Number(cs[field]) || 0)
-    },
-  })
+  registerDnsMetrics(registry, status)
+  registerClusterMetrics(registry, status)
   const processRegistry = new Registry()
   const requests = new Counter({
     name: 'checkups_admin_requests_total',
@@ -152,14 +135,6 @@ function createMetrics(): AdminMetrics {
       return text
     },
   }
-}
-
-const LINKS = ['starting', 'up', 'down', 'unseeded'] as const
-const FIELDS = ['applied', 'store_version', 'lag', 'resyncs'] as const
-
-function clusterStore(status: Record<string, unknown>): Record<string, unknown> | undefined {
-  const cs = status['cluster_store']
-  return typeof cs === 'object' && cs !== null ? (cs as Record<string, unknown>) : undefined
 }
 
 /** `"cls:<skey>"` → levels (array or named object) → peers `{ status }` → counts per status. */

@@ -20,26 +20,18 @@ function clusterStore(status: Record<string, unknown>): Record<string, unknown> 
 
 /** Registers the cluster-store families on `registry`, reading `status()` at each scrape. */
 export function registerClusterMetrics(registry: Registry, status: () => Record<string, unknown>): void {
-  new Gauge({
-    name: 'checkups_cluster_store_link',
-    help: 'With global.cluster_store: 1 for the link state this node is in (starting, up, down, unseeded)',
-    labelNames: ['link'] as const,
-    registers: [registry],
-    collect() {
-      this.reset()
-      const cs = clusterStore(status())
-      if (cs) for (const link of LINKS) this.set({ link }, cs['link'] === link ? 1 : 0)
-    },
-  })
-  new Gauge({
-    name: 'checkups_cluster_store',
-    help: 'With global.cluster_store: applied (store version this node serves), store_version, lag, resyncs',
-    labelNames: ['field'] as const,
-    registers: [registry],
-    collect() {
-      this.reset()
-      const cs = clusterStore(status())
-      if (cs) for (const field of FIELDS) this.set({ field }, Number(cs[field]) || 0)
-    },
-  })
+  const family = <L extends string>(name: string, help: string, label: L, values: readonly string[], value: (cs: Record<string, unknown>, v: string) => number): void => {
+    new Gauge({
+      name, help, labelNames: [label], registers: [registry],
+      collect() {
+        this.reset()
+        const cs = clusterStore(status())
+        if (cs) for (const v of values) this.set({ [label]: v } as Record<L, string>, value(cs, v))
+      },
+    })
+  }
+  family('checkups_cluster_store_link', 'With global.cluster_store: 1 for the link state this node is in (starting, up, down, unseeded)',
+    'link', LINKS, (cs, link) => (cs['link'] === link ? 1 : 0))
+  family('checkups_cluster_store', 'With global.cluster_store: applied (store version this node serves), store_version, lag, resyncs',
+    'field', FIELDS, (cs, field) => Number(cs[field]) || 0)
 }

@@ -59,6 +59,8 @@ export const KEY = {
   SKEYS_LOCK: 'checkups:skeys',
   /** config zone: which upstreams carry a runtime change, and on what file config (dynamic/meta.ts) */
   DYNAMIC_META: 'checkups:dynamic_meta',
+  /** config zone: version → skey of the recent single-upstream writes (config/changes.ts) */
+  CONFIG_CHANGES: 'checkups:config_changes',
   /** config zone: the node's cluster-store link (cluster/published.ts; written by the primary only, not config) */
   CLUSTER_STATUS: 'checkups:cluster_status',
   /** config zone: the resolved addresses of one server hostname (dns/record.ts) */

@@ -5,9 +5,12 @@
 //   to its exact entries and used bytes, and no worker's V8 heap has grown past a loose bound;
 // - a child with --expose-gc runs 5 000 cycles of the same calls behind PUT and DELETE over
 //   real zones: after full collections its heap grows by less than 1 MiB in total (a leaked
-//   upstream per cycle would be several), and the zones are byte-identical every round.
+//   upstream per cycle would be several), and the zones are byte-identical every round;
+// - with the heartbeat on and a slow health check, upstreams deleted while a round probes
+//   them leave no health record behind once the next rounds ran.
 import { execFileSync } from 'node:child_process'
-import { Agent, request } from 'node:http'
+import { Agent, createServer, request } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 // @ts-expect-error a plain .mjs helper of the soak scripts, without type declarations
@@ -108,4 +111,34 @@ describe('memory flat', () => {
     expect(last.cycles).toBe(6000)
     expect(last.heap - out.baseline.heap).toBeLessThan(1024 * 1024)
   })
+
+  it('DELETEs racing heartbeat rounds (slow probes): no health record of a deleted upstream is left', async () => {
+    // a backend whose health answer takes 600 ms: a round is probing it most of the time
+    const slow = createServer((_req, res) => void setTimeout(() => res.end('ok'), 600))
+    await new Promise<void>((r) => slow.listen(0, H, r))
+    const slowPort = (slow.address() as AddressInfo).port
+    const s = new AdminServer({ workers: 2, upstreams: { api: { cluster: [{ servers: [{ host: H, port: backends.ports[0] }] }] } } })
+    try {
+      await s.start()
+      const zones = attachServerZones((await s.workerTable())[0]!.pid) as Map<string, { getKeys(n: number): string[] }>
+      const state = zones.get('state')!
+      const up = { typ: 'http', timeout: 2, http_opts: { query: 'GET /health HTTP/1.0\r\nHost: a\r\n\r\n' }, cluster: [{ servers: [{ host: H, port: slowPort }] }] }
+      for (let i = 0; i < 6; i++) {
+        expect((await s.putJson(`/upstreams/gone${i}`, up)).status).toBe(200)
+        await sleep(1300) // a round starts with it
+        expect((await s.send('DELETE', `/upstreams/gone${i}`)).status).toBe(200)
+      }
+      // bounded: the next rounds (1 s apart) sweep what a racing round wrote
+      let left: string[] = []
+      for (let i = 0; i < 40; i++) {
+        left = state.getKeys(0).filter((k) => k.includes(':gone'))
+        if (left.length === 0) break
+        await sleep(250)
+      }
+      expect(left).toEqual([])
+    } finally {
+      await s.dispose()
+      await new Promise((r) => slow.close(r))
+    }
+  }, 120_000)
 })

@@ -131,6 +131,13 @@ export function procStats(pid) {
   return { rss: Number(f[21]) * PAGE, cpu: (Number(f[11]) + Number(f[12])) / CLK_TCK }
 }
 
+// a soak stopped with Ctrl-C or SIGTERM still stops what it started
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.once(sig, () => {
+    stopAll().finally(() => process.exit(130))
+  })
+}
+
 /** Stops everything started here: servers (SIGKILL to their groups), backends; removes temp dirs. */
 export async function stopAll() {
   agent.destroy()

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 // @ts-expect-error a plain .mjs helper of the soak scripts, without type declarations
 import { attachServerZones, zoneUsage } from '../scripts/soak/zones.mjs'
-import { AdminServer, sleep, startBackends } from './fixtures/admin-server.js'
+import { AdminServer, startApiServer, sleep, startBackends } from './fixtures/admin-server.js'
 
 const H = '127.0.0.1'
 type Usage = Record<string, { entries: number; usedBytes: number }>
@@ -24,13 +24,7 @@ let server: AdminServer
 
 beforeAll(async () => {
   backends = await startBackends(2)
-  server = new AdminServer({
-    workers: 3,
-    global: { default_heartbeat_enable: false },
-    upstreams: { api: { cluster: [{ servers: backends.ports.map((port) => ({ host: H, port })) }] } },
-    server: { routes: [{ path_prefix: '/', upstream: 'api' }], access_log: { format: 'off' } },
-  })
-  await server.start()
+  server = await startApiServer(backends.ports, { workers: 3, global: { default_heartbeat_enable: false }, server: { access_log: { format: 'off' } } })
 }, 120_000)
 
 afterAll(async () => {

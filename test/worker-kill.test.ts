@@ -8,7 +8,7 @@
 // respawn of the same id with a new pid, and all three workers serve at the end.
 import { Client } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { AdminServer, sleep, startBackends } from './fixtures/admin-server.js'
+import { AdminServer, startApiServer, sleep, startBackends } from './fixtures/admin-server.js'
 
 const KILLS = 10
 const CONNECTIONS = 6
@@ -21,12 +21,7 @@ let server: AdminServer
 
 beforeAll(async () => {
   backends = await startBackends(3)
-  server = new AdminServer({
-    workers: 3,
-    upstreams: { api: { cluster: [{ servers: backends.ports.map((port) => ({ host: H, port })) }] } },
-    server: { routes: [{ path_prefix: '/', upstream: 'api' }], worker_header: true },
-  })
-  await server.start()
+  server = await startApiServer(backends.ports, { workers: 3, server: { worker_header: true } })
 }, 120_000)
 
 afterAll(async () => {

@@ -2,7 +2,8 @@
 // worker_header on) serves a paced undici loop — 6 keep-alive connections, each an undici
 // Client of its own, so every request is known to ride one connection whose worker id the
 // previous answer named. Ten times a random ready worker gets SIGKILL. Afterwards: no 5xx;
-// every failed request is a connection-level error (a reset, never an HTTP answer) and was on
+// every failed request is a connection-level error (a reset or, on a connection handed to the
+// dying worker and never answered, the client's own timeout; never an HTTP answer) and was on
 // a killed worker — its connection had been answered by that worker id before the kill — or,
 // on a connection no worker had answered yet, overlapped a kill; every kill was followed by a
 // respawn of the same id with a new pid, and all three workers serve at the end.
@@ -129,8 +130,11 @@ describe('worker kill -9 under load', () => {
     expect(other).toBe(0)
     expect(ok).toBeGreaterThan(KILLS * 50)
     expect([...byWorker.keys()].sort()).toEqual([0, 1, 2])
-    // connection-level errors only (resets / sockets closed), never an HTTP error answer
-    expect(failures.filter((f) => !['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE', 'UND_ERR_CLOSED', 'ECONNREFUSED'].includes(f.code))).toEqual([])
+    // connection-level errors only (resets / sockets closed), never an HTTP error answer; a
+    // connection no worker answered may also stay unanswered until the client's timeout: the
+    // primary handed it to the worker just killed (node:cluster keeps such a handle open)
+    const reset = ['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE', 'UND_ERR_CLOSED', 'ECONNREFUSED']
+    expect(failures.filter((f) => !reset.includes(f.code) && !(f.worker === undefined && f.code === 'UND_ERR_HEADERS_TIMEOUT'))).toEqual([])
     // each failure was on a killed worker: its connection was answered by a worker id killed
     // after the request started and before it failed; or, on a connection no worker had
     // answered yet, the request overlapped a kill (started before that slot served again)

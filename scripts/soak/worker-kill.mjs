@@ -17,7 +17,7 @@ const CONNECTIONS = Number(process.env.SOAK_CONNECTIONS ?? 10)
 const KILLS = Number(process.env.SOAK_KILLS ?? 10)
 
 async function load(cfg, total, onProgress) {
-  const stats = { ok: 0, fiveXX: 0, other: 0, failures: [] }
+  const stats = { ok: 0, fiveXX: 0, other: 0, failures: [], rate: 0 }
   let sent = 0
   const t0 = Date.now()
   const lane = async () => {
@@ -55,6 +55,7 @@ async function load(cfg, total, onProgress) {
     }
   }
   await Promise.all(Array.from({ length: CONNECTIONS }, lane))
+  stats.rate = Math.round((total * 1000) / (Date.now() - t0))
   return stats
 }
 
@@ -79,6 +80,7 @@ async function main() {
   const baseCpuUs = (cpuSince(c0, pids()) * 1e6) / Math.ceil(REQUESTS / 4)
 
   const kills = []
+  let killedCpu = 0
   let killing = Promise.resolve()
   const every = Math.floor(REQUESTS / (KILLS + 1))
   const kill = async () => {
@@ -86,6 +88,7 @@ async function main() {
     const victim = table[Math.floor(Math.random() * table.length)]
     const k = { id: victim.id, pid: victim.pid, at: Date.now() }
     kills.push(k)
+    killedCpu += procStats(victim.pid).cpu - (c1.get(victim.pid) ?? 0) // what it spent, just before it goes
     process.kill(victim.pid, 'SIGKILL')
     for (let i = 0; i < 2000 && k.served === undefined; i++) {
       try {
@@ -102,15 +105,17 @@ async function main() {
   })
   await killing
   workers = await waitWorkers(cfg, 3)
-  const cpuUs = (cpuSince(c1, pids()) * 1e6) / REQUESTS
+  const cpuUs = ((cpuSince(c1, pids()) + killedCpu) * 1e6) / REQUESTS
   const explained = (f) => kills.some((k) => (f.worker === undefined || k.id === f.worker) && k.at <= f.end && f.start <= (k.served ?? Infinity))
   const unexplained = run.failures.filter((f) => !explained(f))
-  const codes = [...new Set(run.failures.map((f) => f.code))].join(',') || '-'
+  const counts = new Map()
+  for (const f of run.failures) counts.set(f.code, (counts.get(f.code) ?? 0) + 1)
+  const codes = [...counts].map(([c, n]) => `${c}×${n}`).join(' ') || '-'
   const respawn = kills.map((k) => (k.served ?? NaN) - k.at)
   const table = (await json(cfg.adminPort, 'GET', '/workers')).body
   console.log(`node apps/server, 3 workers, 3 backends; ${CONNECTIONS} keep-alive connections paced to ${RATE} req/s`)
-  console.log(`baseline (no kills)   ${base.ok} answered of ${Math.ceil(REQUESTS / 4)}, ${base.failures.length} failed, ${base.fiveXX} x 5xx   server cpu ${baseCpuUs.toFixed(0)} us/req`)
-  console.log(`with ${kills.length} kill -9       ${run.ok} answered of ${REQUESTS}, ${run.failures.length} failed (${run.failures.filter((f) => f.worker !== undefined).length} on a connection of the killed worker id, ${unexplained.length} not around a kill; ${codes}), ${run.fiveXX} x 5xx   server cpu ${cpuUs.toFixed(0)} us/req (${(cpuUs / baseCpuUs).toFixed(2)}x, killed workers' CPU not counted)`)
+  console.log(`baseline (no kills)   ${base.ok} answered of ${Math.ceil(REQUESTS / 4)}, ${base.failures.length} failed, ${base.fiveXX} x 5xx, ${base.rate} req/s achieved   server cpu ${baseCpuUs.toFixed(0)} us/req`)
+  console.log(`with ${kills.length} kill -9       ${run.ok} answered of ${REQUESTS}, ${run.failures.length} failed (${run.failures.filter((f) => f.worker !== undefined).length} on a connection of the killed worker id, ${unexplained.length} not around a kill; ${codes}), ${run.fiveXX} x 5xx, ${run.rate} req/s achieved   server cpu ${cpuUs.toFixed(0)} us/req (${(cpuUs / baseCpuUs).toFixed(2)}x)`)
   console.log(`respawn → ready ms    ${respawn.join(' ')}   (restarts in /workers: ${table.reduce((n, w) => n + w.restarts, 0)})`)
 }
 

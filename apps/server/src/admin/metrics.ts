@@ -9,6 +9,7 @@
  * | `checkups_heartbeat_last_check_timestamp` | gauge | | getStatus().last_check_time, seconds since the epoch |
  * | `checkups_heartbeat_timer_alive` | gauge | | 1 when a heartbeat leader is alive |
  * | `checkups_admin_requests_total` | counter | worker, method, route, status | each worker's admin requests (process snapshot) |
+ * | `checkups_dns_*` (addresses, stale, age_seconds, lookup_failures_total) | | name | metrics-dns.ts (global.dns) |
  * | `checkups_peer_*`, `checkups_health_transitions_total`, `checkups_heartbeat_round_seconds` | | upstream, peer | metrics-peers.ts (statistics zone) |
  * | prom-client's default metrics (`process_*`, `nodejs_*`) | | worker (`primary` or the id) | process snapshots |
  *
@@ -21,6 +22,7 @@
  */
 import { Counter, Gauge, Registry } from 'prom-client'
 import type { ProcessBlocks } from '@checkups/core'
+import { registerDnsMetrics } from './metrics-dns.js'
 import { peerFamilies, type PeerMetricsSource } from './metrics-peers.js'
 import { mergeSnapshots, renderFamilies } from './prom-text.js'
 import { DEFAULT_PUBLISH_MS } from './process-metrics.js'
@@ -102,6 +104,7 @@ function createMetrics(): AdminMetrics {
       this.set(status()['checkup_timer_alive'] === true ? 1 : 0)
     },
   })
+  registerDnsMetrics(registry, status)
   const processRegistry = new Registry()
   const requests = new Counter({
     name: 'checkups_admin_requests_total',

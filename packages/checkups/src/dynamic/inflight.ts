@@ -8,7 +8,9 @@
  * - For the servers its view sees flagged `drain`, a worker publishes its count in the state
  *   zone (`checkups:inflight:<worker-id>:<skey>:<host>:<port>`) at every change. Each time its
  *   view takes in a config change it first publishes the counts of the drained servers, then
- *   the config version it now runs (`checkups:inflight:<worker-id>:seen_config`).
+ *   the config version it now runs (`checkups:inflight:<worker-id>:seen_config`). With
+ *   `global.dns` the peers are the addresses of the upstream as served (a drained hostname's
+ *   addresses are drained), published again when the addresses change.
  * - So a drained server is idle exactly when every worker id has seen a config version at
  *   least the current one and published 0 for it. A worker that has not caught up yet (an idle
  *   one until its next request or sync timer) keeps the server `draining`: conservative.
@@ -20,7 +22,9 @@ import { forEachServer } from '../config/walk.js'
 import { KEY } from '../keys.js'
 import type { Dict } from '../zone-types.js'
 
-interface ViewLike { current(): Iterable<[string, { ups: ResolvedUpstream }]>; readonly shdConfigVersion: number }
+/** `served`: the upstream as served (global.dns: one server per address), else `ups` counts */
+interface Counted { ups: ResolvedUpstream; served?: ResolvedUpstream }
+interface ViewLike { current(): Iterable<[string, Counted]>; readonly shdConfigVersion: number }
 
 interface PeerCount {
   key: string
@@ -71,10 +75,10 @@ export class InflightCounter {
   }
 
   /** After this worker's view took in config `version`: publish drained peers, then the version. */
-  publish(upstreams: Iterable<[string, { ups: ResolvedUpstream }]>, version: number): void {
+  publish(upstreams: Iterable<[string, Counted]>, version: number): void {
     const drained = new Set<PeerCount>()
-    for (const [skey, { ups }] of upstreams) {
-      forEachServer(ups, (s) => {
+    for (const [skey, { ups, served }] of upstreams) {
+      forEachServer(served ?? ups, (s) => {
         if (s.drain !== true) return
         const c = this.peer(skey, s.host, s.port)
         drained.add(c)

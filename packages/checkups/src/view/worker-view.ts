@@ -15,6 +15,9 @@
  * - Slots are read BEFORE the data they guard, so a concurrent write is seen at the latest
  *   on the next sync.
  * - When the config zone was never seeded, the local config is the source.
+ * - With `global.dns` (only then), SLOT.CONFIG_DNS_VERSION is a fourth word of the check: when
+ *   it moves, the views of upstreams naming hosts re-read the published addresses
+ *   (dns/record.ts) and are rebuilt when those differ from what they were built from.
  */
 import type { LoadBoard } from '../balancer/load.js'
 import type { Clock } from '../clock.js'
@@ -24,11 +27,15 @@ import { SLOT } from '../keys.js'
 import type { SharedZones } from '../zone-types.js'
 import { heartbeatEnabled } from '../config/walk.js'
 import { UpstreamView } from './upstream-view.js'
+import { expandUpstream } from '../dns/expand.js'
+import { readDns } from '../dns/record.js'
 
 export class WorkerView {
   private cfgSlot = Number.NaN
   private hbSlot = Number.NaN
   private passiveSlot = Number.NaN
+  private dnsSlot = Number.NaN
+  private readonly dnsOn: boolean
   private readonly views = new Map<string, UpstreamView>()
   private readonly bytes = new Map<string, Uint8Array>()
   private lastKey: string | undefined = undefined
@@ -51,6 +58,8 @@ export class WorkerView {
   ) {
     this.cfgWords = zones.config.slotWords?.()
     this.stateWords = zones.state.slotWords?.()
+    this.dnsOn = local.global.dns !== undefined
+    if (!this.dnsOn) this.dnsSlot = 0
   }
 
   /** The current view of `skey` (after a sync), or undefined. */
@@ -62,6 +71,14 @@ export class WorkerView {
     this.lastKey = skey
     this.lastView = v
     return v
+  }
+
+  /** All current upstreams as served: hostnames expanded to their addresses (global.dns). */
+  served(): Record<string, ResolvedUpstream> {
+    this.sync()
+    const out: Record<string, ResolvedUpstream> = {}
+    for (const [skey, v] of this.views) out[skey] = v.served
+    return out
   }
 
   /** All current upstreams, resolved (custom heartbeats attached). */
@@ -79,7 +96,8 @@ export class WorkerView {
       cw !== undefined && sw !== undefined &&
       cw[SLOT.CONFIG_VERSION] === this.cfgSlot &&
       sw[SLOT.STATE_HEARTBEAT_VERSION] === this.hbSlot &&
-      sw[SLOT.STATE_PASSIVE_VERSION] === this.passiveSlot
+      sw[SLOT.STATE_PASSIVE_VERSION] === this.passiveSlot &&
+      (!this.dnsOn || cw[SLOT.CONFIG_DNS_VERSION] === this.dnsSlot)
     ) return
     this.syncSlow()
   }
@@ -88,8 +106,11 @@ export class WorkerView {
     const c = this.zones.config.loadSlot(SLOT.CONFIG_VERSION)
     const h = this.zones.state.loadSlot(SLOT.STATE_HEARTBEAT_VERSION)
     const p = this.zones.state.loadSlot(SLOT.STATE_PASSIVE_VERSION)
-    if (c === this.cfgSlot && h === this.hbSlot && p === this.passiveSlot) return
+    const d = this.dnsOn ? this.zones.config.loadSlot(SLOT.CONFIG_DNS_VERSION) : 0
+    if (c === this.cfgSlot && h === this.hbSlot && p === this.passiveSlot && d === this.dnsSlot) return
     const rebuilt = c !== this.cfgSlot ? this.refreshConfig() : []
+    const readdressed = d !== this.dnsSlot && this.refreshDns(rebuilt)
+    this.dnsSlot = d
     const state = this.zones.state
     const all = h !== this.hbSlot || p !== this.passiveSlot
     for (const v of all ? this.views.values() : rebuilt) {
@@ -101,7 +122,7 @@ export class WorkerView {
     this.cfgSlot = c
     this.hbSlot = h
     this.passiveSlot = p
-    if (configChanged) this.onConfig?.(this)
+    if (configChanged || readdressed) this.onConfig?.(this)
   }
 
   /**
@@ -114,8 +135,7 @@ export class WorkerView {
       this.views.delete(skey)
       this.bytes.delete(skey)
     } else {
-      const view = new UpstreamView(skey, ups, heartbeatEnabled(ups, this.local.global.default_heartbeat_enable), this.board,
-        { view: this.views.get(skey), now: this.clock.now() })
+      const view = this.build(skey, ups)
       view.refreshHeartbeat(this.zones.state)
       view.refreshPassive(this.zones.state)
       view.computeAvail(this.clock.now())
@@ -139,6 +159,7 @@ export class WorkerView {
     this.cfgSlot = Number.NaN
     this.hbSlot = Number.NaN
     this.passiveSlot = Number.NaN
+    if (this.dnsOn) this.dnsSlot = Number.NaN
   }
 
   private refreshConfig(): UpstreamView[] {
@@ -166,12 +187,36 @@ export class WorkerView {
       const old = this.bytes.get(skey)
       if (old !== undefined && Buffer.compare(old, b) === 0) continue
       const ups = decodeUpstream(skey, b, this.heartbeats.get(skey) ?? null)
-      const view = new UpstreamView(skey, ups, heartbeatEnabled(ups, this.local.global.default_heartbeat_enable), this.board,
-        { view: this.views.get(skey), now: this.clock.now() })
+      const view = this.build(skey, ups)
       this.views.set(skey, view)
       this.bytes.set(skey, b)
       rebuilt.push(view)
     }
     return rebuilt
+  }
+
+  /** A view of `ups`, its hostnames expanded to the published addresses (global.dns). */
+  private build(skey: string, ups: ResolvedUpstream): UpstreamView {
+    const config = this.zones.config
+    const dns = this.dnsOn ? expandUpstream(ups, (name) => readDns(config, name)?.addresses ?? []) : undefined
+    return new UpstreamView(skey, ups, heartbeatEnabled(ups, this.local.global.default_heartbeat_enable), this.board,
+      { view: this.views.get(skey), now: this.clock.now() }, dns)
+  }
+
+  /** The published addresses moved: rebuilds (into `rebuilt`) the views built from other ones. */
+  private refreshDns(rebuilt: UpstreamView[]): boolean {
+    const config = this.zones.config
+    const before = rebuilt.length
+    for (const [skey, v] of this.views) {
+      if (v.dnsFingerprint === undefined || rebuilt.includes(v)) continue
+      const next = expandUpstream(v.ups, (name) => readDns(config, name)?.addresses ?? [])
+      if (next === undefined || next.fingerprint === v.dnsFingerprint) continue
+      const view = new UpstreamView(skey, v.ups, v.hbEnabled, this.board, { view: v, now: this.clock.now() }, next)
+      this.views.set(skey, view)
+      rebuilt.push(view)
+    }
+    this.lastKey = undefined
+    this.lastView = undefined
+    return rebuilt.length > before
   }
 }

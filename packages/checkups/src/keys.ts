@@ -57,6 +57,8 @@ export const KEY = {
   SKEYS_LOCK: 'checkups:skeys',
   /** config zone: which upstreams carry a runtime change, and on what file config (dynamic/meta.ts) */
   DYNAMIC_META: 'checkups:dynamic_meta',
+  /** config zone: version → skey of the recent single-upstream writes (config/changes.ts) */
+  CONFIG_CHANGES: 'checkups:config_changes',
   /** config zone: the resolved addresses of one server hostname (dns/record.ts) */
   dns: (name: string) => `checkups:dns:${name}`,
   /** config zone: the names the DNS refresher publishes (dns/record.ts) */

@@ -63,7 +63,10 @@ export function adminMetrics(src?: MetricsSource): AdminMetrics {
 
 function createMetrics(): AdminMetrics {
   const registry = new Registry()
+  /** the status of the scrape under way (getStatus is linear in peers: once per scrape, not per family) */
+  let scrapeStatus: Record<string, unknown> | undefined
   const status = (): Record<string, unknown> => {
+    if (scrapeStatus !== undefined) return scrapeStatus
     const s = source?.getStatus()
     return typeof s === 'object' && s !== null ? (s as Record<string, unknown>) : {}
   }
@@ -120,16 +123,22 @@ function createMetrics(): AdminMetrics {
       requests.inc({ worker: String(source?.worker.id ?? ''), method, route, status: String(code) })
     },
     render: async () => {
-      let text = await registry.metrics()
-      const src = source
-      if (src?.getStats && src.observer) {
-        const stats = { getStatus: () => src.getStatus(), getStats: src.getStats, observer: src.observer }
-        text += renderFamilies(peerFamilies(stats))
-        const now = Date.now()
-        const live = src.observer.procs.all().filter((p) => now - p.time < STALE_BLOCK_MS)
-        text += renderFamilies(mergeSnapshots(live.map((p) => p.text)))
+      const snapshot = (scrapeStatus = undefined, status())
+      scrapeStatus = snapshot
+      try {
+        let text = await registry.metrics()
+        const src = source
+        if (src?.getStats && src.observer) {
+          const stats = { getStatus: () => snapshot, getStats: src.getStats, observer: src.observer }
+          text += renderFamilies(peerFamilies(stats))
+          const now = Date.now()
+          const live = src.observer.procs.all().filter((p) => now - p.time < STALE_BLOCK_MS)
+          text += renderFamilies(mergeSnapshots(live.map((p) => p.text)))
+        }
+        return text
+      } finally {
+        if (scrapeStatus === snapshot) scrapeStatus = undefined
       }
-      return text
     },
   }
 }

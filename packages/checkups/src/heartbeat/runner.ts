@@ -16,6 +16,11 @@
  *   of a leader (the DNS refresher follows the lease with it).
  * - Records or round keys that did not fit the `state` zone are counted in a zone slot by
  *   round.ts and logged here, rate-limited.
+ * - A round plans from the config read at its start and writes after probing: an upstream
+ *   deleted (or a server removed) meanwhile gets its record written after the writer removed
+ *   it. So each leader's round starts by deleting the records its previous committed round
+ *   planned that the fresh config no longer has: no health record outlives its peer by more
+ *   than one round.
  */
 import { systemClock, type Clock } from '../clock.js'
 import type { ResolvedGlobal, ResolvedUpstream } from '../config/types.js'
@@ -26,6 +31,7 @@ import type { Heartbeat, HeartbeatOptions, HeartbeatPhase, Lease, RoundReport, W
 import { holdsLease, readLease, releaseLease, renewLease, tryAcquire, type Candidate } from './election.js'
 import type { Bounds } from './limit.js'
 import { createPool, splitForPool, type HeartbeatPool } from './pool.js'
+import { planRound } from './plan.js'
 import { bounds, finishRound, probeAndWrite } from './round.js'
 import { requirePackage } from '../optional-deps.js'
 
@@ -48,6 +54,8 @@ export class HeartbeatRunner implements Heartbeat {
   private roundTimer: unknown
   private inFlight: Promise<RoundReport> | undefined
   private committed = 0
+  /** record keys the last committed round planned (swept when the config drops them) */
+  private planned = new Set<string>()
   private globals: ResolvedGlobal
   private readonly limiter: LogLimiter
 
@@ -153,9 +161,11 @@ export class HeartbeatRunner implements Heartbeat {
     const stillLeader = guard
       ? () => this.current === 'leader' && holdsLease(this.mutex, this.me)
       : () => this.current !== 'stopped'
+    const planned = this.sweep(v.upstreams, stillLeader)
     const res = await this.probe(v.upstreams, guard, stillLeader)
     let version = this.state.loadSlot(SLOT.STATE_HEARTBEAT_VERSION)
     if (res.committed && stillLeader()) {
+      this.planned = planned
       const fin = finishRound(this.state, this.clock.now(), this.globals.checkup_timer_overtime)
       version = fin.version
       res.failed += fin.failed
@@ -170,6 +180,15 @@ export class HeartbeatRunner implements Heartbeat {
       })
     }
     return { ...res, started, ms: this.clock.now() - started, version }
+  }
+
+  /** Deletes the previous round's records whose peers `upstreams` no longer has; returns this round's keys. */
+  private sweep(upstreams: Upstreams, stillLeader: () => boolean): Set<string> {
+    const plan = planRound(upstreams, { defaultEnable: this.globals.default_heartbeat_enable, customHeartbeats: this.opts.customHeartbeats })
+    const keys = new Set<string>()
+    for (const u of plan.upstreams) for (const p of u.peers) keys.add(p.key)
+    if (stillLeader()) for (const k of this.planned) if (!keys.has(k)) this.state.delete(k)
+    return keys
   }
 
   private async probe(upstreams: Upstreams, guard: boolean, stillLeader: () => boolean): Promise<WriteResult> {

@@ -5,9 +5,8 @@
 // failed overlapped a kill — it started before the killed worker's slot was serving again
 // and ended after the kill was sent.
 import { readFileSync } from 'node:fs'
-import { request as httpRequest } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { AdminServer, sleep, startBackends } from './fixtures/admin-server.js'
+import { AdminServer, startApiServer, proxyGet, sleep, startBackends } from './fixtures/admin-server.js'
 
 const CHAOS_MS = 15_000
 const H = '127.0.0.1'
@@ -15,27 +14,9 @@ const one = (port: number) => ({ cluster: [{ servers: [{ host: H, port }] }] })
 let backends: Awaited<ReturnType<typeof startBackends>>
 let server: AdminServer
 
-function proxyGet(port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: H, port, path: '/', agent: false, headers: { connection: 'close' } }, (res) => {
-      res.resume()
-      res.on('end', () => resolve(res.statusCode ?? 0))
-      res.on('error', reject)
-    })
-    req.setTimeout(15_000, () => req.destroy(new Error('no answer in 15 s')))
-    req.on('error', reject)
-    req.end()
-  })
-}
-
 beforeAll(async () => {
   backends = await startBackends(2)
-  server = new AdminServer({
-    workers: 3,
-    upstreams: { api: { cluster: [{ servers: backends.ports.map((port) => ({ host: H, port })) }] } },
-    server: { routes: [{ path_prefix: '/', upstream: 'api' }] },
-  })
-  await server.start()
+  server = await startApiServer(backends.ports, { workers: 3 })
 }, 120_000)
 
 afterAll(async () => {

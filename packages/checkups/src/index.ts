@@ -12,7 +12,7 @@ export {
 } from './config/input.js'
 export type {
   Mode, UpstreamTyp, HeartbeatFn, ResolvedServer, ResolvedLevel, ResolvedCluster, ResolvedHttpOpts,
-  ResolvedUpstream, ResolvedGlobal, ResolvedConfig, ResolvedDns,
+  ResolvedUpstream, ResolvedGlobal, ResolvedConfig, ResolvedDns, ResolvedClusterStore,
 } from './config/types.js'
 export type { DnsStatus } from './dns/host.js'
 export type { DnsView } from './dns/record.js'
@@ -21,7 +21,7 @@ export { ConfigStore, encodeUpstream, decodeUpstream, type LockLike, type LockFa
 export type { Dict, DictValue, SharedZones, WorkerInfo, Logger } from './zone-types.js'
 export { silentLogger, ZONE_NAMES } from './zone-types.js'
 export {
-  RoundRobin, ConsistentHash, createRoundRobin, createConsistentHash, balancerFor, hash32, hashKeyOf,
+  RoundRobin, ConsistentHash, createRoundRobin, createConsistentHash, balancerFor, hash32, hashKeyOf, MIN_POINTS, POINTS_PER_WEIGHT,
   type Balancer, type BalancerFactory, type BalancerPeer, type RequestLike, type HashKeyOptions,
 } from './balancer/index.js'
 export { PassiveAccounting, readPassive } from './passive/accounting.js'

@@ -36,6 +36,8 @@ export const SLOT = {
   CONFIG_VERSION: 0,
   /** config zone: bumped when the published addresses of some DNS name changed */
   CONFIG_DNS_VERSION: 1,
+  /** config zone: the cluster store version this node has applied (cluster/published.ts) */
+  CONFIG_CLUSTER_APPLIED: 2,
   /** state zone: bumped after each heartbeat round / record flip */
   STATE_HEARTBEAT_VERSION: 0,
   /** state zone: bumped when a passive record starts or ends an err window */
@@ -57,6 +59,10 @@ export const KEY = {
   SKEYS_LOCK: 'checkups:skeys',
   /** config zone: which upstreams carry a runtime change, and on what file config (dynamic/meta.ts) */
   DYNAMIC_META: 'checkups:dynamic_meta',
+  /** config zone: version → skey of the recent single-upstream writes (config/changes.ts) */
+  CONFIG_CHANGES: 'checkups:config_changes',
+  /** config zone: the node's cluster-store link (cluster/published.ts; written by the primary only, not config) */
+  CLUSTER_STATUS: 'checkups:cluster_status',
   /** config zone: the resolved addresses of one server hostname (dns/record.ts) */
   dns: (name: string) => `checkups:dns:${name}`,
   /** config zone: the names the DNS refresher publishes (dns/record.ts) */

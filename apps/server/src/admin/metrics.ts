@@ -8,6 +8,7 @@
  * | `checkups_config_version` | gauge | | getStatus().shd_config_version (shared) |
  * | `checkups_heartbeat_last_check_timestamp` | gauge | | getStatus().last_check_time, seconds since the epoch |
  * | `checkups_heartbeat_timer_alive` | gauge | | 1 when a heartbeat leader is alive |
+ * | `checkups_cluster_store_link`, `checkups_cluster_store` | gauge | link / field | metrics-cluster.ts (global.cluster_store) |
  * | `checkups_admin_requests_total` | counter | worker, method, route, status | each worker's admin requests (process snapshot) |
  * | `checkups_dns_*` (addresses, stale, age_seconds, lookup_failures_total) | | name | metrics-dns.ts (global.dns) |
  * | `checkups_peer_*`, `checkups_health_transitions_total`, `checkups_heartbeat_round_seconds` | | upstream, peer | metrics-peers.ts (statistics zone) |
@@ -22,6 +23,7 @@
  */
 import { Counter, Gauge, Registry } from 'prom-client'
 import type { ProcessBlocks } from '@checkups/core'
+import { registerClusterMetrics } from './metrics-cluster.js'
 import { registerDnsMetrics } from './metrics-dns.js'
 import { peerFamilies, type PeerMetricsSource } from './metrics-peers.js'
 import { mergeSnapshots, renderFamilies } from './prom-text.js'
@@ -63,7 +65,10 @@ export function adminMetrics(src?: MetricsSource): AdminMetrics {
 
 function createMetrics(): AdminMetrics {
   const registry = new Registry()
+  /** the status of the scrape under way (getStatus is linear in peers: once per scrape, not per family) */
+  let scrapeStatus: Record<string, unknown> | undefined
   const status = (): Record<string, unknown> => {
+    if (scrapeStatus !== undefined) return scrapeStatus
     const s = source?.getStatus()
     return typeof s === 'object' && s !== null ? (s as Record<string, unknown>) : {}
   }
@@ -105,6 +110,7 @@ function createMetrics(): AdminMetrics {
     },
   })
   registerDnsMetrics(registry, status)
+  registerClusterMetrics(registry, status)
   const processRegistry = new Registry()
   const requests = new Counter({
     name: 'checkups_admin_requests_total',
@@ -120,16 +126,22 @@ function createMetrics(): AdminMetrics {
       requests.inc({ worker: String(source?.worker.id ?? ''), method, route, status: String(code) })
     },
     render: async () => {
-      let text = await registry.metrics()
-      const src = source
-      if (src?.getStats && src.observer) {
-        const stats = { getStatus: () => src.getStatus(), getStats: src.getStats, observer: src.observer }
-        text += renderFamilies(peerFamilies(stats))
-        const now = Date.now()
-        const live = src.observer.procs.all().filter((p) => now - p.time < STALE_BLOCK_MS)
-        text += renderFamilies(mergeSnapshots(live.map((p) => p.text)))
+      const snapshot = (scrapeStatus = undefined, status())
+      scrapeStatus = snapshot
+      try {
+        let text = await registry.metrics()
+        const src = source
+        if (src?.getStats && src.observer) {
+          const stats = { getStatus: () => snapshot, getStats: src.getStats, observer: src.observer }
+          text += renderFamilies(peerFamilies(stats))
+          const now = Date.now()
+          const live = src.observer.procs.all().filter((p) => now - p.time < STALE_BLOCK_MS)
+          text += renderFamilies(mergeSnapshots(live.map((p) => p.text)))
+        }
+        return text
+      } finally {
+        if (scrapeStatus === snapshot) scrapeStatus = undefined
       }
-      return text
     },
   }
 }

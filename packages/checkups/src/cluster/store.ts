@@ -70,10 +70,10 @@ return {'OK', tostring(v), epoch, id}
 
 const SEED = `
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
-if epoch then return {'SEEDED', epoch} end
+if epoch and ARGV[3] ~= 'force' then return {'SEEDED', epoch} end
 local v = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
 redis.call('DEL', KEYS[2])
-for i = 3, #ARGV, 2 do
+for i = 4, #ARGV, 2 do
   v = v + 1
   redis.call('HSET', KEYS[2], ARGV[i], '{"rev":' .. v .. ',"config":' .. ARGV[i + 1] .. '}')
 end
@@ -107,7 +107,10 @@ export function redisOptions(o: ClusterStoreOptions, extra: IORedis.RedisOptions
   const common: IORedis.RedisOptions = {
     ...(o.username ? { username: o.username } : {}), ...(o.password ? { password: o.password } : {}),
     ...(o.tls ? { tls: {} } : {}), commandTimeout: o.commandTimeout ?? 2000, connectTimeout: 2000,
-    retryStrategy: (n) => Math.min(50 * n, 1000), ...extra,
+    retryStrategy: (n) => Math.min(50 * n, 1000),
+    // a command cut off by a lost link is failed, never resent on the next connection: a
+    // write answered 503 must not land later, a stale blocking XREAD must not delay the next
+    autoResendUnfulfilledCommands: false, ...extra,
   }
   if (typeof o.redis === 'string') {
     const u = new URL(o.redis)
@@ -135,7 +138,7 @@ export class ClusterStore {
 
   /** A second connection with the same settings (the follower blocks on XREAD with it). */
   duplicate(): IORedis.Redis {
-    const r = new (load().Redis)(redisOptions(this.options, { maxRetriesPerRequest: null, connectionName: `checkups-sync:${this.options.namespace ?? 'default'}` }))
+    const r = new (load().Redis)(redisOptions(this.options, { maxRetriesPerRequest: null, enableOfflineQueue: false, connectionName: `checkups-sync:${this.options.namespace ?? 'default'}` }))
     r.on('error', () => {})
     return r
   }
@@ -148,9 +151,12 @@ export class ClusterStore {
     return this.#write('del', skey, 'null', ifMatch)
   }
 
-  /** Seeds an empty store with these upstreams (refused when it has an epoch already). */
-  async seed(upstreams: Record<string, unknown>): Promise<WriteResult> {
-    const args = [randomUUID(), String(this.#logMax)]
+  /**
+   * Seeds an empty store with these upstreams (refused when it has an epoch already, unless
+   * `force`: then the upstreams are replaced under a new epoch and every node resyncs).
+   */
+  async seed(upstreams: Record<string, unknown>, opts: { force?: boolean } = {}): Promise<WriteResult> {
+    const args = [randomUUID(), String(this.#logMax), opts.force ? 'force' : '']
     for (const [skey, cfg] of Object.entries(upstreams)) args.push(skey, JSON.stringify(cfg))
     let r: string[]
     await this.#ready()
@@ -181,6 +187,18 @@ export class ClusterStore {
     const upstreams: Record<string, StoredUpstream> = {}
     for (const [skey, json] of Object.entries(raw)) upstreams[skey] = JSON.parse(json) as StoredUpstream
     return { epoch: meta.epoch ?? null, version: Number(meta.version ?? 0), upstreams, lastId: last[0]?.[0] ?? '0-0' }
+  }
+
+  /** One stored upstream (undefined when the store has none under `skey`). */
+  async get(skey: string): Promise<StoredUpstream | undefined> {
+    await this.#ready()
+    let raw: string | null
+    try {
+      raw = await this.#redis.hget(this.keys.ups, skey)
+    } catch (err) {
+      throw unavailable(err)
+    }
+    return raw === null ? undefined : (JSON.parse(raw) as StoredUpstream)
   }
 
   /** epoch and version only (cheap; the follower's idle check). */
@@ -226,7 +244,7 @@ export class ClusterStore {
       throw unavailable(err)
     }
     switch (r[0]) {
-      case 'UNSEEDED': throw new CheckupsError('CKP_ERR_STORE_UNSEEDED', 'cluster store is not seeded: seed it from a node first (checkups --seed-cluster-store)')
+      case 'UNSEEDED': throw new CheckupsError('CKP_ERR_STORE_UNSEEDED', 'cluster store is not seeded: seed it from a node first (node apps/server seed-store)')
       case 'CONFLICT': throw new CheckupsError('CKP_ERR_STORE_CONFLICT', `upstream ${skey} is at revision ${r[1]}, not ${ifMatch}`)
       case 'NOTFOUND': throw new CheckupsError('CKP_ERR_UPSTREAM_NOT_FOUND', `upstream ${skey} not found`)
       default: return { version: Number(r[1]), epoch: r[2]!, id: r[3]! }

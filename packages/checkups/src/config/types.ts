@@ -113,6 +113,8 @@ export interface ResolvedGlobal {
   readonly nginx_conf: string | null
   /** resolve servers' hostnames (dns/); absent = hosts are used as written */
   readonly dns?: ResolvedDns
+  /** the shared Redis store of a fleet of nodes (absent: this node works alone) */
+  readonly cluster_store?: ResolvedClusterStore
 }
 
 /** `global.dns`: resolver `ip[:port]` (null = the system's), TTL bounds in seconds. */
@@ -120,6 +122,14 @@ export interface ResolvedDns {
   readonly resolver: string | null
   readonly min_ttl: number
   readonly max_ttl: number
+}
+
+export interface ResolvedClusterStore {
+  readonly redis: string | { readonly sentinels: ReadonlyArray<{ readonly host: string; readonly port: number }>; readonly name: string }
+  readonly namespace: string
+  readonly tls: boolean
+  readonly username: string | null
+  readonly password: string | null
 }
 
 export interface ResolvedConfig {

@@ -17,7 +17,7 @@
  * - A worker process starting under an id clears that id's keys first: a process that died
  *   mid-request leaves no phantom request behind once its id is respawned.
  */
-import type { ResolvedUpstream } from '../config/types.js'
+import type { ResolvedServer, ResolvedUpstream } from '../config/types.js'
 import { forEachServer } from '../config/walk.js'
 import { KEY } from '../keys.js'
 import type { Dict } from '../zone-types.js'
@@ -33,6 +33,22 @@ interface PeerCount {
   /** settle handlers made once per peer (no closure per request) */
   ok(v: unknown): unknown
   fail(e: unknown): never
+}
+
+/**
+ * The drained servers of a resolved upstream (or its DNS-expanded form, frozen too), computed once per object (a view's
+ * upstream never changes; a config change brings a new object), so a config change costs a
+ * lookup per upstream here, not a walk over every server of every upstream.
+ */
+const drainedCache = new WeakMap<ResolvedUpstream, readonly ResolvedServer[]>()
+function drainedOf(ups: ResolvedUpstream): readonly ResolvedServer[] {
+  let list = drainedCache.get(ups)
+  if (list === undefined) {
+    const found: ResolvedServer[] = []
+    forEachServer(ups, (s) => { if (s.drain === true) found.push(s) })
+    drainedCache.set(ups, (list = found))
+  }
+  return list
 }
 
 export class InflightCounter {
@@ -78,13 +94,12 @@ export class InflightCounter {
   publish(upstreams: Iterable<[string, Counted]>, version: number): void {
     const drained = new Set<PeerCount>()
     for (const [skey, { ups, served }] of upstreams) {
-      forEachServer(served ?? ups, (s) => {
-        if (s.drain !== true) return
+      for (const s of drainedOf(served ?? ups)) {
         const c = this.peer(skey, s.host, s.port)
         drained.add(c)
         c.shared = true
         this.state.set(c.key, c.n)
-      })
+      }
     }
     for (const byPort of this.peers.values()) {
       for (const byHost of byPort.values()) for (const c of byHost.values()) if (c.shared && !drained.has(c)) c.shared = false

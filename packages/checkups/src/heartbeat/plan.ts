@@ -75,3 +75,16 @@ export function planRound(upstreams: Readonly<Record<string, ResolvedUpstream>>,
   }
   return plan
 }
+
+/**
+ * The record keys a round over `upstreams` writes (what planRound lists), without probe
+ * identities: the leader's main thread walks this before every round, thread or not.
+ */
+export function plannedKeys(upstreams: Readonly<Record<string, ResolvedUpstream>>, defaultEnable: boolean): Set<string> {
+  const keys = new Set<string>()
+  for (const [skey, ups] of Object.entries(upstreams)) {
+    if (!heartbeatEnabled(ups, defaultEnable)) continue
+    for (const level of levelsOf(ups)) for (const srv of level.servers) keys.add(KEY.peerStatus(skey, srv.host, srv.port))
+  }
+  return keys
+}

@@ -19,6 +19,11 @@
  * - Where probes run is decided at each round start (mode.ts); the thread writes the records
  *   itself, so the main thread only posts the upstreams, writes the round keys and hands the
  *   checks to `onRound` in batches (deliverChecks).
+ * - A round plans from the config read at its start and writes after probing: an upstream
+ *   deleted (or a server removed) meanwhile gets its record written after the writer removed
+ *   it. So each leader's round starts by deleting the records its previous committed round
+ *   planned that the fresh config no longer has: no health record outlives its peer by more
+ *   than one round.
  */
 import { systemClock, type Clock } from '../clock.js'
 import type { ResolvedGlobal, ResolvedUpstream } from '../config/types.js'
@@ -30,6 +35,7 @@ import { holdsLease, readLease, releaseLease, renewLease, tryAcquire, type Candi
 import type { Bounds } from './limit.js'
 import { chooseRunner, threadablePeers, type Runner } from './mode.js'
 import { createPool, splitForPool, type HeartbeatPool } from './pool.js'
+import { plannedKeys } from './plan.js'
 import { bounds, deliverChecks, finishRound, probeAndWrite } from './round.js'
 import { requirePackage } from '../optional-deps.js'
 
@@ -52,6 +58,8 @@ export class HeartbeatRunner implements Heartbeat {
   private roundTimer: unknown
   private inFlight: Promise<RoundReport> | undefined
   private committed = 0
+  /** record keys the last committed round planned (swept when the config drops them) */
+  private planned = new Set<string>()
   private globals: ResolvedGlobal
   private readonly limiter: LogLimiter
 
@@ -160,9 +168,11 @@ export class HeartbeatRunner implements Heartbeat {
       ? () => this.current === 'leader' && holdsLease(this.mutex, this.me)
       : () => this.current !== 'stopped'
     const runner = this.runnerFor(v.upstreams)
+    const planned = this.sweep(v.upstreams, stillLeader)
     const { checkBatches, ...res } = await this.probe(v.upstreams, guard, stillLeader, runner)
     let version = this.state.loadSlot(SLOT.STATE_HEARTBEAT_VERSION)
     if (res.committed && stillLeader()) {
+      this.planned = planned
       const ms = this.clock.now() - started
       const fin = finishRound(this.state, this.clock.now(), this.globals.checkup_timer_overtime, { runner, peers: res.peers, ms })
       version = fin.version
@@ -187,6 +197,13 @@ export class HeartbeatRunner implements Heartbeat {
     const threshold = this.opts.threadPeers ?? this.globals.heartbeat_thread_peers
     if (setting !== 'auto') return chooseRunner(setting, 0, threshold)
     return chooseRunner(setting, threadablePeers(upstreams, this.globals.default_heartbeat_enable, this.opts.customHeartbeats), threshold)
+  }
+
+  /** Deletes the previous round's records whose peers `upstreams` no longer has; returns this round's keys. */
+  private sweep(upstreams: Upstreams, stillLeader: () => boolean): Set<string> {
+    const keys = plannedKeys(upstreams, this.globals.default_heartbeat_enable)
+    if (stillLeader()) for (const k of this.planned) if (!keys.has(k)) this.state.delete(k)
+    return keys
   }
 
   private async probe(upstreams: Upstreams, guard: boolean, stillLeader: () => boolean, runner: Runner): Promise<WriteResult & { checkBatches: Uint8Array[] }> {

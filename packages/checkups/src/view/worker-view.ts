@@ -10,7 +10,10 @@
  *   delays noticing a change. When one is noticed, the slots are re-read with Atomics (which
  *   orders them before the data reads), and those values are the ones remembered.
  * - A config change rebuilds only the upstreams whose stored bytes differ (their balancer
- *   state is reset); others keep their views. A heartbeat / passive change re-reads records
+ *   state is reset); others keep their views. Which ones to compare: when the change log
+ *   (config/changes.ts) covers every version since the last refresh, only the upstreams
+ *   those versions wrote; otherwise all of them (`knownVersion` NaN: not known, e.g. after
+ *   `invalidate()`, before the zone was seeded, or a whole-config write in between). A heartbeat / passive change re-reads records
  *   into the existing views (balancer state kept).
  * - Slots are read BEFORE the data they guard, so a concurrent write is seen at the latest
  *   on the next sync.
@@ -44,6 +47,10 @@ export class WorkerView {
   private readonly stateWords: Int32Array | undefined
   /** `config_version` as of the last config refresh (status: shd_config_version) */
   shdConfigVersion = 0
+  /** the config version whose data this view holds in full (NaN: unknown, compare all) */
+  private knownVersion = Number.NaN
+  /** config refreshes so far: through the change log (`partial`) or comparing every upstream */
+  readonly refreshes = { partial: 0, full: 0 }
 
   constructor(
     private readonly zones: SharedZones,
@@ -143,6 +150,8 @@ export class WorkerView {
       this.bytes.set(skey, bytes)
     }
     this.shdConfigVersion = version
+    // under the lock, right after a sync: this view held `version - 1` in full
+    this.knownVersion = this.knownVersion === version - 1 ? version : Number.NaN
     this.lastKey = undefined
     this.lastView = undefined
     this.cfgSlot = this.zones.config.loadSlot(SLOT.CONFIG_VERSION)
@@ -156,6 +165,7 @@ export class WorkerView {
 
   /** Forces a full re-read on the next sync (tests, the backstop timer). */
   invalidate(): void {
+    this.knownVersion = Number.NaN
     this.cfgSlot = Number.NaN
     this.hbSlot = Number.NaN
     this.passiveSlot = Number.NaN
@@ -163,6 +173,32 @@ export class WorkerView {
   }
 
   private refreshConfig(): UpstreamView[] {
+    // the version before the data: everything it covers is in what is read after
+    const cur = this.store.version()
+    const changed = this.store.changedSince(this.knownVersion, cur)
+    this.lastKey = undefined
+    this.lastView = undefined
+    const rebuilt: UpstreamView[] = []
+    if (changed !== undefined) {
+      // only the upstreams the versions since the last refresh wrote
+      for (const skey of changed) {
+        const b = this.store.readBytes(skey)
+        if (b === undefined) this.drop(skey)
+        else this.rebuildIfChanged(skey, b, rebuilt)
+      }
+      this.refreshes.partial++
+      this.knownVersion = cur
+    } else {
+      // not seeded yet (local config): the next refresh compares everything again
+      this.knownVersion = this.refreshAll(rebuilt) ? cur : Number.NaN
+      this.refreshes.full++
+    }
+    this.shdConfigVersion = cur
+    return rebuilt
+  }
+
+  /** Reads and compares every stored upstream (the change log did not cover the gap). */
+  private refreshAll(rebuilt: UpstreamView[]): boolean {
     const skeys = this.store.readSkeys()
     const next = new Map<string, Uint8Array>()
     if (skeys === undefined) {
@@ -173,26 +209,25 @@ export class WorkerView {
         if (b !== undefined) next.set(skey, b)
       }
     }
-    this.shdConfigVersion = this.store.version()
-    this.lastKey = undefined
-    this.lastView = undefined
-    for (const skey of [...this.views.keys()]) {
-      if (!next.has(skey)) {
-        this.views.delete(skey)
-        this.bytes.delete(skey)
-      }
-    }
-    const rebuilt: UpstreamView[] = []
-    for (const [skey, b] of next) {
-      const old = this.bytes.get(skey)
-      if (old !== undefined && Buffer.compare(old, b) === 0) continue
-      const ups = decodeUpstream(skey, b, this.heartbeats.get(skey) ?? null)
-      const view = this.build(skey, ups)
-      this.views.set(skey, view)
-      this.bytes.set(skey, b)
-      rebuilt.push(view)
-    }
-    return rebuilt
+    for (const skey of [...this.views.keys()]) if (!next.has(skey)) this.drop(skey)
+    for (const [skey, b] of next) this.rebuildIfChanged(skey, b, rebuilt)
+    return skeys !== undefined
+  }
+
+  private drop(skey: string): void {
+    this.views.delete(skey)
+    this.bytes.delete(skey)
+  }
+
+  /** A new view of `skey` when its stored bytes differ from the ones its view was built from. */
+  private rebuildIfChanged(skey: string, b: Uint8Array, rebuilt: UpstreamView[]): void {
+    const old = this.bytes.get(skey)
+    if (old !== undefined && Buffer.compare(old, b) === 0) return
+    const ups = decodeUpstream(skey, b, this.heartbeats.get(skey) ?? null)
+    const view = this.build(skey, ups)
+    this.views.set(skey, view)
+    this.bytes.set(skey, b)
+    rebuilt.push(view)
   }
 
   /** A view of `ups`, its hostnames expanded to the published addresses (global.dns). */

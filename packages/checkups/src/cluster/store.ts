@@ -213,6 +213,12 @@ export class ClusterStore {
     })
   }
 
+  /** host:port of the server this link is connected to (with Sentinel: the master it found). */
+  #server(): string {
+    const st = (this.#redis as { stream?: { remoteAddress?: string; remotePort?: number } }).stream
+    return st?.remoteAddress ? `${st.remoteAddress}:${st.remotePort}` : 'unknown'
+  }
+
   async close(): Promise<void> {
     this.#redis.disconnect()
   }
@@ -226,7 +232,9 @@ export class ClusterStore {
       throw unavailable(err)
     }
     switch (r[0]) {
-      case 'UNSEEDED': throw new CheckupsError('CKP_ERR_STORE_UNSEEDED', 'cluster store is not seeded: seed it from a node first (checkups --seed-cluster-store)')
+      // names the server that answered: behind Sentinel, an unseeded master right after a
+      // failover means the promoted replica never received the data (asynchronous replication)
+      case 'UNSEEDED': throw new CheckupsError('CKP_ERR_STORE_UNSEEDED', `cluster store is not seeded (server ${this.#server()}): seed it from a node first (checkups --seed-cluster-store)`)
       case 'CONFLICT': throw new CheckupsError('CKP_ERR_STORE_CONFLICT', `upstream ${skey} is at revision ${r[1]}, not ${ifMatch}`)
       case 'NOTFOUND': throw new CheckupsError('CKP_ERR_UPSTREAM_NOT_FOUND', `upstream ${skey} not found`)
       default: return { version: Number(r[1]), epoch: r[2]!, id: r[3]! }

@@ -113,7 +113,11 @@ export function redisOptions(o: ClusterStoreOptions, extra: IORedis.RedisOptions
     const u = new URL(o.redis)
     return { host: u.hostname, port: Number(u.port || 6379), ...(u.protocol === 'rediss:' ? { tls: {} } : {}), ...common }
   }
-  return { sentinels: o.redis.sentinels, name: o.redis.name, ...common }
+  // failoverDetector: ioredis subscribes to the sentinels' +switch-master and drops the link
+  // to the old master, so the next connection asks for the new one. Without it a master that
+  // stops answering without closing (stopped, partitioned) keeps the link: every command
+  // times out, long after the sentinels promoted a replica.
+  return { sentinels: o.redis.sentinels, name: o.redis.name, failoverDetector: true, ...common }
 }
 
 export class ClusterStore {
@@ -126,8 +130,11 @@ export class ClusterStore {
     this.keys = { meta: `${tag}:meta`, ups: `${tag}:ups`, log: `${tag}:log`, node: (id) => `${tag}:node:${id}` }
     this.#logMax = options.logMax ?? 10_000
     const { Redis: R } = load()
-    // writes fail at once while the link is down: never queued, never silently local
-    this.#redis = new R(redisOptions(options, { enableOfflineQueue: false, maxRetriesPerRequest: 1 })) as Redis
+    // writes fail at once while the link is down: never queued, never silently local. A
+    // command that timed out was already answered UNAVAILABLE: ioredis must not send it again
+    // on the next connection (autoResendUnfulfilledCommands), or a refused write would land
+    // later — after a failover, on the new master.
+    this.#redis = new R(redisOptions(options, { enableOfflineQueue: false, maxRetriesPerRequest: 1, autoResendUnfulfilledCommands: false })) as Redis
     this.#redis.on('error', () => { /* surfaced by the call that needed the link */ })
     this.#redis.defineCommand('ckWrite', { numberOfKeys: 3, lua: WRITE })
     this.#redis.defineCommand('ckSeed', { numberOfKeys: 3, lua: SEED })

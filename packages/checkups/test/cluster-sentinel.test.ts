@@ -1,7 +1,7 @@
 /**
  * The cluster store behind Redis Sentinel: a master, a replica and 3 sentinels on loopback
  * (started by this test, one group per test). The master is killed, or stopped (SIGSTOP: it
- * keeps its connections open and answers nothing); after the sentinels fail over, writes go on
+ * keeps its connections open and answers nothing), or killed while a sentinel is stopped; after the sentinels fail over, writes go on
  * to the new master with the next versions (a write refused meanwhile never lands later) and
  * the sync agent follows it with every acknowledged change applied. Then the two answers a
  * refused write can get through Sentinel are told apart: UNSEEDED only from a reachable master
@@ -28,13 +28,17 @@ import { freePort } from '../../../test/fixtures/net.js'
 const procs: ChildProcess[] = []
 const dirs: string[] = []
 
+/** Every server's log so far (a failed failover says why: elections, promotion, links). */
+const output = new Map<ChildProcess, string>()
+const logs = (ps: ChildProcess[]) => ps.map((p) => `--- ${p.spawnargs.slice(1, 3).join(' ')}\n${output.get(p)?.slice(-3000)}`).join('\n')
+
 function start(args: string[], ready: string): Promise<ChildProcess> {
   const p = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'ignore'] })
   procs.push(p)
+  output.set(p, '')
   return new Promise((resolve, reject) => {
-    let out = ''
-    const t = setTimeout(() => reject(new Error(`redis did not print "${ready}": ${out.slice(-500)}`)), 15_000)
-    p.stdout!.on('data', (d: Buffer) => { out += d.toString(); if (out.includes(ready)) { clearTimeout(t); resolve(p) } })
+    const t = setTimeout(() => reject(new Error(`redis did not print "${ready}": ${output.get(p)!.slice(-500)}`)), 15_000)
+    p.stdout!.on('data', (d: Buffer) => { output.set(p, output.get(p) + d.toString()); if (output.get(p)!.includes(ready)) { clearTimeout(t); resolve(p) } })
   })
 }
 
@@ -57,7 +61,7 @@ const putCode = (store: ClusterStore, skey: string) =>
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-interface Group { master: ChildProcess; replica: ChildProcess; ports: { master: number; replica: number; sentinels: number[] }; opts(extra?: Partial<ClusterStoreOptions>): ClusterStoreOptions }
+interface Group { master: ChildProcess; replica: ChildProcess; all: ChildProcess[]; ports: { master: number; replica: number; sentinels: number[] }; opts(extra?: Partial<ClusterStoreOptions>): ClusterStoreOptions }
 
 /** A master, its replica and 3 sentinels monitoring them as `ck`, ready to fail over. */
 async function group(): Promise<Group> {
@@ -72,6 +76,7 @@ async function group(): Promise<Group> {
   }
   const master = await start(['--port', String(ports.master), ...common('master')], 'Ready to accept')
   const replica = await start(['--port', String(ports.replica), ...common('replica'), '--replicaof', '127.0.0.1', String(ports.master)], 'MASTER <-> REPLICA sync: Finished')
+  const all = [master, replica]
   for (let i = 0; i < 3; i++) {
     const port = await freePort()
     ports.sentinels.push(port)
@@ -81,7 +86,7 @@ async function group(): Promise<Group> {
       `sentinel monitor ck 127.0.0.1 ${ports.master} 2`,
       'sentinel down-after-milliseconds ck 1000', 'sentinel failover-timeout ck 5000', 'sentinel parallel-syncs ck 1', '',
     ].join('\n'))
-    await start([conf, '--sentinel'], 'Sentinel ID is')
+    all.push(await start([conf, '--sentinel'], 'Sentinel ID is'))
   }
   // a failover needs sentinels that know the replica and each other (hello messages, every
   // 2 s): until then a killed master is only noticed, never replaced
@@ -94,7 +99,7 @@ async function group(): Promise<Group> {
   const opts = (extra: Partial<ClusterStoreOptions> = {}): ClusterStoreOptions => ({
     redis: { sentinels: ports.sentinels.map((port) => ({ host: '127.0.0.1', port })), name: 'ck' }, namespace: 'sent', ...extra,
   })
-  return { master, replica, ports, opts }
+  return { master, replica, all, ports, opts }
 }
 
 afterAll(() => {
@@ -107,7 +112,7 @@ afterAll(() => {
  * silently local) until the new master is found, then accepted with the next versions; the
  * agent ends with every acknowledged change.
  */
-async function failover(g: Group, signal: NodeJS.Signals): Promise<void> {
+async function failover(g: Group, signal: NodeJS.Signals, stopFirstSentinel = false): Promise<void> {
   const store = new ClusterStore(g.opts())
   const applied = new Map<string, unknown>()
   const agent = new SyncAgent(new ClusterStore(g.opts()), {
@@ -123,6 +128,7 @@ async function failover(g: Group, signal: NodeJS.Signals): Promise<void> {
     // the replica has every acknowledged change before its master goes (see the top)
     const offset = await replInfo(g.ports.master, 'master_repl_offset')
     await expect.poll(() => replInfo(g.ports.replica, 'slave_repl_offset'), { timeout: 10_000, interval: 50 }).toBeGreaterThanOrEqual(offset)
+    if (stopFirstSentinel) g.all[2]!.kill('SIGSTOP') // the sentinel the links asked first
     g.master.kill(signal)
     let refused = 0
     const versions: number[] = []
@@ -139,7 +145,7 @@ async function failover(g: Group, signal: NodeJS.Signals): Promise<void> {
       }
     }
     // the new master continues the old one's versions: nothing lost, nothing doubled
-    expect(versions).toEqual(Array.from({ length: 20 }, (_, k) => last + 1 + k))
+    expect(versions, logs(g.all)).toEqual(Array.from({ length: 20 }, (_, k) => last + 1 + k))
     last = versions.at(-1) ?? last
     expect(acked.size).toBe(40)
     expect(refused).toBeGreaterThan(0)
@@ -160,6 +166,12 @@ describe('cluster store behind Redis Sentinel', () => {
   // +switch-master notice tells the store to look for the new master
   it('a master that stops answering without closing: the store and the agent move to the new master', async () => {
     await failover(await group(), 'SIGSTOP')
+  }, 90_000)
+
+  // every reconnection asks the stopped sentinel first: it must give up on it (a bounded
+  // lookup) and ask the others, and a +switch-master arriving meanwhile must not end the link
+  it('a killed master while the first sentinel is stopped: the others lead the store to the new master', async () => {
+    await failover(await group(), 'SIGKILL', true)
   }, 90_000)
 
   it('UNSEEDED only from a reachable master without an epoch; no master known → UNAVAILABLE', async () => {

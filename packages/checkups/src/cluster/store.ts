@@ -117,7 +117,27 @@ export function redisOptions(o: ClusterStoreOptions, extra: IORedis.RedisOptions
   // to the old master, so the next connection asks for the new one. Without it a master that
   // stops answering without closing (stopped, partitioned) keeps the link: every command
   // times out, long after the sentinels promoted a replica.
-  return { sentinels: o.redis.sentinels, name: o.redis.name, failoverDetector: true, ...common }
+  // sentinelCommandTimeout: a sentinel that accepts the connection but never answers (stopped)
+  // would otherwise hold every reconnection on its lookup for ever; the next one is asked.
+  return { sentinels: o.redis.sentinels, name: o.redis.name, failoverDetector: true, sentinelCommandTimeout: common.commandTimeout!, ...common }
+}
+
+/**
+ * A connection that ends only when closed by its owner. ioredis' failover detector can end it
+ * by itself: a +switch-master notice that arrives while the link is reconnecting (asking a
+ * sentinel for the master) abandons that attempt and sets the status to 'end' for good, and
+ * every later command fails ("link end") although the new master is there. Such an end is
+ * followed by a new connection.
+ */
+function link(options: IORedis.RedisOptions): IORedis.Redis {
+  const r = new (load().Redis)(options)
+  let closed = false
+  const disconnect = r.disconnect.bind(r)
+  r.disconnect = (reconnect = false) => { if (!reconnect) closed = true; disconnect(reconnect) }
+  r.on('end', () => {
+    if (!closed) setTimeout(() => { if (!closed && r.status === 'end') r.connect().catch(() => {}) }, 100).unref()
+  })
+  return r
 }
 
 export class ClusterStore {
@@ -129,12 +149,11 @@ export class ClusterStore {
     const tag = `{ck:${options.namespace ?? 'default'}}`
     this.keys = { meta: `${tag}:meta`, ups: `${tag}:ups`, log: `${tag}:log`, node: (id) => `${tag}:node:${id}` }
     this.#logMax = options.logMax ?? 10_000
-    const { Redis: R } = load()
     // writes fail at once while the link is down: never queued, never silently local. A
     // command that timed out was already answered UNAVAILABLE: ioredis must not send it again
     // on the next connection (autoResendUnfulfilledCommands), or a refused write would land
     // later — after a failover, on the new master.
-    this.#redis = new R(redisOptions(options, { enableOfflineQueue: false, maxRetriesPerRequest: 1, autoResendUnfulfilledCommands: false })) as Redis
+    this.#redis = link(redisOptions(options, { enableOfflineQueue: false, maxRetriesPerRequest: 1, autoResendUnfulfilledCommands: false })) as Redis
     this.#redis.on('error', () => { /* surfaced by the call that needed the link */ })
     this.#redis.defineCommand('ckWrite', { numberOfKeys: 3, lua: WRITE })
     this.#redis.defineCommand('ckSeed', { numberOfKeys: 3, lua: SEED })
@@ -142,7 +161,7 @@ export class ClusterStore {
 
   /** A second connection with the same settings (the follower blocks on XREAD with it). */
   duplicate(): IORedis.Redis {
-    const r = new (load().Redis)(redisOptions(this.options, { maxRetriesPerRequest: null, connectionName: `checkups-sync:${this.options.namespace ?? 'default'}` }))
+    const r = link(redisOptions(this.options, { maxRetriesPerRequest: null, connectionName: `checkups-sync:${this.options.namespace ?? 'default'}` }))
     r.on('error', () => {})
     return r
   }

@@ -17,7 +17,9 @@
  *   (CKP_ERR_STORE_CONFLICT, the current rev in the message).
  * - The config travels as the JSON text it was given; the script never re-encodes it.
  * - Redis unreachable → CKP_ERR_STORE_UNAVAILABLE at once (no offline queue): a write is
- *   either in the store or refused, never only local.
+ *   either in the store or refused, never only local; a refused write is never sent again.
+ * - A link ends only when its owner closes it; behind Sentinel it follows the master through
+ *   a failover (UNSEEDED only ever comes from a master that answered without an epoch).
  */
 import { randomUUID } from 'node:crypto'
 import { createRequire } from 'node:module'

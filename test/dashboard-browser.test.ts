@@ -2,7 +2,9 @@
  * The dashboard in a real browser: Debian's chromium (installed by scripts/chromium.sh)
  * driven by playwright-core against a real `node apps/server` with an admin token and real
  * backends. The page lists the peers; a killed backend's row shows it down within two
- * heartbeat rounds; a screenshot is written to tmp/dashboard.png (a test artifact).
+ * heartbeat rounds; a screenshot is written to tmp/dashboard.png (a test artifact). With
+ * global.dns (a DNS server on loopback), an upstream added by hostname shows the name and the
+ * age of its addresses on its peer's row, and `stale` once the DNS server is gone.
  */
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
@@ -13,6 +15,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AdminServer } from './fixtures/admin-server.js'
 import { Backend, obsServer, traffic, writeObsConfig } from './fixtures/obs.js'
+import { type TestDns, testDns } from './fixtures/dns-server.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const ARTIFACTS = join(ROOT, 'tmp')
@@ -23,11 +26,13 @@ let srv: AdminServer
 let context: BrowserContext
 let page: Page
 let profile: string
+let dns: TestDns
 
 beforeAll(async () => {
   const executablePath = execFileSync('bash', [join(ROOT, 'scripts/chromium.sh')], { encoding: 'utf8', timeout: 600_000 }).trim()
   for (const b of backends) await b.start()
-  srv = obsServer(backends, { token: TOKEN, global: { checkup_timer_interval: INTERVAL_S } })
+  dns = await testDns()
+  srv = obsServer(backends, { token: TOKEN, global: { checkup_timer_interval: INTERVAL_S, dns: { resolver: dns.resolver, min_ttl: 0.2, max_ttl: 2 } } })
   await writeObsConfig(srv)
   await srv.start()
   profile = mkdtempSync(join(tmpdir(), 'ckp-chromium-'))
@@ -46,6 +51,7 @@ afterAll(async () => {
   if (profile) rmSync(profile, { recursive: true, force: true })
   await srv?.kill()
   for (const b of backends) await b.stop()
+  await dns?.stop()
 })
 
 const row = (port: number, health?: string): string =>
@@ -87,5 +93,19 @@ describe('dashboard', () => {
     await fresh.click('#token-form button')
     await fresh.waitForSelector(row(backends[0]!.port), { timeout: 10_000 })
     await fresh.close()
+  }, 60_000)
+
+  it('a peer resolved from a hostname shows the name and the age of its addresses, then stale', async () => {
+    dns.set('dash.internal', ['127.0.0.1'], 1)
+    const b = backends[0]!
+    const put = await srv.send('PUT', '/upstreams/named', { body: JSON.stringify({ cluster: [{ servers: [{ host: 'dash.internal', port: b.port }] }] }),
+      headers: { 'content-type': 'application/json' } })
+    expect(put.status).toBeLessThan(300)
+    const tag = `tr.peer[data-upstream="named"][data-peer="127.0.0.1:${b.port}"] .dns[data-dns="dash.internal"]`
+    await page.waitForSelector(`${tag}[data-stale="false"]`, { timeout: 20_000 })
+    expect(await page.locator(tag).textContent()).toMatch(/dash\.internal · \d+s ago/)
+    await dns.stop()
+    await page.waitForSelector(`${tag}[data-stale="true"]`, { timeout: 20_000 })
+    expect(await page.locator(tag).textContent()).toContain('stale')
   }, 60_000)
 })

@@ -10,13 +10,17 @@
 //   cycles through all upstreams (no memo helps), the baseline is a plain loop over the peers
 //   measured in the same child.
 // - getStatus: CPU ms per call.
+// - /metrics: CPU ms per scrape of the admin server's GET /metrics (@checkups/server's
+//   createAdminServer on 127.0.0.1, client in the same process, so loopback HTTP is included)
+//   and the size of the text; the baseline is a GET of an unknown route (404) in the same run.
 // - heartbeat round: CPU µs per peer of one createHeartbeat().runRound(); the peers are
 //   127.77.x.y:9 where nothing listens, so every probe is a real connect refused by the kernel.
 // - shared memory: bytes the config zone and the state zone (heartbeat records) use per peer.
 // - worker memory: heap + array buffers a second worker's views take per peer (after gc), and
 //   the RSS growth that came with them; "hot ns" is selectPeer on one upstream only.
 // - view refresh after one update: another worker's first selectPeer after updateUpstream of
-//   ONE upstream (CPU ms), and how many of its upstream views were rebuilt.
+//   ONE upstream (CPU ms): the first one (cold code) and the median of the 29 after it, and
+//   how many of its upstream views were rebuilt.
 // Growth factor = figure at 10x the peers over the figure before. Bounded: a few seconds a case.
 import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -25,6 +29,8 @@ const args = Object.fromEntries(process.argv.slice(2).flatMap((a, i, all) => a.s
 const SIZES = String(args.sizes ?? '10,100,1000,10000').split(',').map(Number)
 const MS = Number(args.ms ?? 300)
 const MB = 1 << 20
+/** updates of one upstream whose refresh is measured (after a first, cold one) */
+const UPDATES = 29
 
 function cpuNs(fn, minOps) {
   let ops = 0
@@ -132,25 +138,58 @@ async function runCase({ upstreams, peers, overflow }) {
   const s = process.cpuUsage(s0)
   out.statusMs = (s.user + s.system) / 1000 / calls
 
+  trace('// /metrics')
+  Object.assign(out, await scrapeMetrics(w, resolved))
+
   // one update (a weight change of upstream 0) made by worker 0, seen by worker 1
   trace('// one update (a wei')
   const writer = new Checkups({ shared: zones })
   writer.prepareChecker(config)
   const others = skeys.slice(1, 50).map((k) => w['view'].get(k)) // identity check, internals
   const before = w['view'].get(skeys[0])
-  const ups0 = structuredClone(config[skeys[0]])
-  ups0.cluster[0].servers[0].weight = 7
-  await writer.updateUpstream(skeys[0], ups0)
-  const r0 = process.cpuUsage()
-  sink += w.selectPeer(skeys[0]).port
-  const r = process.cpuUsage(r0)
-  out.refreshMs = (r.user + r.system) / 1000
+  // the first refresh runs cold code (JIT); then the median of UPDATES more
+  const refresh = []
+  for (let k = 0; k <= UPDATES; k++) {
+    const ups0 = structuredClone(config[skeys[0]])
+    ups0.cluster[0].servers[0].weight = 7 + k
+    await writer.updateUpstream(skeys[0], ups0)
+    const r0 = process.cpuUsage()
+    sink += w.selectPeer(skeys[0]).port
+    const r = process.cpuUsage(r0)
+    refresh.push((r.user + r.system) / 1000)
+  }
+  out.refreshFirstMs = refresh[0]
+  out.refreshMs = refresh.slice(1).sort((a, b) => a - b)[UPDATES >> 1]
   out.rebuiltTarget = w['view'].get(skeys[0]) !== before
   out.rebuiltOthers = skeys.slice(1, 50).filter((k, i) => w['view'].get(k) !== others[i]).length
   await w.stop?.()
   await writer.stop?.()
   if (sink === 0.5) console.log(sink)
   return out
+}
+
+/** CPU ms per GET /metrics (and per 404, the same-run baseline) through the admin server */
+async function scrapeMetrics(checkups, config) {
+  const { createAdminServer } = await import('@checkups/server')
+  const admin = createAdminServer({ worker: { id: 1, count: 2, pid: process.pid }, checkups, config, workers: async () => [] }, { bodyLimit: 1 << 20 })
+  await new Promise((r) => admin.listen(0, '127.0.0.1', r))
+  const base = `http://127.0.0.1:${admin.address().port}`
+  const get = async (path) => { const res = await fetch(base + path); const text = await res.text(); return { status: res.status, bytes: text.length } }
+  const per = async (path) => {
+    let calls = 0
+    let last
+    const c0 = process.cpuUsage()
+    const t0 = performance.now()
+    while (calls < 3 || (performance.now() - t0 < MS && calls < 200)) { last = await get(path); calls++ }
+    const c = process.cpuUsage(c0)
+    return { ms: (c.user + c.system) / 1000 / calls, ...last }
+  }
+  await get('/metrics') // first render builds the registries
+  const m = await per('/metrics')
+  const b = await per('/no-such-route')
+  admin.close()
+  if (m.status !== 200 || b.status !== 404) throw new Error(`metrics ${m.status}, baseline ${b.status}`)
+  return { metricsMs: m.ms, metricsKB: m.bytes / 1024, metricsBaseMs: b.ms }
 }
 
 const fmt = (v, d = 1) => (v === undefined ? '-' : typeof v === 'number' ? v.toFixed(d) : String(v))
@@ -175,6 +214,10 @@ async function main() {
     ['plain ns', (r) => fmt(r.baselineNs), 10],
     ['status ms', (r) => fmt(r.statusMs, 2), 11],
     ['x', (r, p) => (p ? fmt(r.statusMs / p.statusMs, 1) : ''), 7],
+    ['metrics ms', (r) => fmt(r.metricsMs, 2), 12],
+    ['x', (r, p) => (p ? fmt(r.metricsMs / p.metricsMs, 1) : ''), 7],
+    ['404 ms', (r) => fmt(r.metricsBaseMs, 2), 8],
+    ['metrics KB', (r) => fmt(r.metricsKB, 0), 12],
     ['hb µs/peer', (r) => fmt(r.roundCpuUsPerPeer), 12],
     ['hb wall ms', (r) => fmt(r.roundWallMs, 0), 12],
     ['cfg B/peer', (r) => fmt(r.configBytesPerPeer, 0), 12],
@@ -183,6 +226,7 @@ async function main() {
     ['view heap B/peer', (r) => fmt(r.viewHeapBytesPerPeer, 0), 17],
     ['view RSS MB', (r) => fmt(r.viewRssMB, 1), 12],
     ['RSS MB', (r) => fmt(r.rssMB, 0), 8],
+    ['refresh 1st', (r) => fmt(r.refreshFirstMs, 2), 12],
     ['refresh ms', (r) => fmt(r.refreshMs, 2), 12],
     ['x', (r, p) => (p ? fmt(r.refreshMs / p.refreshMs, 1) : ''), 7],
     ['rebuilt', (r) => (r.rebuiltTarget === undefined ? '-' : `${r.rebuiltTarget ? 1 : 0}+${r.rebuiltOthers}`), 9],

@@ -16,6 +16,7 @@ const peers = (n, base) => Array.from({ length: n }, (_, i) => ({ host: '127.0.0
 const config = {
   rr2: { cluster: [{ servers: peers(2, 10000) }] },
   rr10: { cluster: [{ servers: peers(10, 11000) }] },
+  hash2: { mode: 'hash', cluster: [{ servers: peers(2, 13000) }] },
   hash10: { mode: 'hash', cluster: [{ servers: peers(10, 12000) }] },
 }
 
@@ -62,6 +63,7 @@ let sink = 0
 const cases = [
   ['round-robin, 2 peers', 'rr2', () => c.selectPeer('rr2'), 2_000_000],
   ['round-robin, 10 peers', 'rr10', () => c.selectPeer('rr10'), 1_000_000],
+  ['hash, 2 peers', 'hash2', (i) => c.selectPeer('hash2', { hash_key: keys[i & 1023] }), 2_000_000],
   ['hash, 10 peers', 'hash10', (i) => c.selectPeer('hash10', { hash_key: keys[i & 1023] }), 1_000_000],
 ]
 const fmt = (n) => Math.round(n).toLocaleString('en-US').padStart(12)

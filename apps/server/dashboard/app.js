@@ -82,6 +82,14 @@ function rates(skey, peer, s, dt) {
   return { req: Math.max(0, s.requests - p.requests) / dt, err: Math.max(0, failures(s) - failures(p)) / dt }
 }
 
+/** A peer resolved from a hostname (global.dns): the name, the age of its addresses, stale. */
+function dnsTag(d) {
+  const age = d.age === null ? 'unresolved' : Math.round(d.age) + 's ago'
+  return el('span', { class: 'dns' + (d.stale ? ' stale' : ''), 'data-dns': d.name, 'data-stale': String(d.stale),
+    title: d.name + ' → ' + d.addresses.join(', ') + ' (resolved ' + age + (d.stale ? '; the last lookup failed, these are the last addresses' : '') + ')' },
+  ' ← ' + d.name + ' · ' + age + (d.stale ? ' · stale' : ''))
+}
+
 function peerRow(skey, peer, st, s, dt) {
   const hp = peer.slice(skey.length + 1)
   const r = rates(skey, hp, s, dt)
@@ -89,7 +97,7 @@ function peerRow(skey, peer, st, s, dt) {
   const health = st.status === 'err' || passive === 'err' ? 'err' : st.status
   const last = s.last_change
   return el('tr', { class: 'peer', 'data-upstream': skey, 'data-peer': hp, 'data-health': health },
-    el('td', {}, el('span', { class: 'peer-name' }, hp)),
+    el('td', {}, el('span', { class: 'peer-name' }, hp), st.dns ? dnsTag(st.dns) : null),
     el('td', {}, el('span', { class: 'pill ' + st.status, title: st.msg || '' }, st.status),
       st.status !== 'ok' && st.msg ? el('span', { class: 'why' }, st.msg) : null),
     el('td', {}, el('span', { class: 'pill ' + passive, title: 'failures counted: ' + (st.passive ? st.passive.count : 0) }, passive),

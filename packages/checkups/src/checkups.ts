@@ -38,6 +38,8 @@ import { SyncTimer } from './sync-timer.js'
 import { HeartbeatHost } from './heartbeat/host.js'
 import { LoadBoard } from './balancer/load.js'
 import type { Dispatcher } from 'undici'
+import { DnsHost } from './dns/host.js'
+import { dnsNameOf } from './dns/expand.js'
 import { createDispatcher, createInterceptor, type DispatcherOptions } from './clients/dispatcher.js'
 import { createRedisClient, type RedisClient, type RedisClientOptions } from './clients/redis.js'
 import { type CheckupsMysql, createMysqlClient, type MysqlClientOptions } from './clients/mysql.js'
@@ -92,6 +94,7 @@ export class Checkups {
   private view: WorkerView | undefined
   private readonly syncTimer: SyncTimer
   private readonly hb: HeartbeatHost
+  private readonly dns: DnsHost // global.dns: hostnames resolved by the leader, published for all
   private readonly tryEnv: TryEnv
   readonly observer: Observer
   private readonly board: LoadBoard // shared in-flight counts + latency costs (load-aware balancing)
@@ -118,7 +121,9 @@ export class Checkups {
     this.tryEnv = { clock: this.clock, passive: this.passive, ...this.observer.funnelHooks(opts.onAttempt) }
     this.nginx = new NginxUpstreams(opts.configDir ?? process.cwd())
     this.syncTimer = new SyncTimer(this.zones.state, this.clock, this.worker.id, () => this.view?.sync())
-    this.hb = new HeartbeatHost(this.zones, this.clock, this.worker, this.logger, () => this.currentUpstreams(), () => this.heartbeats, this.observer.onRound)
+    this.dns = new DnsHost(this.zones.config, this.clock, this.logger, () => this.view?.upstreams() ?? {})
+    this.hb = new HeartbeatHost(this.zones, this.clock, this.worker, this.logger, () => this.view?.served() ?? {}, () => this.heartbeats,
+      this.observer.onRound, (leader) => this.dns.onLeadership(leader))
   }
 
   /** Primary (init_by_lua): validates `config` and seeds the config zone. */
@@ -149,6 +154,7 @@ export class Checkups {
     this.inflight = counting?.counter
     this.view = new WorkerView(this.zones, this.store, this.clock, cfg, this.heartbeats, this.board, counting?.onConfig)
     this.view.sync()
+    this.dns.start(cfg)
     return cfg
   }
 
@@ -164,7 +170,7 @@ export class Checkups {
   /** Clears timers and leaves the heartbeat (graceful stop / reload); a leader frees its lease. */
   stop(): Promise<void> {
     this.syncTimer.stop()
-    return this.hb.stop()
+    return this.hb.stop().then(() => this.dns.stop())
   }
 
   /** Primary: a worker died — free the heartbeat lease (true if it held it) and the writers' lock it held. */
@@ -173,18 +179,11 @@ export class Checkups {
     return this.hb.releaseLease(pid)
   }
 
-  /**
-   * Worker: the primary says another worker exited (after releasing its lease) — a heartbeat
-   * candidate tries for the lease now instead of at its next poll.
-   */
-  onPeerWorkerExit(): void {
-    this.hb.contend()
-  }
+  /** Worker: the primary says another worker exited (its lease released): a candidate tries for the lease now. */
+  onPeerWorkerExit(): void { this.hb.contend() }
 
   /** True when this worker currently runs the heartbeat. */
-  isHeartbeatLeader(): boolean {
-    return this.hb.isLeader()
-  }
+  isHeartbeatLeader(): boolean { return this.hb.isLeader() }
 
   readyOk<T>(skey: string, cb: ReadyOkCallback<T>, opts?: ReadyOkOptions): Promise<T> {
     let u: UpstreamView
@@ -203,10 +202,12 @@ export class Checkups {
   getStatus(): Status {
     const view = this.requireView()
     const cfg = this.requireLocal()
+    const now = this.clock.now()
     return buildStatus({
-      zones: this.zones, upstreams: view.upstreams(), defaultHeartbeat: cfg.global.default_heartbeat_enable,
+      zones: this.zones, upstreams: view.served(), defaultHeartbeat: cfg.global.default_heartbeat_enable,
       confHash: cfg.global.conf_hash, shdConfigVersion: view.shdConfigVersion,
-      workerCount: this.worker.count, now: this.clock.now(), load: (k, h, p) => this.board.peer(k, h, p),
+      workerCount: this.worker.count, now, load: (k, h, p) => this.board.peer(k, h, p),
+      dns: this.dns.status(now), dnsOf: (name) => this.dns.view(name, now),
     })
   }
 
@@ -218,11 +219,11 @@ export class Checkups {
   }
 
   /** Per-peer statistics (shared memory, the same from every worker): `{ skey: { 'host:port': PeerStats } }`. */
-  getStats(skey?: string): Record<string, Record<string, PeerStats>> { return this.observer.upstreams(this.requireView().upstreams(), skey) }
+  getStats(skey?: string): Record<string, Record<string, PeerStats>> { return this.observer.upstreams(this.requireView().served(), skey) }
 
   feedbackStatus(skey: string, host: string, port: number, failed: boolean, cause: 'passive' | 'admin' = 'passive'): void {
     const u = this.upstreamView(skey)
-    const srv = findServer(u.ups, host, Number(port))
+    const srv = findServer(u.served, host, Number(port))
     if (srv === undefined) throw new CheckupsError('CKP_ERR_UNKNOWN_PEER', `unknown host:port${host}:${port}`)
     this.passive.report(skey, u.ups, srv, failed, cause)
     this.view?.sync()
@@ -236,6 +237,12 @@ export class Checkups {
   async checkNow(): Promise<boolean> {
     return this.hb.checkNow()
   }
+
+  /** The hostname `host` (an address of `skey`) was resolved from (global.dns), for TLS's server name; else undefined. */
+  dnsNameOf(skey: string, host: string): string | undefined { const u = this.view?.get(skey); return u && dnsNameOf(u.served, host) }
+
+  /** With global.dns, on the heartbeat leader: looks every server hostname up now and publishes (true); else false. */
+  checkDnsNow(): Promise<boolean> { return this.dns.checkNow() }
 
   /** Stores `upstream` under `skey` (the original's update_upstream rules); the new version. */
   updateUpstream(skey: string, upstream: unknown, opts?: WriteOptions): Promise<number> { return this.dynamic.update(skey, upstream, opts) }
@@ -268,13 +275,7 @@ export class Checkups {
   mysql(skey: string, opts?: MysqlClientOptions): CheckupsMysql { return createMysqlClient(this, skey, opts) }
 
   /** The resolved config this worker was prepared with. */
-  get config(): ResolvedConfig | undefined {
-    return this.local
-  }
-
-  private currentUpstreams(): Record<string, ResolvedUpstream> {
-    return this.view?.upstreams() ?? {}
-  }
+  get config(): ResolvedConfig | undefined { return this.local }
 
   private expand(cfg: ResolvedConfig): ResolvedConfig {
     return this.nginx.expand(cfg)

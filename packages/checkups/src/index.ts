@@ -12,14 +12,16 @@ export {
 } from './config/input.js'
 export type {
   Mode, UpstreamTyp, HeartbeatFn, ResolvedServer, ResolvedLevel, ResolvedCluster, ResolvedHttpOpts,
-  ResolvedUpstream, ResolvedGlobal, ResolvedConfig,
+  ResolvedUpstream, ResolvedGlobal, ResolvedConfig, ResolvedDns,
 } from './config/types.js'
+export type { DnsStatus } from './dns/host.js'
+export type { DnsView } from './dns/record.js'
 export { levelEntries, forEachServer, findServer } from './config/walk.js'
 export { ConfigStore, encodeUpstream, decodeUpstream, type LockLike, type LockFactory } from './config/store.js'
 export type { Dict, DictValue, SharedZones, WorkerInfo, Logger } from './zone-types.js'
 export { silentLogger, ZONE_NAMES } from './zone-types.js'
 export {
-  RoundRobin, ConsistentHash, createRoundRobin, createConsistentHash, balancerFor, hash32, hashKeyOf,
+  RoundRobin, ConsistentHash, createRoundRobin, createConsistentHash, balancerFor, hash32, hashKeyOf, MIN_POINTS, POINTS_PER_WEIGHT,
   type Balancer, type BalancerFactory, type BalancerPeer, type RequestLike, type HashKeyOptions,
 } from './balancer/index.js'
 export { PassiveAccounting, readPassive } from './passive/accounting.js'

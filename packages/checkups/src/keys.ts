@@ -21,6 +21,11 @@
  * - statistics zone (`checkups_stats`, raw shared memory, not a dict; layout in stats/layout.ts):
  *   per-peer counter slots written by every worker with Atomics, the event ring (any writer,
  *   numbered), one process-metrics block per process (written only by that process).
+ * - `config` zone, DNS (dns/record.ts): `checkups:dns:<name>` (msgpackr DnsRecord: the addresses
+ *   of a server hostname, their age, stale flag, failures) and `checkups:dns_names` (msgpackr
+ *   string[]: the names published) are written only by the heartbeat leader's DnsRefresher,
+ *   record first, then the names list; when a record's addresses change it then bumps
+ *   CONFIG_DNS_VERSION, and worker views re-derive the peers of the upstreams naming it.
  * - `mutex` zone: `checkups:heartbeat_lease` → msgpackr `{ worker, pid, since }`, TTL
  *   `checkup_timer_overtime`; removed by the primary when its holder dies.
  */
@@ -29,6 +34,8 @@
 export const SLOT = {
   /** config zone: mirror of `config_version` */
   CONFIG_VERSION: 0,
+  /** config zone: bumped when the published addresses of some DNS name changed */
+  CONFIG_DNS_VERSION: 1,
   /** state zone: bumped after each heartbeat round / record flip */
   STATE_HEARTBEAT_VERSION: 0,
   /** state zone: bumped when a passive record starts or ends an err window */
@@ -50,6 +57,12 @@ export const KEY = {
   SKEYS_LOCK: 'checkups:skeys',
   /** config zone: which upstreams carry a runtime change, and on what file config (dynamic/meta.ts) */
   DYNAMIC_META: 'checkups:dynamic_meta',
+  /** config zone: version → skey of the recent single-upstream writes (config/changes.ts) */
+  CONFIG_CHANGES: 'checkups:config_changes',
+  /** config zone: the resolved addresses of one server hostname (dns/record.ts) */
+  dns: (name: string) => `checkups:dns:${name}`,
+  /** config zone: the names the DNS refresher publishes (dns/record.ts) */
+  DNS_NAMES: 'checkups:dns_names',
 
   // state zone
   peerStatus: (skey: string, host: string, port: number) => `checkups:peer_status:${skey}:${host}:${port}`,

@@ -6,7 +6,9 @@
  *
  * Reads only: heartbeat records (state), passive records (state), LAST_CHECK_TIME,
  * TIMER_ALIVE, START_TIME, the config_timer liveness keys of workers 0..count-1, and the
- * heartbeat lease (mutex). A plain, JSON-serialisable object.
+ * heartbeat lease (mutex), and with `global.dns` the published DNS records (config). A plain,
+ * JSON-serialisable object. With `global.dns` the peers are the upstreams as served: a server
+ * named by hostname shows one peer per address, each with `dns: { name, addresses, age, stale }`.
  */
 import type { ResolvedServer, ResolvedUpstream } from './config/types.js'
 import { heartbeatEnabled, levelEntries } from './config/walk.js'
@@ -17,6 +19,8 @@ import { type SharedZones, asBytes } from './zone-types.js'
 import { localtime } from './time.js'
 import type { PeerLoad } from './balancer/load.js'
 import { C } from './stats/layout.js'
+import type { DnsView } from './dns/record.js'
+import type { DnsStatus } from './dns/host.js'
 
 export type PeerStatusName = 'ok' | 'err' | 'unstable' | 'unchecked'
 
@@ -40,6 +44,8 @@ export interface PeerStatus {
   outlier?: { ejections: number; ejected_until: number | null }
   /** with `rise` > 1: good checks so far of a peer on its way back to ok */
   rise?: { ok: number; needed: number }
+  /** a peer resolved from a hostname (global.dns): the name, its addresses, their age (s), stale */
+  dns?: DnsView
   [extra: string]: unknown
 }
 
@@ -54,6 +60,8 @@ export interface Status {
   heartbeat_leader?: { worker: number; pid: number; since: number }
   /** health writes the `state` zone could not hold (no memory), since the zone was made */
   state_write_errors: { heartbeat: number; passive: number }
+  /** with global.dns: every server hostname, its published addresses, their age, stale, failures */
+  dns?: Record<string, DnsStatus>
 }
 
 export interface StatusInput {
@@ -66,6 +74,9 @@ export interface StatusInput {
   now: number
   /** the shared load of a peer (balancer/load.ts), for the load-aware fields */
   load?: ((skey: string, host: string, port: number) => PeerLoad) | undefined
+  /** global.dns: every name's published record, and one name's view (peers' `dns` field) */
+  dns?: Record<string, DnsStatus> | undefined
+  dnsOf?: ((name: string) => DnsView) | undefined
 }
 
 function loadFields(inp: StatusInput, skey: string, ups: ResolvedUpstream, s: ResolvedServer, out: PeerStatus): void {
@@ -100,6 +111,7 @@ function peerStatus(inp: StatusInput, skey: string, s: ResolvedServer, hbOn: boo
     out.passive = { status: err ? 'err' : 'ok', count: p.count, since: p.since / 1000 }
   }
   loadFields(inp, skey, ups, s, out)
+  if (s.dns_name !== undefined && inp.dnsOf !== undefined) out.dns = inp.dnsOf(s.dns_name)
   return out
 }
 
@@ -131,5 +143,6 @@ export function buildStatus(inp: StatusInput): Status {
   }
   const lease = decodeRecord<{ worker: number; pid: number; since: number }>(asBytes(mutex.get(KEY.HEARTBEAT_LEASE)))
   if (lease !== undefined) out.heartbeat_leader = { worker: lease.worker, pid: lease.pid, since: lease.since }
+  if (inp.dns !== undefined) out.dns = inp.dns
   return out
 }

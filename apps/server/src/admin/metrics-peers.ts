@@ -4,7 +4,7 @@
  * renders the same numbers. Names are declared here once (docs/metrics.md lists them).
  */
 import { LATENCY_BOUNDS, ROUND_BOUNDS, type PeerStats } from '@checkups/core'
-import { histogramSamples, type Family, type Labels } from './prom-text.js'
+import { histogramSamples, type Family, type Labels, type Sample } from './prom-text.js'
 
 export interface PeerMetricsSource {
   getStatus(): unknown
@@ -45,7 +45,8 @@ function simple(name: string, help: string, type: 'counter' | 'gauge', list: Pee
 }
 
 function split<K extends string>(name: string, help: string, label: string, list: PeerRow[], of: (s: PeerStats) => Record<K, number>): Family {
-  const samples = list.flatMap((r) => Object.entries<number>(of(r.s)).map(([k, value]) => ({ labels: { ...r.labels, [label]: k }, value })))
+  const samples: Sample[] = []
+  for (const r of list) for (const [k, value] of Object.entries<number>(of(r.s))) samples.push({ labels: r.labels, extra: [label, k], value })
   return { name, help, type: 'counter', samples }
 }
 

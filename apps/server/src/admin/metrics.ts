@@ -9,6 +9,7 @@
  * | `checkups_heartbeat_last_check_timestamp` | gauge | | getStatus().last_check_time, seconds since the epoch |
  * | `checkups_heartbeat_timer_alive` | gauge | | 1 when a heartbeat leader is alive |
  * | `checkups_admin_requests_total` | counter | worker, method, route, status | each worker's admin requests (process snapshot) |
+ * | `checkups_dns_*` (addresses, stale, age_seconds, lookup_failures_total) | | name | metrics-dns.ts (global.dns) |
  * | `checkups_peer_*`, `checkups_health_transitions_total`, `checkups_heartbeat_round_seconds` | | upstream, peer | metrics-peers.ts (statistics zone) |
  * | prom-client's default metrics (`process_*`, `nodejs_*`) | | worker (`primary` or the id) | process snapshots |
  *
@@ -21,6 +22,7 @@
  */
 import { Counter, Gauge, Registry } from 'prom-client'
 import type { ProcessBlocks } from '@checkups/core'
+import { registerDnsMetrics } from './metrics-dns.js'
 import { peerFamilies, type PeerMetricsSource } from './metrics-peers.js'
 import { mergeSnapshots, renderFamilies } from './prom-text.js'
 import { DEFAULT_PUBLISH_MS } from './process-metrics.js'
@@ -61,7 +63,10 @@ export function adminMetrics(src?: MetricsSource): AdminMetrics {
 
 function createMetrics(): AdminMetrics {
   const registry = new Registry()
+  /** the status of the scrape under way (getStatus is linear in peers: once per scrape, not per family) */
+  let scrapeStatus: Record<string, unknown> | undefined
   const status = (): Record<string, unknown> => {
+    if (scrapeStatus !== undefined) return scrapeStatus
     const s = source?.getStatus()
     return typeof s === 'object' && s !== null ? (s as Record<string, unknown>) : {}
   }
@@ -102,6 +107,7 @@ function createMetrics(): AdminMetrics {
       this.set(status()['checkup_timer_alive'] === true ? 1 : 0)
     },
   })
+  registerDnsMetrics(registry, status)
   const processRegistry = new Registry()
   const requests = new Counter({
     name: 'checkups_admin_requests_total',
@@ -117,16 +123,22 @@ function createMetrics(): AdminMetrics {
       requests.inc({ worker: String(source?.worker.id ?? ''), method, route, status: String(code) })
     },
     render: async () => {
-      let text = await registry.metrics()
-      const src = source
-      if (src?.getStats && src.observer) {
-        const stats = { getStatus: () => src.getStatus(), getStats: src.getStats, observer: src.observer }
-        text += renderFamilies(peerFamilies(stats))
-        const now = Date.now()
-        const live = src.observer.procs.all().filter((p) => now - p.time < STALE_BLOCK_MS)
-        text += renderFamilies(mergeSnapshots(live.map((p) => p.text)))
+      const snapshot = (scrapeStatus = undefined, status())
+      scrapeStatus = snapshot
+      try {
+        let text = await registry.metrics()
+        const src = source
+        if (src?.getStats && src.observer) {
+          const stats = { getStatus: () => snapshot, getStats: src.getStats, observer: src.observer }
+          text += renderFamilies(peerFamilies(stats))
+          const now = Date.now()
+          const live = src.observer.procs.all().filter((p) => now - p.time < STALE_BLOCK_MS)
+          text += renderFamilies(mergeSnapshots(live.map((p) => p.text)))
+        }
+        return text
+      } finally {
+        if (scrapeStatus === snapshot) scrapeStatus = undefined
       }
-      return text
     },
   }
 }

@@ -7,10 +7,18 @@
  */
 
 export type Labels = Readonly<Record<string, string>>
-export interface Sample { name?: string; labels: Labels; value: number }
+/**
+ * One sample. `extra` is one more label after `labels` (a histogram's `le`, a split
+ * family's class): the shared `labels` object of a peer is then rendered once per scrape,
+ * not copied into a new object per sample.
+ */
+export interface Sample { name?: string; labels: Labels; extra?: readonly [name: string, value: string]; value: number }
 export interface Family { name: string; help: string; type: 'counter' | 'gauge' | 'histogram'; samples: Sample[] }
 
+const NEEDS_ESCAPE = /[\\\n"]/
+
 function escapeLabel(v: string): string {
+  if (!NEEDS_ESCAPE.test(v)) return v
   return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')
 }
 
@@ -21,14 +29,26 @@ function fmt(v: number): string {
   return String(v)
 }
 
+/** `k="v",...` of a labels object (no braces), computed once per object and render call */
+function labelText(labels: Labels, cache: WeakMap<Labels, string>): string {
+  let t = cache.get(labels)
+  if (t === undefined) {
+    t = ''
+    for (const k in labels) t += `${t === '' ? '' : ','}${k}="${escapeLabel(labels[k]!)}"`
+    cache.set(labels, t)
+  }
+  return t
+}
+
 export function renderFamilies(families: readonly Family[]): string {
   let out = ''
+  const cache = new WeakMap<Labels, string>()
   for (const f of families) {
     out += `# HELP ${f.name} ${f.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}\n# TYPE ${f.name} ${f.type}\n`
     for (const s of f.samples) {
-      const keys = Object.keys(s.labels)
-      const labels = keys.length === 0 ? '' : `{${keys.map((k) => `${k}="${escapeLabel(s.labels[k]!)}"`).join(',')}}`
-      out += `${s.name ?? f.name}${labels} ${fmt(s.value)}\n`
+      let labels = labelText(s.labels, cache)
+      if (s.extra !== undefined) labels += `${labels === '' ? '' : ','}${s.extra[0]}="${escapeLabel(s.extra[1])}"`
+      out += `${s.name ?? f.name}${labels === '' ? '' : `{${labels}}`} ${fmt(s.value)}\n`
     }
   }
   return out
@@ -37,10 +57,11 @@ export function renderFamilies(families: readonly Family[]): string {
 /** `buckets` are non-cumulative counts for `bounds` plus a last +Inf bucket. */
 export function histogramSamples(name: string, labels: Labels, bounds: readonly number[], buckets: readonly number[], sum: number): Sample[] {
   const out: Sample[] = []
+  const bucket = `${name}_bucket`
   let acc = 0
   for (let i = 0; i <= bounds.length; i++) {
     acc += buckets[i] ?? 0
-    out.push({ name: `${name}_bucket`, labels: { ...labels, le: i < bounds.length ? String(bounds[i]) : '+Inf' }, value: acc })
+    out.push({ name: bucket, labels, extra: ['le', i < bounds.length ? String(bounds[i]) : '+Inf'], value: acc })
   }
   out.push({ name: `${name}_sum`, labels, value: sum }, { name: `${name}_count`, labels, value: acc })
   return out

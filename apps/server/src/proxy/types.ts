@@ -19,6 +19,8 @@ export interface ProxyCheckups {
   feedbackStatus?(skey: string, host: string, port: number, failed: boolean): void
   /** the resolved upstream (scheme and tls are read from it) */
   getUpstream?(skey: string): { readonly scheme?: string | null; readonly tls?: UpstreamTlsConfig | null } | undefined
+  /** the hostname an address of `skey` was resolved from (global.dns): TLS's server name for it */
+  dnsNameOf?(skey: string, host: string): string | undefined
   /** a fresh heartbeat round on the leader (the demo backends call it once they listen) */
   checkNow?(): Promise<boolean>
 }

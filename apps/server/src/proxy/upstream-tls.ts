@@ -9,7 +9,8 @@
  *   data path never touches the file system; a dynamic update brings a new object and so new
  *   options.
  * - Certificate verification is on unless `reject_unauthorized: false` is given; the SNI name
- *   is `servername`, else the peer's host when it is a name (never an IP literal, RFC 6066 §3).
+ *   is `servername`, else the peer's host when it is a name (never an IP literal, RFC 6066 §3),
+ *   else — a peer resolved from a hostname by `global.dns` — that hostname.
  */
 import { readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
@@ -19,7 +20,7 @@ import type { ProxyCheckups, UpstreamTlsConfig } from './types.js'
 export type PeerTlsResolver = (skey: string, host: string) => ConnectionOptions | undefined
 
 /** The TLS connect options from an upstream's `tls` section (files read here). */
-export function tlsOptions(tls: UpstreamTlsConfig | null | undefined, host: string): ConnectionOptions {
+export function tlsOptions(tls: UpstreamTlsConfig | null | undefined, host: string, resolvedFrom?: string): ConnectionOptions {
   const read = (f: string | null | undefined): Buffer | undefined => (f ? readFileSync(f) : undefined)
   const o: ConnectionOptions = { rejectUnauthorized: tls?.reject_unauthorized !== false }
   const ca = read(tls?.ca)
@@ -28,7 +29,7 @@ export function tlsOptions(tls: UpstreamTlsConfig | null | undefined, host: stri
   if (ca) o.ca = ca
   if (cert) o.cert = cert
   if (key) o.key = key
-  const name = tls?.servername ?? (isIP(host) === 0 ? host : undefined)
+  const name = tls?.servername ?? (isIP(host) === 0 ? host : resolvedFrom)
   if (name) o.servername = name
   return o
 }
@@ -44,7 +45,7 @@ export function createTlsResolver(checkups: ProxyCheckups): PeerTlsResolver {
     if (key && !cache.has(key)) cache.set(key, byHost)
     let o = byHost.get(host)
     if (!o) {
-      o = tlsOptions(key, host)
+      o = tlsOptions(key, host, checkups.dnsNameOf?.(skey, host))
       byHost.set(host, o)
     }
     return o

@@ -1,6 +1,6 @@
 /**
- * Consistent hash: a ketama-style ring whose points follow the weights
- * improvement 2).
+ * Consistent hash: a ketama-style ring whose points follow the weights, read through a
+ * direct bucket → owner table so a pick is one hash of the key and one array index.
  *
  * Invariants
  * - Weights are first divided by their greatest common divisor (3000 and 6000 ring like 1 and
@@ -9,12 +9,17 @@
  *   only the keys of that peer. `scale` lifts the lightest peer to >= MIN_POINTS points: with
  *   ketama's bare 160 points a peer's share of keys varies by ~8 %, with 4096 by ~1.6 %.
  * - Memory and build time are bounded whatever the weights (any int32): when the points would
- *   exceed MAX_TOTAL_POINTS (12 bytes each, ~12 MB) every count is scaled down in proportion
- *   (each peer keeps at least one point), so the ring's shares still follow the weights.
- * - Lookup: binary search for the first point >= hash32(key) (wrapping), O(log points),
- *   started from a 4096-bucket index on the hash's top bits (a few steps, cache friendly).
- *   If its owner is unavailable, walk on to the next run of a DIFFERENT owner
- *   (`nextRun`, precomputed), so failover skips a dead peer's consecutive points at once.
+ *   exceed MAX_TOTAL_POINTS every count is scaled down in proportion (each peer keeps at least
+ *   one point), so the ring's shares still follow the weights.
+ * - Mapping: a key lands in bucket `b = hash32(key) >>> BUCKET_SHIFT` (2^16 buckets); its
+ *   place on the ring is `b << BUCKET_SHIFT`, and its peer the owner of the first point at
+ *   or after that place (wrapping). `table[b]` holds that owner, precomputed, so the common
+ *   pick does no search. The quantisation is the same for every ring, so the consistency
+ *   properties are exactly the ring's: removing a peer moves only its buckets, and a key
+ *   whose owner is unavailable goes where a ring without that peer would send it.
+ * - Failover (owner unavailable): binary search for the bucket's ring position, then walk
+ *   to the next run of a DIFFERENT owner (`nextRun`, precomputed), so a dead peer's
+ *   consecutive points are skipped at once; at most one step per run.
  */
 import { hash32 } from './hash32.js'
 import type { Balancer, BalancerPeer } from './types.js'
@@ -23,19 +28,20 @@ import type { Balancer, BalancerPeer } from './types.js'
 export const POINTS_PER_WEIGHT = 160
 /** the lightest peer gets at least this many points (share variance ~1/sqrt(points)) */
 export const MIN_POINTS = 4096
-/** lookup buckets: 2^(32 - BUCKET_SHIFT) of them, so a lookup binary-searches a few points */
-const BUCKET_SHIFT = 20
+/** 2^(32 - BUCKET_SHIFT) buckets in the direct owner table */
+const BUCKET_SHIFT = 16
+const BUCKETS = 2 ** (32 - BUCKET_SHIFT)
 /** upper bound on the ring size (memory/build time), reached only with extreme weights */
 export const MAX_TOTAL_POINTS = 1 << 20
 
 export class ConsistentHash implements Balancer {
   private readonly hashes: Uint32Array
-  private readonly owners: Uint32Array
+  private readonly owners: Uint16Array
   /** position of the next point whose owner differs from owners[i] (wrapping) */
   private readonly nextRun: Uint32Array
   private readonly n: number
-  /** bucket b = first position whose hash >= b << BUCKET_SHIFT: narrows the binary search */
-  private readonly buckets: Uint32Array
+  /** bucket → owner of the first point at or after the bucket's start */
+  private readonly table: Uint8Array | Uint16Array
 
   constructor(peers: readonly BalancerPeer[]) {
     this.n = peers.length
@@ -48,30 +54,22 @@ export class ConsistentHash implements Balancer {
     })
     pairs.sort()
     this.hashes = new Uint32Array(total)
-    this.owners = new Uint32Array(total)
+    this.owners = new Uint16Array(total)
     for (let i = 0; i < total; i++) {
       const v = pairs[i]!
       this.hashes[i] = Math.floor(v / 65536)
       this.owners[i] = v % 65536
     }
     this.nextRun = buildNextRun(this.owners)
-    this.buckets = buildBuckets(this.hashes)
+    this.table = buildTable(this.hashes, this.owners, this.n)
   }
 
   pick(avail: Uint8Array, key: string): number {
-    const len = this.hashes.length
-    if (len === 0) return -1
-    if (this.n === 1) return avail[0] === 1 ? 0 : -1
-    let pos = this.lowerBound(hash32(key))
-    // each step lands on a new run of another owner; `len` steps visit every run at least once
-    for (let steps = 0; steps < len; steps++) {
-      const owner = this.owners[pos]!
-      if (avail[owner] === 1) return owner
-      const next = this.nextRun[pos]!
-      if (next === pos) return -1 // a single owner on the whole ring
-      pos = next
-    }
-    return -1
+    if (this.n <= 1) return this.n === 1 && avail[0] === 1 ? 0 : -1
+    const b = hash32(key) >>> BUCKET_SHIFT
+    const owner = this.table[b]!
+    if (avail[owner] === 1) return owner
+    return this.failover(avail, b)
   }
 
   report(): void {}
@@ -81,18 +79,31 @@ export class ConsistentHash implements Balancer {
     return this.hashes.length
   }
 
-  private lowerBound(h: number): number {
-    const hs = this.hashes
-    const b = h >>> BUCKET_SHIFT
-    let lo = this.buckets[b]!
-    let hi = this.buckets[b + 1]!
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1
-      if (hs[mid]! < h) lo = mid + 1
-      else hi = mid
+  private failover(avail: Uint8Array, bucket: number): number {
+    const len = this.hashes.length
+    let pos = lowerBound(this.hashes, bucket * 2 ** BUCKET_SHIFT)
+    // each step lands on a new run of another owner; `len` steps visit every run at least once
+    for (let steps = 0; steps < len; steps++) {
+      const next = this.nextRun[pos]!
+      if (next === pos) return -1 // a single owner on the whole ring
+      pos = next
+      const owner = this.owners[pos]!
+      if (avail[owner] === 1) return owner
     }
-    return lo === hs.length ? 0 : lo
+    return -1
   }
+}
+
+/** first position whose hash >= h, wrapping to 0 past the end */
+function lowerBound(hs: Uint32Array, h: number): number {
+  let lo = 0
+  let hi = hs.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (hs[mid]! < h) lo = mid + 1
+    else hi = mid
+  }
+  return lo === hs.length ? 0 : lo
 }
 
 function pointCounts(peers: readonly BalancerPeer[]): number[] {
@@ -111,20 +122,19 @@ function gcd(a: number, b: number): number {
   return a
 }
 
-function buildBuckets(hashes: Uint32Array): Uint32Array {
-  const count = 2 ** (32 - BUCKET_SHIFT)
-  const out = new Uint32Array(count + 1)
+function buildTable(hashes: Uint32Array, owners: Uint16Array, n: number): Uint8Array | Uint16Array {
+  const out = n <= 256 ? new Uint8Array(BUCKETS) : new Uint16Array(BUCKETS)
+  if (hashes.length === 0) return out
   let pos = 0
-  for (let b = 0; b < count; b++) {
+  for (let b = 0; b < BUCKETS; b++) {
     const start = b * 2 ** BUCKET_SHIFT
     while (pos < hashes.length && hashes[pos]! < start) pos++
-    out[b] = pos
+    out[b] = owners[pos === hashes.length ? 0 : pos]!
   }
-  out[count] = hashes.length
   return out
 }
 
-function buildNextRun(owners: Uint32Array): Uint32Array {
+function buildNextRun(owners: Uint16Array): Uint32Array {
   const len = owners.length
   const next = new Uint32Array(len)
   if (len === 0) return next

@@ -11,7 +11,7 @@ import { createPowerOfTwo } from './p2c.js'
 
 export type { Balancer, BalancerFactory, BalancerPeer } from './types.js'
 export { RoundRobin, createRoundRobin } from './wrr.js'
-export { ConsistentHash, createConsistentHash } from './chash.js'
+export { ConsistentHash, createConsistentHash, MIN_POINTS, POINTS_PER_WEIGHT } from './chash.js'
 export { hash32 } from './hash32.js'
 export { hashKeyOf, isHashMode, type RequestLike, type HashKeyOptions } from './key.js'
 export { LeastConn, createLeastConn } from './least-conn.js'

@@ -82,6 +82,8 @@ export interface GlobalInput {
   ups_status_timer_interval?: number
   conf_hash?: string | number | null
   nginx_conf?: string | null
+  /** resolve servers' hostnames to every A/AAAA record; re-resolved by TTL within [min_ttl, max_ttl] seconds */
+  dns?: { resolver?: string | null; min_ttl?: number; max_ttl?: number }
 }
 
 /** A whole config: `global` plus one upstream per other key. */

@@ -8,7 +8,7 @@
  * so the caller's object is never frozen or mutated.
  */
 import { z } from 'zod'
-import { hostProblem, MAX_INT32, MAX_SECONDS, MIN_SECONDS, SECONDS_MSG } from './bounds.js'
+import { hostProblem, resolverProblem, MAX_INT32, MAX_SECONDS, MIN_SECONDS, SECONDS_MSG } from './bounds.js'
 import { strictObject } from './issues.js'
 
 export const MODES = ['wrr', 'hash', 'url_hash', 'ip_hash', 'header_hash', 'least_conn', 'p2c'] as const
@@ -113,6 +113,20 @@ export const upstreamSchema = strictObject({
   tls: nullable(upstreamTlsSchema),
 })
 
+const dnsResolver = z.string({ error: 'must be a string "ip:port"' }).superRefine((r, ctx) => {
+  const problem = resolverProblem(r)
+  if (problem) ctx.addIssue({ code: 'custom', message: problem })
+})
+
+/** `global.dns`: hostnames of servers are resolved (dns/); absent = hosts are used as written. */
+export const dnsSchema = strictObject({
+  resolver: nullable(dnsResolver),
+  min_ttl: seconds().default(1),
+  max_ttl: seconds().default(300),
+}).superRefine((d, ctx) => {
+  if (d.min_ttl > d.max_ttl) ctx.addIssue({ code: 'custom', path: ['min_ttl'], message: 'must not exceed max_ttl' })
+})
+
 export const globalSchema = strictObject({
   checkup_timer_interval: seconds().default(5),
   checkup_timer_overtime: seconds().default(60),
@@ -123,4 +137,5 @@ export const globalSchema = strictObject({
   ups_status_timer_interval: seconds().default(5),
   conf_hash: nullable(z.union([str, z.number()], { error: 'must be a string' }).transform(String)),
   nginx_conf: nullable(str),
+  dns: dnsSchema.optional(),
 })

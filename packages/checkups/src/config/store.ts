@@ -14,6 +14,10 @@
  * - Config writes never evict: every value goes in with `safeSet`. A write that does not fit
  *   is undone key by key (earlier keys of the same commit get their old values back) and
  *   throws CKP_ERR_NO_MEMORY: the zone holds exactly what it held before.
+ * - `checkups:config_changes` records which upstream each recent single-upstream write
+ *   changed (config/changes.ts), in the same transaction; a whole-config write deletes it.
+ *   A removed upstream's bytes are deleted before `config_version` is written, so a reader
+ *   that read version v and then the upstreams v names sees v's effect.
  * - `checkups:dynamic_meta` (msgpackr) records which upstreams carry a runtime change and
  *   what file configuration it was based on (dynamic/meta.ts); it is committed together with
  *   the upstreams it describes.
@@ -23,6 +27,7 @@ import { KEY, SLOT } from '../keys.js'
 import { decodeRecord, encodeRecord } from '../records.js'
 import { type Dict, asBytes } from '../zone-types.js'
 import { resolveUpstream } from './resolve.js'
+import { type ChangeLog, appendChange, changedSince, decodeChangeLog } from './changes.js'
 import type { HeartbeatFn, ResolvedUpstream } from './types.js'
 
 /** resty.lock as @checkups/shdict provides it. */
@@ -57,6 +62,18 @@ export class ConfigStore {
     return asBytes(this.config.get(KEY.shdConfig(skey)))
   }
 
+  /**
+   * The skeys written by versions have+1 … cur (cur = a `version()` read before), or
+   * undefined when the change log does not cover them all (compare everything).
+   */
+  changedSince(have: number, cur: number): string[] | undefined {
+    return changedSince(this.readChanges(), have, cur)
+  }
+
+  private readChanges(): ChangeLog {
+    return decodeChangeLog(asBytes(this.config.get(KEY.CONFIG_CHANGES)))
+  }
+
   version(): number {
     const v = this.config.get(KEY.CONFIG_VERSION)
     return typeof v === 'number' ? v : 0
@@ -86,6 +103,7 @@ export class ConfigStore {
     txn.set(KEY.SKEYS, encodeRecord([...upstreams.keys()]))
     if (opts.confHash !== undefined) txn.set(KEY.CONF_HASH, opts.confHash)
     if (opts.meta !== undefined) txn.set(KEY.DYNAMIC_META, opts.meta)
+    txn.delete(KEY.CONFIG_CHANGES) // these versions have no entry: readers compare everything
     txn.set(KEY.CONFIG_VERSION, version)
     for (const skey of this.readSkeysBefore(txn) ?? []) {
       if (!upstreams.has(skey)) this.config.delete(KEY.shdConfig(skey))
@@ -110,8 +128,9 @@ export class ConfigStore {
       txn.set(KEY.SKEYS, encodeRecord(skeys.filter((k) => k !== skey)))
     }
     if (meta !== undefined) txn.set(KEY.DYNAMIC_META, meta)
+    txn.set(KEY.CONFIG_CHANGES, appendChange(this.readChanges(), version, skey))
+    if (bytes === null) txn.delete(key) // before the version: a reader of v sees it gone
     txn.set(KEY.CONFIG_VERSION, version)
-    if (bytes === null) this.config.delete(key) // after everything that can fail
     this.config.addSlot(SLOT.CONFIG_VERSION, 1)
     return version
   }
@@ -131,6 +150,7 @@ export class ConfigStore {
     for (const [skey, ups] of Object.entries(upstreams)) this.config.safeAdd(KEY.shdConfig(skey), encodeUpstream(ups))
     this.config.safeAdd(KEY.CONF_HASH, confHash)
     if (meta) this.config.safeAdd(KEY.DYNAMIC_META, meta)
+    this.config.delete(KEY.CONFIG_CHANGES)
     if (!this.config.safeAdd(KEY.SKEYS, encodeRecord(Object.keys(upstreams))).ok) return false
     this.config.add(KEY.CONFIG_VERSION, 0)
     this.config.addSlot(SLOT.CONFIG_VERSION, 1)
@@ -158,7 +178,7 @@ export class ConfigStore {
     this.put(KEY.shdConfig(skey), encodeUpstream(ups))
     const skeys = this.readSkeys() ?? []
     if (!skeys.includes(skey)) this.put(KEY.SKEYS, encodeRecord([...skeys, skey]))
-    return this.publish(this.version() + 1)
+    return this.publish(this.version() + 1, skey)
   }
 
   /** Whether an upstream is stored under `skey`. */
@@ -171,10 +191,11 @@ export class ConfigStore {
     if (this.readBytes(skey) === undefined) return false
     this.config.delete(KEY.shdConfig(skey))
     this.put(KEY.SKEYS, encodeRecord((this.readSkeys() ?? []).filter((k) => k !== skey)))
-    return this.publish(this.version() + 1)
+    return this.publish(this.version() + 1, skey)
   }
 
-  private publish(version: number): number {
+  private publish(version: number, skey: string): number {
+    this.put(KEY.CONFIG_CHANGES, appendChange(this.readChanges(), version, skey))
     this.put(KEY.CONFIG_VERSION, version)
     this.config.addSlot(SLOT.CONFIG_VERSION, 1)
     return version
@@ -207,6 +228,15 @@ class Txn {
       this.rollback()
       throw new CheckupsError('CKP_ERR_NO_MEMORY', `${r.err} (config zone full storing ${key}; nothing was changed)`)
     }
+    if (!this.old.has(key)) this.old.set(key, prev)
+    this.undo.push([key, prev])
+  }
+
+  /** Deletes `key`; a rollback puts its old value back (it fits: the space was its own). */
+  delete(key: string): void {
+    const prev = this.dict.get(key)
+    if (prev === undefined) return
+    this.dict.delete(key)
     if (!this.old.has(key)) this.old.set(key, prev)
     this.undo.push([key, prev])
   }

@@ -20,6 +20,11 @@ export interface ResolvedServer {
   readonly down?: boolean
   /** no new requests; the ones in flight finish (absent = false) */
   readonly drain?: boolean
+  /**
+   * Set only on the peers a worker view derives from a hostname (global.dns): the name this
+   * address was resolved from. Never stored in the config zone, never accepted as input.
+   */
+  readonly dns_name?: string
 }
 
 export interface ResolvedLevel {
@@ -102,6 +107,15 @@ export interface ResolvedGlobal {
   readonly conf_hash: string | null
   /** path of an nginx.conf whose `upstream` blocks feed levels (absolute once resolved) */
   readonly nginx_conf: string | null
+  /** resolve servers' hostnames (dns/); absent = hosts are used as written */
+  readonly dns?: ResolvedDns
+}
+
+/** `global.dns`: resolver `ip[:port]` (null = the system's), TTL bounds in seconds. */
+export interface ResolvedDns {
+  readonly resolver: string | null
+  readonly min_ttl: number
+  readonly max_ttl: number
 }
 
 export interface ResolvedConfig {

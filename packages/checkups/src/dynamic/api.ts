@@ -10,6 +10,7 @@
 import type { ResolvedConfig, ResolvedServer, ResolvedUpstream } from '../config/types.js'
 import { forEachServer } from '../config/walk.js'
 import { CheckupsError } from '../errors.js'
+import { dnsKey } from '../dns/record.js'
 import type { WorkerView } from '../view/worker-view.js'
 import type { InflightCounter } from './inflight.js'
 import type { Dropped } from './reconcile.js'
@@ -70,13 +71,16 @@ export class DynamicApi {
 
   /** Every server of `skey` with its runtime state; CKP_ERR_UPSTREAM_NOT_FOUND if none. */
   servers(skey: string): ServerState[] {
-    const ups = this.view().get(skey)?.ups
-    if (!ups) throw new CheckupsError('CKP_ERR_UPSTREAM_NOT_FOUND', `upstream ${skey} not found`)
+    const view = this.view().get(skey)
+    const ups = view?.ups
+    if (!view || !ups) throw new CheckupsError('CKP_ERR_UPSTREAM_NOT_FOUND', `upstream ${skey} not found`)
     const counter = this.inflight()
     const version = this.versionOf()
     const out: ServerState[] = []
     forEachServer(ups, (s, cluster) => {
-      const busy = s.drain === true && (counter?.busy(skey, s.host, s.port, version) ?? false)
+      // a server given by hostname (global.dns) is busy while any of its addresses is
+      const hosts = ups === view.served ? [s.host] : addressesOf(view.served, s.host, s.port)
+      const busy = s.drain === true && counter !== undefined && hosts.some((h) => counter.busy(skey, h, s.port, version))
       const state = s.drain ? (busy ? 'draining' : 'drained') : s.down ? 'down' : 'up'
       out.push({ ...s, cluster, state, busy })
     })
@@ -87,4 +91,12 @@ export class DynamicApi {
   reload(cfg: ResolvedConfig): Promise<{ version: number; dropped: Dropped[] }> {
     return this.writer.reload(cfg)
   }
+}
+
+/** The hosts `host:port` of the configured upstream is served as (its addresses, or itself). */
+function addressesOf(served: ResolvedUpstream, host: string, port: number): string[] {
+  const name = dnsKey(host)
+  const out = new Set<string>([host])
+  forEachServer(served, (s) => { if (s.port === port && s.dns_name === name) out.add(s.host) })
+  return [...out]
 }

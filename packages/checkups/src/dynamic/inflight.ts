@@ -8,19 +8,23 @@
  * - For the servers its view sees flagged `drain`, a worker publishes its count in the state
  *   zone (`checkups:inflight:<worker-id>:<skey>:<host>:<port>`) at every change. Each time its
  *   view takes in a config change it first publishes the counts of the drained servers, then
- *   the config version it now runs (`checkups:inflight:<worker-id>:seen_config`).
+ *   the config version it now runs (`checkups:inflight:<worker-id>:seen_config`). With
+ *   `global.dns` the peers are the addresses of the upstream as served (a drained hostname's
+ *   addresses are drained), published again when the addresses change.
  * - So a drained server is idle exactly when every worker id has seen a config version at
  *   least the current one and published 0 for it. A worker that has not caught up yet (an idle
  *   one until its next request or sync timer) keeps the server `draining`: conservative.
  * - A worker process starting under an id clears that id's keys first: a process that died
  *   mid-request leaves no phantom request behind once its id is respawned.
  */
-import type { ResolvedUpstream } from '../config/types.js'
+import type { ResolvedServer, ResolvedUpstream } from '../config/types.js'
 import { forEachServer } from '../config/walk.js'
 import { KEY } from '../keys.js'
 import type { Dict } from '../zone-types.js'
 
-interface ViewLike { current(): Iterable<[string, { ups: ResolvedUpstream }]>; readonly shdConfigVersion: number }
+/** `served`: the upstream as served (global.dns: one server per address), else `ups` counts */
+interface Counted { ups: ResolvedUpstream; served?: ResolvedUpstream }
+interface ViewLike { current(): Iterable<[string, Counted]>; readonly shdConfigVersion: number }
 
 interface PeerCount {
   key: string
@@ -29,6 +33,22 @@ interface PeerCount {
   /** settle handlers made once per peer (no closure per request) */
   ok(v: unknown): unknown
   fail(e: unknown): never
+}
+
+/**
+ * The drained servers of a resolved upstream (or its DNS-expanded form, frozen too), computed once per object (a view's
+ * upstream never changes; a config change brings a new object), so a config change costs a
+ * lookup per upstream here, not a walk over every server of every upstream.
+ */
+const drainedCache = new WeakMap<ResolvedUpstream, readonly ResolvedServer[]>()
+function drainedOf(ups: ResolvedUpstream): readonly ResolvedServer[] {
+  let list = drainedCache.get(ups)
+  if (list === undefined) {
+    const found: ResolvedServer[] = []
+    forEachServer(ups, (s) => { if (s.drain === true) found.push(s) })
+    drainedCache.set(ups, (list = found))
+  }
+  return list
 }
 
 export class InflightCounter {
@@ -71,16 +91,15 @@ export class InflightCounter {
   }
 
   /** After this worker's view took in config `version`: publish drained peers, then the version. */
-  publish(upstreams: Iterable<[string, { ups: ResolvedUpstream }]>, version: number): void {
+  publish(upstreams: Iterable<[string, Counted]>, version: number): void {
     const drained = new Set<PeerCount>()
-    for (const [skey, { ups }] of upstreams) {
-      forEachServer(ups, (s) => {
-        if (s.drain !== true) return
+    for (const [skey, { ups, served }] of upstreams) {
+      for (const s of drainedOf(served ?? ups)) {
         const c = this.peer(skey, s.host, s.port)
         drained.add(c)
         c.shared = true
         this.state.set(c.key, c.n)
-      })
+      }
     }
     for (const byPort of this.peers.values()) {
       for (const byHost of byPort.values()) for (const c of byHost.values()) if (c.shared && !drained.has(c)) c.shared = false

@@ -49,6 +49,8 @@ export interface HeartbeatOptions {
   pool?: boolean | PoolOptions
   /** after each committed round: every checked peer (status before → after) and its duration */
   onRound?: (checks: PeerCheck[], ms: number) => void
+  /** told when this worker becomes the leader (true) and when it stops being it (false) */
+  onLeadership?: (leader: boolean) => void
 }
 
 /** One probe's outcome before aggregation. */

@@ -1,7 +1,7 @@
 /**
  * Where core plugs in the heartbeat: the facade hands over the zones, clock, worker
- * identity, a getter of the CURRENT upstreams (dynamic ones included, custom heartbeats
- * attached) and the custom heartbeat functions; the globals are the resolved config's.
+ * identity, a getter of the CURRENT upstreams as served (dynamic ones included, hostnames
+ * expanded to their addresses with global.dns, custom heartbeats attached) and the custom heartbeat functions; the globals are the resolved config's.
  */
 import type { Clock } from '../clock.js'
 import type { HeartbeatFn, ResolvedConfig, ResolvedUpstream } from '../config/types.js'
@@ -24,6 +24,7 @@ export class HeartbeatHost {
     private readonly getUpstreams: () => Record<string, ResolvedUpstream>,
     private readonly customHeartbeats: () => ReadonlyMap<string, HeartbeatFn>,
     private readonly onRound?: (checks: PeerCheck[], ms: number) => void,
+    private readonly onLeadership?: (leader: boolean) => void,
   ) {}
 
   start(cfg: ResolvedConfig): void {
@@ -36,6 +37,7 @@ export class HeartbeatHost {
       getConfig: () => ({ global: cfg.global, upstreams: this.getUpstreams() }),
       customHeartbeats: Object.fromEntries(this.customHeartbeats()),
       ...(this.onRound ? { onRound: this.onRound } : {}),
+      ...(this.onLeadership ? { onLeadership: this.onLeadership } : {}),
     })
     this.hb.start()
   }

@@ -12,6 +12,8 @@
  *   `last_check_time` says: the previous leader may have died just before its next round.
  * - Globals and upstreams are read from `getConfig()` at each round start, as resolved by
  *   core (defaults applied there, not here).
+ * - `onLeadership(true)` follows each election, `onLeadership(false)` each demotion and the stop
+ *   of a leader (the DNS refresher follows the lease with it).
  * - Records or round keys that did not fit the `state` zone are counted in a zone slot by
  *   round.ts and logged here, rate-limited.
  */
@@ -74,6 +76,7 @@ export class HeartbeatRunner implements Heartbeat {
     this.current = 'stopped'
     this.clearTimers()
     if (wasLeader && holdsLease(this.mutex, this.me)) releaseLease(this.mutex, this.me.pid)
+    if (wasLeader) this.opts.onLeadership?.(false)
     await this.inFlight?.catch(() => undefined)
     await this.pool?.close()
   }
@@ -109,6 +112,7 @@ export class HeartbeatRunner implements Heartbeat {
     } else if (tryAcquire(this.mutex, this.me, this.clock.now(), overtime)) {
       this.current = 'leader'
       this.logger.info({}, 'heartbeat: leader elected')
+      this.opts.onLeadership?.(true)
       this.roundTimer = this.clock.setTimeout(() => void this.loop(), 0)
     }
     this.pollTimer = this.clock.setTimeout(() => this.poll(), this.pollMs)
@@ -119,6 +123,7 @@ export class HeartbeatRunner implements Heartbeat {
     if (this.roundTimer !== undefined) this.clock.clearTimeout(this.roundTimer)
     this.roundTimer = undefined
     this.logger.warn({ holder: readLease(this.mutex)?.pid ?? null }, 'heartbeat: lease lost')
+    this.opts.onLeadership?.(false)
   }
 
   private async loop(): Promise<void> {

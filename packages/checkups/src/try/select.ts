@@ -5,6 +5,7 @@
  * max_fails > 0).
  */
 import { hashKeyOf } from '../balancer/key.js'
+import type { ConsistentHash } from '../balancer/chash.js'
 import type { Clock } from '../clock.js'
 import { CheckupsError } from '../errors.js'
 import type { PassiveAccounting } from '../passive/accounting.js'
@@ -25,7 +26,10 @@ export function selectPeer(clock: Clock, passive: PassiveAccounting, u: Upstream
   for (let l = 0; l < levels.length; l++) {
     const level = levels[l]!
     const lim = level.limit
-    const idx = level.balancer.pick(lim === undefined ? level.avail : lim.mask(level.avail), key)
+    const avail = lim === undefined ? level.avail : lim.mask(level.avail)
+    // two call sites: the hash one only ever sees ConsistentHash (monomorphic, inlined), so
+    // selecting round-robin and hash upstreams in one process does not slow either down
+    const idx = u.hashed ? (level.balancer as ConsistentHash).pick(avail, key) : level.balancer.pick(avail, key)
     if (idx === -1) {
       full = lim !== undefined && lim.skipped > 0
       continue

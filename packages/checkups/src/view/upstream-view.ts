@@ -21,6 +21,10 @@
  *   (O(log n) a pick) instead of the smooth round-robin that visits every peer on each pick;
  *   `computeAvail` tells it each time it rewrote the level's `avail`.
  * - A peer's `result` is a frozen `{ host, port }` handed out by selectPeer (no allocation).
+ * - `ups` is the upstream as configured (what getUpstream and writers see); the peers come
+ *   from `served`, which differs only when `global.dns` expanded hostnames (dns/expand.ts;
+ *   `dnsFingerprint` then says which addresses it was built from). Without names they are
+ *   the same object.
  */
 import { type Balancer, type LoadBoard, type PeerLoad, balancerFor, isHashMode } from '../balancer/index.js'
 import { ConnLimit } from '../balancer/max-conns.js'
@@ -34,6 +38,7 @@ import { KEY } from '../keys.js'
 import { errUntil, readPassive } from '../passive/accounting.js'
 import { type HeartbeatRecord, type PeerStatusCode, STATUS_ERR, STATUS_OK, decodeRecord } from '../records.js'
 import { type Dict, asBytes } from '../zone-types.js'
+import type { Served } from '../dns/expand.js'
 
 /** An upstream's timeouts in ms: `timeout` for connect, send/read default to it. */
 export interface Timeouts {
@@ -96,6 +101,10 @@ export class UpstreamView {
   readonly retryBudget: RetryBudget | undefined
   /** `outlier_detection`, when configured (and the statistics zone is there) */
   readonly outliers: OutlierDetector | undefined
+  /** the upstream the peers come from: `ups` with hostnames expanded (global.dns), else `ups` */
+  readonly served: ResolvedUpstream
+  /** the published addresses `served` was built from (undefined: no hostnames) */
+  readonly dnsFingerprint: string | undefined
 
   constructor(
     readonly skey: string,
@@ -104,11 +113,15 @@ export class UpstreamView {
     board?: LoadBoard,
     /** the view this one replaces, and the time (slow start of added peers) */
     prev?: { view: UpstreamView | undefined; now: number },
+    /** `ups` with its hostnames expanded (dns/expand.ts), when it has some */
+    dns?: Served,
   ) {
     const make = balancerFor(ups.mode)
     this.hashed = isHashMode(ups.mode)
+    this.served = dns?.ups ?? ups
+    this.dnsFingerprint = dns?.fingerprint
     const loaded = board !== undefined && (ups.mode === 'least_conn' || ups.mode === 'p2c' || hasMaxConns(ups) || ups.retry_budget !== undefined || ups.outlier_detection !== undefined)
-    this.levels = levelEntries(ups).map(([key, level]) => {
+    this.levels = levelEntries(this.served).map(([key, level]) => {
       const peers = level.servers.map((s) => this.peerState(s, loaded ? board.peer(skey, s.host, s.port) : undefined))
       const big = ups.mode === 'wrr' && peers.length > EDF_MIN_PEERS
       const balancer = (big ? createEdfRoundRobin : make)(peers.map((p) => ({ id: `${p.server.host}:${p.server.port}`, weight: p.server.weight, load: p.load })))

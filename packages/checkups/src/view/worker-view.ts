@@ -10,11 +10,17 @@
  *   delays noticing a change. When one is noticed, the slots are re-read with Atomics (which
  *   orders them before the data reads), and those values are the ones remembered.
  * - A config change rebuilds only the upstreams whose stored bytes differ (their balancer
- *   state is reset); others keep their views. A heartbeat / passive change re-reads records
+ *   state is reset); others keep their views. Which ones to compare: when the change log
+ *   (config/changes.ts) covers every version since the last refresh, only the upstreams
+ *   those versions wrote; otherwise all of them (`knownVersion` NaN: not known, e.g. after
+ *   `invalidate()`, before the zone was seeded, or a whole-config write in between). A heartbeat / passive change re-reads records
  *   into the existing views (balancer state kept).
  * - Slots are read BEFORE the data they guard, so a concurrent write is seen at the latest
  *   on the next sync.
  * - When the config zone was never seeded, the local config is the source.
+ * - With `global.dns` (only then), SLOT.CONFIG_DNS_VERSION is a fourth word of the check: when
+ *   it moves, the views of upstreams naming hosts re-read the published addresses
+ *   (dns/record.ts) and are rebuilt when those differ from what they were built from.
  */
 import type { LoadBoard } from '../balancer/load.js'
 import type { Clock } from '../clock.js'
@@ -24,11 +30,15 @@ import { SLOT } from '../keys.js'
 import type { SharedZones } from '../zone-types.js'
 import { heartbeatEnabled } from '../config/walk.js'
 import { UpstreamView } from './upstream-view.js'
+import { expandUpstream } from '../dns/expand.js'
+import { readDns } from '../dns/record.js'
 
 export class WorkerView {
   private cfgSlot = Number.NaN
   private hbSlot = Number.NaN
   private passiveSlot = Number.NaN
+  private dnsSlot = Number.NaN
+  private readonly dnsOn: boolean
   private readonly views = new Map<string, UpstreamView>()
   private readonly bytes = new Map<string, Uint8Array>()
   private lastKey: string | undefined = undefined
@@ -37,6 +47,10 @@ export class WorkerView {
   private readonly stateWords: Int32Array | undefined
   /** `config_version` as of the last config refresh (status: shd_config_version) */
   shdConfigVersion = 0
+  /** the config version whose data this view holds in full (NaN: unknown, compare all) */
+  private knownVersion = Number.NaN
+  /** config refreshes so far: through the change log (`partial`) or comparing every upstream */
+  readonly refreshes = { partial: 0, full: 0 }
 
   constructor(
     private readonly zones: SharedZones,
@@ -51,6 +65,8 @@ export class WorkerView {
   ) {
     this.cfgWords = zones.config.slotWords?.()
     this.stateWords = zones.state.slotWords?.()
+    this.dnsOn = local.global.dns !== undefined
+    if (!this.dnsOn) this.dnsSlot = 0
   }
 
   /** The current view of `skey` (after a sync), or undefined. */
@@ -62,6 +78,14 @@ export class WorkerView {
     this.lastKey = skey
     this.lastView = v
     return v
+  }
+
+  /** All current upstreams as served: hostnames expanded to their addresses (global.dns). */
+  served(): Record<string, ResolvedUpstream> {
+    this.sync()
+    const out: Record<string, ResolvedUpstream> = {}
+    for (const [skey, v] of this.views) out[skey] = v.served
+    return out
   }
 
   /** All current upstreams, resolved (custom heartbeats attached). */
@@ -79,7 +103,8 @@ export class WorkerView {
       cw !== undefined && sw !== undefined &&
       cw[SLOT.CONFIG_VERSION] === this.cfgSlot &&
       sw[SLOT.STATE_HEARTBEAT_VERSION] === this.hbSlot &&
-      sw[SLOT.STATE_PASSIVE_VERSION] === this.passiveSlot
+      sw[SLOT.STATE_PASSIVE_VERSION] === this.passiveSlot &&
+      (!this.dnsOn || cw[SLOT.CONFIG_DNS_VERSION] === this.dnsSlot)
     ) return
     this.syncSlow()
   }
@@ -88,8 +113,11 @@ export class WorkerView {
     const c = this.zones.config.loadSlot(SLOT.CONFIG_VERSION)
     const h = this.zones.state.loadSlot(SLOT.STATE_HEARTBEAT_VERSION)
     const p = this.zones.state.loadSlot(SLOT.STATE_PASSIVE_VERSION)
-    if (c === this.cfgSlot && h === this.hbSlot && p === this.passiveSlot) return
+    const d = this.dnsOn ? this.zones.config.loadSlot(SLOT.CONFIG_DNS_VERSION) : 0
+    if (c === this.cfgSlot && h === this.hbSlot && p === this.passiveSlot && d === this.dnsSlot) return
     const rebuilt = c !== this.cfgSlot ? this.refreshConfig() : []
+    const readdressed = d !== this.dnsSlot && this.refreshDns(rebuilt)
+    this.dnsSlot = d
     const state = this.zones.state
     const all = h !== this.hbSlot || p !== this.passiveSlot
     for (const v of all ? this.views.values() : rebuilt) {
@@ -101,7 +129,7 @@ export class WorkerView {
     this.cfgSlot = c
     this.hbSlot = h
     this.passiveSlot = p
-    if (configChanged) this.onConfig?.(this)
+    if (configChanged || readdressed) this.onConfig?.(this)
   }
 
   /**
@@ -114,8 +142,7 @@ export class WorkerView {
       this.views.delete(skey)
       this.bytes.delete(skey)
     } else {
-      const view = new UpstreamView(skey, ups, heartbeatEnabled(ups, this.local.global.default_heartbeat_enable), this.board,
-        { view: this.views.get(skey), now: this.clock.now() })
+      const view = this.build(skey, ups)
       view.refreshHeartbeat(this.zones.state)
       view.refreshPassive(this.zones.state)
       view.computeAvail(this.clock.now())
@@ -123,6 +150,8 @@ export class WorkerView {
       this.bytes.set(skey, bytes)
     }
     this.shdConfigVersion = version
+    // under the lock, right after a sync: this view held `version - 1` in full
+    this.knownVersion = this.knownVersion === version - 1 ? version : Number.NaN
     this.lastKey = undefined
     this.lastView = undefined
     this.cfgSlot = this.zones.config.loadSlot(SLOT.CONFIG_VERSION)
@@ -136,12 +165,40 @@ export class WorkerView {
 
   /** Forces a full re-read on the next sync (tests, the backstop timer). */
   invalidate(): void {
+    this.knownVersion = Number.NaN
     this.cfgSlot = Number.NaN
     this.hbSlot = Number.NaN
     this.passiveSlot = Number.NaN
+    if (this.dnsOn) this.dnsSlot = Number.NaN
   }
 
   private refreshConfig(): UpstreamView[] {
+    // the version before the data: everything it covers is in what is read after
+    const cur = this.store.version()
+    const changed = this.store.changedSince(this.knownVersion, cur)
+    this.lastKey = undefined
+    this.lastView = undefined
+    const rebuilt: UpstreamView[] = []
+    if (changed !== undefined) {
+      // only the upstreams the versions since the last refresh wrote
+      for (const skey of changed) {
+        const b = this.store.readBytes(skey)
+        if (b === undefined) this.drop(skey)
+        else this.rebuildIfChanged(skey, b, rebuilt)
+      }
+      this.refreshes.partial++
+      this.knownVersion = cur
+    } else {
+      // not seeded yet (local config): the next refresh compares everything again
+      this.knownVersion = this.refreshAll(rebuilt) ? cur : Number.NaN
+      this.refreshes.full++
+    }
+    this.shdConfigVersion = cur
+    return rebuilt
+  }
+
+  /** Reads and compares every stored upstream (the change log did not cover the gap). */
+  private refreshAll(rebuilt: UpstreamView[]): boolean {
     const skeys = this.store.readSkeys()
     const next = new Map<string, Uint8Array>()
     if (skeys === undefined) {
@@ -152,26 +209,49 @@ export class WorkerView {
         if (b !== undefined) next.set(skey, b)
       }
     }
-    this.shdConfigVersion = this.store.version()
-    this.lastKey = undefined
-    this.lastView = undefined
-    for (const skey of [...this.views.keys()]) {
-      if (!next.has(skey)) {
-        this.views.delete(skey)
-        this.bytes.delete(skey)
-      }
-    }
-    const rebuilt: UpstreamView[] = []
-    for (const [skey, b] of next) {
-      const old = this.bytes.get(skey)
-      if (old !== undefined && Buffer.compare(old, b) === 0) continue
-      const ups = decodeUpstream(skey, b, this.heartbeats.get(skey) ?? null)
-      const view = new UpstreamView(skey, ups, heartbeatEnabled(ups, this.local.global.default_heartbeat_enable), this.board,
-        { view: this.views.get(skey), now: this.clock.now() })
+    for (const skey of [...this.views.keys()]) if (!next.has(skey)) this.drop(skey)
+    for (const [skey, b] of next) this.rebuildIfChanged(skey, b, rebuilt)
+    return skeys !== undefined
+  }
+
+  private drop(skey: string): void {
+    this.views.delete(skey)
+    this.bytes.delete(skey)
+  }
+
+  /** A new view of `skey` when its stored bytes differ from the ones its view was built from. */
+  private rebuildIfChanged(skey: string, b: Uint8Array, rebuilt: UpstreamView[]): void {
+    const old = this.bytes.get(skey)
+    if (old !== undefined && Buffer.compare(old, b) === 0) return
+    const ups = decodeUpstream(skey, b, this.heartbeats.get(skey) ?? null)
+    const view = this.build(skey, ups)
+    this.views.set(skey, view)
+    this.bytes.set(skey, b)
+    rebuilt.push(view)
+  }
+
+  /** A view of `ups`, its hostnames expanded to the published addresses (global.dns). */
+  private build(skey: string, ups: ResolvedUpstream): UpstreamView {
+    const config = this.zones.config
+    const dns = this.dnsOn ? expandUpstream(ups, (name) => readDns(config, name)?.addresses ?? []) : undefined
+    return new UpstreamView(skey, ups, heartbeatEnabled(ups, this.local.global.default_heartbeat_enable), this.board,
+      { view: this.views.get(skey), now: this.clock.now() }, dns)
+  }
+
+  /** The published addresses moved: rebuilds (into `rebuilt`) the views built from other ones. */
+  private refreshDns(rebuilt: UpstreamView[]): boolean {
+    const config = this.zones.config
+    const before = rebuilt.length
+    for (const [skey, v] of this.views) {
+      if (v.dnsFingerprint === undefined || rebuilt.includes(v)) continue
+      const next = expandUpstream(v.ups, (name) => readDns(config, name)?.addresses ?? [])
+      if (next === undefined || next.fingerprint === v.dnsFingerprint) continue
+      const view = new UpstreamView(skey, v.ups, v.hbEnabled, this.board, { view: v, now: this.clock.now() }, next)
       this.views.set(skey, view)
-      this.bytes.set(skey, b)
       rebuilt.push(view)
     }
-    return rebuilt
+    this.lastKey = undefined
+    this.lastView = undefined
+    return rebuilt.length > before
   }
 }

@@ -12,8 +12,18 @@ import type { ProbeResult } from '../contract.js'
 import { probeCustom } from './custom.js'
 import { probeGeneral } from './general.js'
 import { probeHttp } from './http.js'
+import { dnsNameOf } from '../../dns/expand.js'
 import { probeMysql } from './mysql.js'
 import { probeRedis } from './redis.js'
+
+/** An https peer resolved from a hostname (global.dns) is verified against that name, not its address. */
+function withServername(ups: ResolvedUpstream, host: string): Pick<ResolvedUpstream, 'scheme' | 'tls'> {
+  if (ups.scheme !== 'https' || ups.tls?.servername) return ups
+  const name = dnsNameOf(ups, host)
+  if (name === undefined) return ups
+  const tls = ups.tls ?? { servername: null, ca: null, cert: null, key: null, reject_unauthorized: true }
+  return { scheme: ups.scheme, tls: { ...tls, servername: name } }
+}
 
 export { probeCustom, normaliseCustom } from './custom.js'
 export { probeGeneral } from './general.js'
@@ -49,7 +59,7 @@ export function runProbe(ups: ResolvedUpstream, custom: HeartbeatFn | undefined,
   const ms = timeoutMs(ups)
   if (custom) return probeCustom(custom, host, port, ups)
   switch (probeKind(ups.typ)) {
-    case 'http': return probeHttp(host, port, ms, ups.http_opts, ups)
+    case 'http': return probeHttp(host, port, ms, ups.http_opts, withServername(ups, host))
     case 'redis': return probeRedis(host, port, ms)
     case 'mysql': return probeMysql(host, port, ms, ups)
     default: return probeGeneral(host, port, ms)

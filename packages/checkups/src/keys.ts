@@ -74,6 +74,11 @@ export const KEY = {
   LAST_CHECK_TIME: 'checkups:last_check_time',
   TIMER_ALIVE: 'checkups:checkup_timer_alive',
   START_TIME: 'checkups:start_time',
+  /**
+   * state zone: msgpackr `{ runner: 'thread' | 'in-process', peers, ms }` of the last committed
+   * heartbeat round (written by the leader with the round keys; shown in getStatus)
+   */
+  HEARTBEAT_ROUND: 'checkups:heartbeat_round',
   /** state zone: `checkups:config_timer:<worker-id>` = true with TTL (sync-timer liveness) */
   configTimer: (workerId: number) => `checkups:config_timer:${workerId}`,
 

@@ -65,6 +65,8 @@ export interface Status {
   shd_config_version: number | null
   config_timer: Record<string, 'alive' | 'dead'>
   heartbeat_leader?: { worker: number; pid: number; since: number }
+  /** the last committed heartbeat round: where its probes ran, its peers, its duration (ms) */
+  heartbeat_round?: { runner: 'thread' | 'in-process'; peers: number; ms: number }
   /** health writes the `state` zone could not hold (no memory), since the zone was made */
   state_write_errors: { heartbeat: number; passive: number }
   /** with `global.cluster_store`: this node's link to the shared store (cluster/published.ts) */
@@ -160,6 +162,8 @@ export function buildStatus(inp: StatusInput): Status {
   }
   const lease = decodeRecord<{ worker: number; pid: number; since: number }>(asBytes(mutex.get(KEY.HEARTBEAT_LEASE)))
   if (lease !== undefined) out.heartbeat_leader = { worker: lease.worker, pid: lease.pid, since: lease.since }
+  const round = decodeRecord<{ runner: 'thread' | 'in-process'; peers: number; ms: number }>(asBytes(state.get(KEY.HEARTBEAT_ROUND)))
+  if (round !== undefined) out.heartbeat_round = { runner: round.runner, peers: round.peers, ms: round.ms }
   const cluster = readClusterStatus(inp.zones.config)
   if (cluster !== undefined) out.cluster_store = cluster
   if (inp.dns !== undefined) out.dns = inp.dns

@@ -10,6 +10,7 @@
 import { z } from 'zod'
 import { hostProblem, resolverProblem, MAX_INT32, MAX_SECONDS, MIN_SECONDS, SECONDS_MSG } from './bounds.js'
 import { strictObject } from './issues.js'
+import { HEARTBEAT_THREAD_AUTO_PEERS } from '../heartbeat/mode.js'
 
 export const MODES = ['wrr', 'hash', 'url_hash', 'ip_hash', 'header_hash', 'least_conn', 'p2c'] as const
 export const TYPS = ['general', 'redis', 'mysql', 'http'] as const
@@ -158,6 +159,8 @@ export const globalSchema = strictObject({
   checkup_timer_interval: seconds().default(5),
   checkup_timer_overtime: seconds().default(60),
   default_heartbeat_enable: bool.default(true),
+  heartbeat_thread: z.union([z.literal('auto'), z.boolean()], { error: "must be 'auto', true or false" }).default('auto'),
+  heartbeat_thread_peers: int(1, 10_000_000).default(HEARTBEAT_THREAD_AUTO_PEERS),
   checkup_shd_sync_enable: bool.default(true),
   shd_config_timer_interval: nullable(seconds()),
   ups_status_sync_enable: bool.default(false),

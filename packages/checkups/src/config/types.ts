@@ -100,6 +100,10 @@ export interface ResolvedGlobal {
   readonly checkup_timer_interval: number
   readonly checkup_timer_overtime: number
   readonly default_heartbeat_enable: boolean
+  /** heartbeat probing on a piscina thread: `auto` = from `heartbeat_thread_peers` peers on */
+  readonly heartbeat_thread: 'auto' | boolean
+  /** peers from which `heartbeat_thread: 'auto'` probes on the thread (default 500) */
+  readonly heartbeat_thread_peers: number
   readonly checkup_shd_sync_enable: boolean
   readonly shd_config_timer_interval: number
   readonly ups_status_sync_enable: boolean

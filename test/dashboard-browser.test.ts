@@ -2,9 +2,11 @@
  * The dashboard in a real browser: Debian's chromium (installed by scripts/chromium.sh)
  * driven by playwright-core against a real `node apps/server` with an admin token and real
  * backends. The page lists the peers; a killed backend's row shows it down within two
- * heartbeat rounds; a screenshot is written to tmp/dashboard.png (a test artifact). With
- * global.dns (a DNS server on loopback), an upstream added by hostname shows the name and the
- * age of its addresses on its peer's row, and `stale` once the DNS server is gone.
+ * heartbeat rounds; a restarted one shows its slow-start share and a peer killed under
+ * traffic shows its outlier ejection (in the page and in /metrics); a screenshot is written to
+ * tmp/dashboard.png (a test artifact). With global.dns (a DNS server on loopback), an upstream
+ * added by hostname shows the name and the age of its addresses on its peer's row, and
+ * `stale` once the DNS server is gone.
  */
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
@@ -32,7 +34,10 @@ beforeAll(async () => {
   const executablePath = execFileSync('bash', [join(ROOT, 'scripts/chromium.sh')], { encoding: 'utf8', timeout: 600_000 }).trim()
   for (const b of backends) await b.start()
   dns = await testDns()
-  srv = obsServer(backends, { token: TOKEN, global: { checkup_timer_interval: INTERVAL_S, dns: { resolver: dns.resolver, min_ttl: 0.2, max_ttl: 2 } } })
+  const servers = backends.map((b) => ({ host: '127.0.0.1', port: b.port }))
+  const balancing = { slow_start: 60, outlier_detection: { consecutive_local_origin_failure: 1, base_ejection_time: 60, max_ejection_percent: 50 } }
+  srv = obsServer(backends, { token: TOKEN, global: { checkup_timer_interval: INTERVAL_S, dns: { resolver: dns.resolver, min_ttl: 0.2, max_ttl: 2 } },
+    upstreams: { api: { timeout: 1, ...balancing, cluster: [{ servers }] } } })
   await writeObsConfig(srv)
   await srv.start()
   profile = mkdtempSync(join(tmpdir(), 'ckp-chromium-'))
@@ -81,6 +86,40 @@ describe('dashboard', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true })
     expect(await page.locator(row(backends[0]!.port, 'ok')).count()).toBe(1)
   }, 120_000)
+
+  it('shows a recovered peer\'s slow-start share and an ejected peer\'s ejection, as /metrics does', async () => {
+    const victim = backends[1]! // stopped by the test above
+    await victim.start(victim.port)
+    // back ok by its heartbeat: it ramps from 10 % of its weight over slow_start (60 s)
+    await page.waitForSelector(row(victim.port, 'ok'), { timeout: 3 * INTERVAL_S * 1000 + 1000 })
+    await page.waitForFunction((sel) => {
+      const f = Number(document.querySelector(sel)?.getAttribute('data-slow-start'))
+      return f > 0 && f < 1
+    }, row(victim.port, 'ok'), { timeout: 10_000 })
+    expect(await page.locator(`${row(victim.port)} td.balance`).textContent()).toMatch(/slow start \d+ %/)
+    // (every peer's first heartbeat record counts as a flip to ok: the others ramp from then, further along)
+    const factor = async (port: number): Promise<number> => Number(await page.locator(row(port)).getAttribute('data-slow-start'))
+    expect(await factor(victim.port)).toBeLessThan(await factor(backends[0]!.port))
+    // another peer killed and sent traffic before the heartbeat notices: its first connect
+    // error ejects it (consecutive_local_origin_failure 1), shown with until when
+    const ejected = backends[2]!
+    await ejected.stop()
+    await traffic(srv.proxyPort, 30, 4)
+    await page.waitForSelector(`${row(ejected.port)}[data-ejected="1"][data-ejections="1"]`, { timeout: 10_000 })
+    expect(await page.locator(`${row(ejected.port)} td.balance`).textContent()).toMatch(/ejected until \d\d:\d\d:\d\d/)
+    const metrics = (await srv.get('/metrics')).text
+    const sample = (family: string, port: number): number => {
+      const m = new RegExp(`^${family}\\{upstream="api",peer="127\\.0\\.0\\.1:${port}"\\} (\\S+)$`, 'm').exec(metrics)
+      return m ? Number(m[1]) : NaN
+    }
+    expect(sample('checkups_peer_ejections_total', ejected.port)).toBe(1)
+    expect(sample('checkups_peer_ejected_until_seconds', ejected.port)).toBeGreaterThan(Date.now() / 1000 + 30)
+    expect(sample('checkups_peer_ejected_until_seconds', backends[0]!.port)).toBe(0)
+    expect(sample('checkups_peer_slow_start_factor', victim.port)).toBeGreaterThan(0)
+    expect(sample('checkups_peer_slow_start_factor', victim.port)).toBeLessThan(1)
+    expect(sample('checkups_peer_slow_start_factor', backends[0]!.port)).toBeGreaterThan(sample('checkups_peer_slow_start_factor', victim.port))
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-balancing.png'), fullPage: true })
+  }, 90_000)
 
   it('asks for the token when it has none, and the API refuses the page without it', async () => {
     const fresh = await context.newPage()

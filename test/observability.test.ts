@@ -4,6 +4,7 @@
  * restored backend yields exactly two transition log lines and two SSE events, the access and
  * audit logs carry their fields, and X-Request-Id reaches the peer.
  */
+import { isDeepStrictEqual } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AdminServer } from './fixtures/admin-server.js'
 import { Backend, obsServer, SseClient, traffic, until, writeObsConfig } from './fixtures/obs.js'
@@ -41,9 +42,13 @@ describe('per-peer statistics', () => {
   it('1000 requests through 2 workers: the peers count exactly 1000, the same from every worker', async () => {
     const statuses = await traffic(srv.proxyPort, 1000)
     expect(statuses.filter((s) => s === 200)).toHaveLength(1000)
-    const answers = await srv.eachWorker('GET', '/stats')
-    expect([...answers.keys()].sort()).toEqual([0, 1])
-    const bodies = [...answers.values()].map((r) => r.body as Stats)
+    // the heartbeat keeps counting checks: two reads match unless a round lands between them
+    const bodies = (await until('two workers with the same /stats', async () => {
+      const answers = await srv.eachWorker('GET', '/stats')
+      expect([...answers.keys()].sort()).toEqual([0, 1])
+      const got = [...answers.values()].map((r) => r.body as Stats)
+      return isDeepStrictEqual(got[0], got[1]) ? got : undefined
+    }))!
     for (const b of bodies) {
       const peers = Object.values(b['api']!)
       expect(peers).toHaveLength(2)
@@ -66,7 +71,8 @@ describe('per-peer statistics', () => {
     const sum = [...same!.matchAll(/^checkups_peer_requests_total\{upstream="api",peer="[^"]+"\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0)
     expect(sum).toBe(1000)
     for (const family of ['checkups_peer_responses_total', 'checkups_peer_response_seconds', 'checkups_peer_up', 'checkups_peer_inflight',
-      'checkups_health_transitions_total', 'checkups_heartbeat_round_seconds']) {
+      'checkups_health_transitions_total', 'checkups_heartbeat_round_seconds', 'checkups_peer_ejections_total',
+      'checkups_peer_ejected_until_seconds', 'checkups_peer_slow_start_factor', 'checkups_peer_latency_cost_seconds']) {
       expect(same).toContain(`# TYPE ${family} `)
       expect(same.match(new RegExp(`^# TYPE ${family} `, 'gm'))).toHaveLength(1)
     }

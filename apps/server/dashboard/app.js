@@ -110,11 +110,39 @@ function peerRow(skey, peer, st, s, dt) {
     el('td', { class: 'num' }, s.inflight),
     el('td', { class: 'num' }, fmtCount(s.requests)),
     el('td', { class: 'muted', title: last ? new Date(last).toLocaleString() : '' }, ago(last)),
+    balanceCell(st),
   )
 }
 
+// The balancing state of a peer from its /status entry: an outlier ejection (until when, how
+// many so far), a running slow-start ramp (the share of its weight it gets now) and p2c's
+// latency cost; the row carries data-ejected / data-slow-start for scripts and tests.
+function balanceCell(st) {
+  const td = el('td', { class: 'balance' })
+  const od = st.outlier
+  if (od && od.ejected_until) {
+    td.append(el('span', { class: 'pill err', title: od.ejections + ' ejections so far' }, 'ejected until ' + clock(od.ejected_until * 1000)))
+  }
+  if (od && od.ejections > 0) td.append(el('span', { class: 'muted' }, ' ' + od.ejections + '× ejected'))
+  const ss = st.slow_start
+  if (ss && ss.factor < 1) {
+    td.append(el('span', { class: 'pill unstable', title: 'weight ' + ss.weight + ' of ' + st.weight + ' until ' + clock(ss.until * 1000) },
+      'slow start ' + Math.round(ss.factor * 100) + ' %'))
+  }
+  if (typeof st.latency_cost_ms === 'number') td.append(el('span', { class: 'muted' }, ' cost ' + fmtMs(st.latency_cost_ms)))
+  return td
+}
+
+function balanceData(row, st) {
+  const od = st.outlier
+  row.dataset.ejected = od && od.ejected_until ? '1' : '0'
+  if (od) row.dataset.ejections = String(od.ejections)
+  if (st.slow_start) row.dataset.slowStart = String(st.slow_start.factor)
+  return row
+}
+
 const COLUMNS = [['peer'], ['health'], ['passive'], ['weight', 'num'], ['req/s', 'num'], ['err/s', 'num'], ['p50', 'num'],
-  ['p99', 'num'], ['in flight', 'num'], ['requests', 'num'], ['last change']]
+  ['p99', 'num'], ['in flight', 'num'], ['requests', 'num'], ['last change'], ['balancing']]
 
 function upstreamCard(skey, status, stats, dt) {
   const body = el('tbody')
@@ -127,7 +155,7 @@ function upstreamCard(skey, status, stats, dt) {
       const hp = st.server.slice(skey.length + 1)
       const s = (stats[skey] || {})[hp]
       if (!s) continue
-      const row = peerRow(skey, st.server, st, s, dt)
+      const row = balanceData(peerRow(skey, st.server, st, s, dt), st)
       total++
       if (row.dataset.health !== 'err') up++
       rate += rates(skey, hp, s, dt).req || 0

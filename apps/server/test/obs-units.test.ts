@@ -1,7 +1,7 @@
 /**
  * The observability pieces of apps/server on their own: the access-log config boundary and
- * line formats, the batching writer (a real file), and the Prometheus text of shared families
- * and merged process snapshots.
+ * line formats, the batching writer (a real file), the Prometheus text of shared families
+ * and merged process snapshots, and the balancing gauges of a real Checkups.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -9,7 +9,9 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { combinedLine, createAccessLog, jsonLine, parseAccessLog, type AccessEntry } from '../dist/access-log/index.js'
 import { histogramSamples, mergeSnapshots, renderFamilies } from '../dist/admin/prom-text.js'
-import { upByPeer } from '../dist/admin/metrics-peers.js'
+import { peerFamilies, upByPeer } from '../dist/admin/metrics-peers.js'
+import { SharedDict } from '@checkups/shdict'
+import { Checkups } from '@checkups/core'
 
 const entry: AccessEntry = {
   time: Date.UTC(2026, 0, 2, 3, 4, 5), client: '127.0.0.1', method: 'GET', path: '/a?"b"', status: 200, bytes: 123,
@@ -88,5 +90,45 @@ describe('Prometheus text', () => {
       { server: 'api:h:3', status: 'ok', passive: { status: 'err' } }, { server: 'api:h:4', status: 'unstable' },
     ]] }
     expect([...upByPeer(status, 'api')]).toEqual([['h:1', 1], ['h:2', 0], ['h:3', 0], ['h:4', 1]])
+  })
+})
+
+describe('balancing gauges', () => {
+  it('ejections, ejected-until, slow-start factor and latency cost, only for the upstreams that have them', async () => {
+    const mk = () => SharedDict.create(new SharedArrayBuffer(1 << 20))
+    const shared = { state: mk(), mutex: mk(), locks: mk(), config: mk() }
+    const peers = (...ports: number[]) => [{ servers: ports.map((port) => ({ host: '127.0.0.1', port })) }]
+    const cfg = {
+      bal: { enable: false, mode: 'p2c', slow_start: 60, cluster: peers(1, 2),
+        outlier_detection: { consecutive_local_origin_failure: 1, base_ejection_time: 30, max_ejection_percent: 50 } },
+      plain: { enable: false, cluster: peers(3) },
+    }
+    const c = new Checkups({ shared })
+    c.init(cfg)
+    c.prepareChecker(cfg)
+    const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })
+    // port 1 refuses: its first connect error ejects it (the call then retries into port 2)
+    let ejections = 0
+    for (let i = 0; i < 20 && ejections === 0; i++) {
+      expect(await c.readyOk('bal', (_h, port) => { if (port === 1) throw refused; return port })).toBe(2)
+      ejections = (c.getStatus()['cls:bal'] as { outlier?: { ejections: number } }[][])[0]![0]!.outlier?.ejections ?? 0
+    }
+    expect(ejections).toBe(1)
+    const text = renderFamilies(peerFamilies(c))
+    const line = (family: string, port: number): string | undefined =>
+      new RegExp(`^${family}\\{upstream="(?:bal|plain)",peer="127\\.0\\.0\\.1:${port}"\\} (\\S+)$`, 'm').exec(text)?.[1]
+    expect(line('checkups_peer_ejections_total', 1)).toBe('1')
+    expect(Number(line('checkups_peer_ejected_until_seconds', 1))).toBeGreaterThan(Date.now() / 1000 + 25)
+    expect(line('checkups_peer_ejections_total', 2)).toBe('0')
+    expect(line('checkups_peer_ejected_until_seconds', 2)).toBe('0')
+    // no ramp runs (the peers were there from the start): factor 1
+    expect(line('checkups_peer_slow_start_factor', 1)).toBe('1')
+    expect(Number(line('checkups_peer_latency_cost_seconds', 2))).toBeGreaterThanOrEqual(0)
+    // the upstream without those options has no sample in those families
+    for (const f of ['ejections_total', 'ejected_until_seconds', 'slow_start_factor', 'latency_cost_seconds']) {
+      expect(line(`checkups_peer_${f}`, 3)).toBeUndefined()
+      expect(text).toContain(`# TYPE checkups_peer_${f} `)
+    }
+    expect(line('checkups_peer_inflight', 3)).toBe('0')
   })
 })

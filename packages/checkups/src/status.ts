@@ -7,7 +7,7 @@
  * Reads only: heartbeat records (state), passive records (state), LAST_CHECK_TIME,
  * TIMER_ALIVE, START_TIME, the config_timer liveness keys of workers 0..count-1, and the
  * heartbeat lease (mutex), and with `global.dns` the published DNS records (config). A plain,
- * JSON-serialisable object. With `global.dns` the peers are the upstreams as served: a server
+ * JSON-serialisable object. With `global.cluster_store`, the cluster-store link (config zone). With `global.dns` the peers are the upstreams as served: a server
  * named by hostname shows one peer per address, each with `dns: { name, addresses, age, stale }`.
  */
 import type { ResolvedServer, ResolvedUpstream } from './config/types.js'
@@ -19,6 +19,7 @@ import { type SharedZones, asBytes } from './zone-types.js'
 import { localtime } from './time.js'
 import type { PeerLoad } from './balancer/load.js'
 import { C } from './stats/layout.js'
+import { type ClusterStoreStatus, readClusterStatus } from './cluster/published.js'
 import type { DnsView } from './dns/record.js'
 import type { DnsStatus } from './dns/host.js'
 
@@ -42,6 +43,12 @@ export interface PeerStatus {
   latency_cost_ms?: number
   /** with `outlier_detection`: ejections so far, and until when (seconds since the epoch) the peer is out */
   outlier?: { ejections: number; ejected_until: number | null }
+  /**
+   * with `slow_start`: the `factor` of its configured weight the peer gets now (0.1–1, 1 when
+   * no ramp runs), `weight` = weight × factor, `until` the ramp's end (seconds since the epoch,
+   * null when none runs). This worker's view: an added peer ramps from when it first had it.
+   */
+  slow_start?: { factor: number; weight: number; until: number | null }
   /** with `rise` > 1: good checks so far of a peer on its way back to ok */
   rise?: { ok: number; needed: number }
   /** a peer resolved from a hostname (global.dns): the name, its addresses, their age (s), stale */
@@ -58,8 +65,12 @@ export interface Status {
   shd_config_version: number | null
   config_timer: Record<string, 'alive' | 'dead'>
   heartbeat_leader?: { worker: number; pid: number; since: number }
+  /** the last committed heartbeat round: where its probes ran, its peers, its duration (ms) */
+  heartbeat_round?: { runner: 'thread' | 'in-process'; peers: number; ms: number }
   /** health writes the `state` zone could not hold (no memory), since the zone was made */
   state_write_errors: { heartbeat: number; passive: number }
+  /** with `global.cluster_store`: this node's link to the shared store (cluster/published.ts) */
+  cluster_store?: ClusterStoreStatus
   /** with global.dns: every server hostname, its published addresses, their age, stale, failures */
   dns?: Record<string, DnsStatus>
 }
@@ -74,6 +85,8 @@ export interface StatusInput {
   now: number
   /** the shared load of a peer (balancer/load.ts), for the load-aware fields */
   load?: ((skey: string, host: string, port: number) => PeerLoad) | undefined
+  /** a peer's running slow-start ramp (the worker view's UpstreamView.ramp) */
+  ramp?: ((skey: string, host: string, port: number) => { factor: number; until: number } | undefined) | undefined
   /** global.dns: every name's published record, and one name's view (peers' `dns` field) */
   dns?: Record<string, DnsStatus> | undefined
   dnsOf?: ((name: string) => DnsView) | undefined
@@ -91,6 +104,12 @@ function loadFields(inp: StatusInput, skey: string, ups: ResolvedUpstream, s: Re
     }
   }
   if (s.max_conns !== undefined) out.max_conns = s.max_conns
+  if (ups.slow_start !== undefined && inp.ramp !== undefined) {
+    const r = inp.ramp(skey, s.host, s.port)
+    const round = (v: number): number => Math.round(v * 1000) / 1000
+    out.slow_start = r === undefined ? { factor: 1, weight: s.weight, until: null }
+      : { factor: round(r.factor), weight: round(s.weight * r.factor), until: r.until / 1000 }
+  }
   const oks = out['ok_num']
   if (ups.rise !== undefined && ups.rise > 1 && typeof oks === 'number') {
     delete out['ok_num']
@@ -143,6 +162,10 @@ export function buildStatus(inp: StatusInput): Status {
   }
   const lease = decodeRecord<{ worker: number; pid: number; since: number }>(asBytes(mutex.get(KEY.HEARTBEAT_LEASE)))
   if (lease !== undefined) out.heartbeat_leader = { worker: lease.worker, pid: lease.pid, since: lease.since }
+  const round = decodeRecord<{ runner: 'thread' | 'in-process'; peers: number; ms: number }>(asBytes(state.get(KEY.HEARTBEAT_ROUND)))
+  if (round !== undefined) out.heartbeat_round = { runner: round.runner, peers: round.peers, ms: round.ms }
+  const cluster = readClusterStatus(inp.zones.config)
+  if (cluster !== undefined) out.cluster_store = cluster
   if (inp.dns !== undefined) out.dns = inp.dns
   return out
 }

@@ -8,6 +8,7 @@ import { Checkups, KEY, resolveConfig, decodeRecord, type HeartbeatRecord } from
 import { createHeartbeat } from '@checkups/core/heartbeat'
 import { hbView } from './fixtures/heartbeat-config.js'
 import { httpPeer, type HttpPeer } from './fixtures/heartbeat-servers.js'
+import { MIN_STEP_MS, STEP, stepToward } from '../src/balancer/load.js'
 
 const H = '127.0.0.1'
 const one = (more: Record<string, unknown>, server: Record<string, unknown> = {}) =>
@@ -112,6 +113,14 @@ describe('load-aware balancers in one process', () => {
     }
   })
 
+  it('p2c: peers answering within the clock\'s 1 ms keep a cost above 0 (0 would read as "no sample yet")', async () => {
+    const c = checkups({ mode: 'p2c', cluster: servers(1, 1) })
+    for (let i = 0; i < 50; i++) await c.readyOk('u', () => true)
+    const costs = (c.getStatus()['cls:u'] as { latency_cost_ms?: number }[][])[0]!.map((p) => p.latency_cost_ms)
+    expect(costs).toHaveLength(2)
+    for (const k of costs) expect(k).toBeGreaterThan(0)
+  })
+
   it('max_conns refuses through selectPeer too, with the code the proxy maps to 503', async () => {
     const c = checkups({ cluster: [{ servers: [{ host: H, port: 1000, max_conns: 1 }] }] })
     let release!: () => void
@@ -123,6 +132,28 @@ describe('load-aware balancers in one process', () => {
     release()
     await held
     expect(c.selectPeer('u')).toEqual({ host: H, port: 1000 })
+  })
+})
+
+describe('p2c latency cost: bounded steps toward each sample', () => {
+  it.each([
+    // cost, sample, share forgotten by the idle fade, next cost
+    ['a stall sample moves a fast peer by one step only', 3, 50, 0, 3 * (1 + STEP)],
+    ['a faster sample lowers it by one step at most', 3, 1, 0, 3 * (1 - STEP)],
+    ['a sample within one step is taken as is (up)', 3, 3.2, 0, 3.2],
+    ['a sample within one step is taken as is (down)', 3, 2.8, 0, 2.8],
+    ['after a long pause the sample weighs what the fade forgot', 0.5, 20, 0.99, 0.5 + 19.5 * 0.99],
+    ['from 0 (a sub-ms peer timed as 0 ms) a 1 ms sample still moves it', 0, 1, 0, MIN_STEP_MS],
+    ['near 0 a step is MIN_STEP_MS, not a share of nothing', 0.1, 0, 0, 0.1 - MIN_STEP_MS],
+  ])('%s', (_what, c, x, forgot, next) => {
+    expect(stepToward(c, x, forgot)).toBeCloseTo(next, 9)
+  })
+
+  it('a burst of 8 stalled samples (50 ms) leaves a 3 ms peer below a 20 ms one', () => {
+    let c = 3
+    for (let i = 0; i < 8; i++) c = stepToward(c, 50, 0)
+    expect(c).toBeCloseTo(3 * (1 + STEP) ** 8, 9)
+    expect(c).toBeLessThan(20 / 2.5)
   })
 })
 
@@ -146,10 +177,16 @@ describe('slow_start (simulated time)', () => {
     await c.updateUpstream('u', { ...cfg.u, cluster: [{ servers: [srv(1000, { max_fails: 1, fail_timeout: 5 }), srv(1001)] }] })
     // weights 1 and 0.1 → 1/11 of the picks; half way (factor 0.55) → 0.55/1.55; at the end 1/2
     expect(share(c, 1001)).toBeCloseTo(1 / 11, 2)
+    const ramp = (port: number): unknown => (c.getStatus()['cls:u'] as { slow_start?: unknown }[][])[0]!.find((_p, i) => i === port - 1000)!.slow_start
+    const end = (t + 10_000) / 1000
+    expect(ramp(1001)).toEqual({ factor: 0.1, weight: 0.1, until: end })
+    expect(ramp(1000)).toEqual({ factor: 1, weight: 1, until: null })
     t += 5_000
     expect(share(c, 1001)).toBeCloseTo(0.55 / 1.55, 1)
+    expect(ramp(1001)).toEqual({ factor: 0.55, weight: 0.55, until: end })
     t += 5_000
     expect(share(c, 1001)).toBe(0.5)
+    expect(ramp(1001)).toEqual({ factor: 1, weight: 1, until: null })
     // 1000 fails once (max_fails 1): out for fail_timeout 5 s, then back at 10 %
     c.feedbackStatus('u', H, 1000, true)
     expect(share(c, 1001)).toBe(1)

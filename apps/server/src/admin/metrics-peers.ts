@@ -12,20 +12,31 @@ export interface PeerMetricsSource {
   readonly observer: { rounds(): { count: number; sum: number; buckets: number[] } }
 }
 
-type PeerRow = { labels: Labels; s: PeerStats; up: number }
+/** The balancing fields of a peer's getStatus() entry that the gauges below read. */
+interface PeerBalance {
+  outlier?: { ejections: number; ejected_until: number | null }
+  slow_start?: { factor: number }
+  latency_cost_ms?: number
+}
+
+type PeerRow = { labels: Labels; s: PeerStats; up: number; b: PeerBalance }
+
+type StatusPeer = PeerBalance & { server?: string; status?: string; passive?: { status?: string } }
+
+/** Every peer entry of `cls:<skey>` in a getStatus() object, by `"<host>:<port>"` (a peer in two levels: each entry). */
+function statusPeers(status: unknown, skey: string): [string, StatusPeer][] {
+  const levels = (status as Record<string, unknown> | null)?.[`cls:${skey}`]
+  if (typeof levels !== 'object' || levels === null) return []
+  return Object.values(levels as Record<string, unknown>).flatMap((level) => !Array.isArray(level) ? [] :
+    (level as StatusPeer[]).map((p) => [typeof p.server === 'string' ? p.server.slice(skey.length + 1) : '', p] as [string, StatusPeer]))
+}
 
 /** `"<host>:<port>"` → 1 when neither the heartbeat nor passive accounting holds it down. */
 export function upByPeer(status: unknown, skey: string): Map<string, number> {
   const out = new Map<string, number>()
-  const levels = (status as Record<string, unknown> | null)?.[`cls:${skey}`]
-  if (typeof levels !== 'object' || levels === null) return out
-  for (const level of Object.values(levels as Record<string, unknown>)) {
-    if (!Array.isArray(level)) continue
-    for (const p of level as Array<{ server?: string; status?: string; passive?: { status?: string } }>) {
-      const peer = typeof p.server === 'string' ? p.server.slice(skey.length + 1) : ''
-      const down = p.status === 'err' || p.passive?.status === 'err'
-      out.set(peer, Math.min(out.get(peer) ?? 1, down ? 0 : 1))
-    }
+  for (const [peer, p] of statusPeers(status, skey)) {
+    const down = p.status === 'err' || p.passive?.status === 'err'
+    out.set(peer, Math.min(out.get(peer) ?? 1, down ? 0 : 1))
   }
   return out
 }
@@ -35,9 +46,19 @@ function rows(src: PeerMetricsSource): PeerRow[] {
   const out: PeerRow[] = []
   for (const [upstream, peers] of Object.entries(src.getStats())) {
     const up = upByPeer(status, upstream)
-    for (const [peer, s] of Object.entries(peers)) out.push({ labels: { upstream, peer }, s, up: up.get(peer) ?? 1 })
+    const bal = new Map(statusPeers(status, upstream))
+    for (const [peer, s] of Object.entries(peers)) out.push({ labels: { upstream, peer }, s, up: up.get(peer) ?? 1, b: bal.get(peer) ?? {} })
   }
   return out
+}
+
+/** a gauge over the peers whose status entry has the field `value` reads (undefined: no sample) */
+function partial(name: string, help: string, type: 'counter' | 'gauge', list: PeerRow[], value: (b: PeerBalance) => number | undefined): Family {
+  const samples = list.flatMap((r) => {
+    const v = value(r.b)
+    return v === undefined ? [] : [{ labels: r.labels, value: v }]
+  })
+  return { name, help, type, samples }
 }
 
 function simple(name: string, help: string, type: 'counter' | 'gauge', list: PeerRow[], value: (r: PeerRow) => number): Family {
@@ -64,6 +85,10 @@ export function peerFamilies(src: PeerMetricsSource): Family[] {
     },
     simple('checkups_peer_up', '1 when the peer is selectable (heartbeat not err, passive not err), else 0', 'gauge', list, (r) => r.up),
     simple('checkups_peer_inflight', 'Attempts in flight to the peer now', 'gauge', list, (r) => r.s.inflight),
+    partial('checkups_peer_ejections_total', 'Outlier ejections of the peer so far (upstreams with outlier_detection)', 'counter', list, (b) => b.outlier?.ejections),
+    partial('checkups_peer_ejected_until_seconds', 'Until when the peer is ejected, seconds since the epoch; 0 when it is in (upstreams with outlier_detection)', 'gauge', list, (b) => b.outlier === undefined ? undefined : b.outlier.ejected_until ?? 0),
+    partial('checkups_peer_slow_start_factor', 'Share of its configured weight the peer gets now: 0.1-1 while it ramps, else 1 (upstreams with slow_start)', 'gauge', list, (b) => b.slow_start?.factor),
+    partial('checkups_peer_latency_cost_seconds', 'The latency cost p2c scores the peer with (p2c upstreams)', 'gauge', list, (b) => b.latency_cost_ms === undefined ? undefined : b.latency_cost_ms / 1000),
     simple('checkups_peer_received_bytes_total', 'Bytes received from the peer', 'counter', list, (r) => r.s.bytes_in),
     simple('checkups_peer_sent_bytes_total', 'Bytes sent to the peer', 'counter', list, (r) => r.s.bytes_out),
     simple('checkups_peer_heartbeat_checks_total', 'Heartbeat probes of the peer', 'counter', list, (r) => r.s.heartbeat.checks),

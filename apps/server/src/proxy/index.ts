@@ -48,7 +48,8 @@ function listenerOptions(limits: ProxyLimits): { keepAliveTimeout: number; heade
     requestTimeout: limits.requestTimeoutMs,
     // how often Node looks for connections past headers/request timeout: well below both
     connectionsCheckingInterval: Math.max(100, Math.min(30_000, limits.headersTimeoutMs / 4)),
-    requireHostHeader: true,
+    // request-check.ts answers a missing Host itself (and closes the connection after it)
+    requireHostHeader: false,
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * Balancer per mode: `wrr` → smooth weighted round-robin; the hash modes → consistent hash;
- * `least_conn` → weighted least in-flight; `p2c` → power of two choices by peak-EWMA × in-flight.
+ * `least_conn` → weighted least in-flight; `p2c` → power of two choices by latency cost × in-flight.
  */
 import type { Mode } from '../config/types.js'
 import { createConsistentHash } from './chash.js'

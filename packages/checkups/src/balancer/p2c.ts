@@ -1,7 +1,7 @@
 /**
- * Power of two random choices scored by load (Finagle's and Linkerd's peak-EWMA balancer):
+ * Power of two random choices scored by load (after Finagle's and Linkerd's p2c balancers):
  * two distinct available peers are drawn at random and the lower score wins, score =
- * peak-EWMA latency × (in-flight + 1), both read from shared memory (load.ts), so every
+ * latency cost × (in-flight + 1), both read from shared memory (load.ts), so every
  * worker scores a peer with the same numbers.
  *
  * Invariants

@@ -65,7 +65,7 @@ export const C = {
   TRANSITIONS: 42,
   /** passive state: 0/1 ok, 2 err (last passive transition recorded) */
   PASSIVE: 45,
-  /** balancer (balancer/load.ts): peak-EWMA attempt latency, µs, and when it was last updated, ms */
+  /** balancer (balancer/load.ts): latency cost (load.ts), µs, and when it was last updated, ms */
   EWMA_US: 46,
   EWMA_MS: 47,
   /** retry budget (balancer/retry-budget.ts), in an upstream's pseudo-peer slot: retries in flight */

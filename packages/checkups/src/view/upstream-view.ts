@@ -163,6 +163,19 @@ export class UpstreamView {
     return p
   }
 
+  /**
+   * The slow-start ramp of a peer at `now` (ms): its weight factor (0.1–1 of its configured
+   * weight) and when the ramp ends (ms); undefined when slow_start is off or no ramp runs.
+   */
+  ramp(host: string, port: number, now: number): { factor: number; until: number } | undefined {
+    if (this.slowMs <= 0) return undefined
+    const p = this.peers.find((q) => q.server.host === host && q.server.port === port)
+    if (p === undefined) return undefined
+    const start = Math.max(p.hbUpSince, p.passiveUpSince, p.addedAt)
+    const factor = rampFactor(now, start, this.slowMs)
+    return factor < 1 ? { factor, until: start + this.slowMs } : undefined
+  }
+
   level(key: string | number): LevelView | undefined {
     return this.byKey.get(key)
   }

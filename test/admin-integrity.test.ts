@@ -2,7 +2,8 @@
 // a full config zone answers 507 CKP_ERR_NO_MEMORY, is logged and changes nothing (the static
 // upstream and every earlier PUT stay, the state file keeps its bytes); PUTs racing SIGHUP
 // reloads of an unchanged config are all present afterwards in every worker, in the state
-// file and after a restart.
+// file and after a restart; 200 parallel PUTs to one upstream get unique versions and the
+// one with the highest version is what every worker, the state file and a restart hold.
 import { readFileSync } from 'node:fs'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { AdminServer, sleep, startBackends } from './fixtures/admin-server.js'
@@ -86,5 +87,36 @@ describe('acknowledged changes', () => {
     await s.stop()
     await s.start()
     for (const r of (await s.eachWorker('GET', '/upstreams')).values()) check(r.body as never)
+  }, 180_000)
+
+  it('200 parallel PUTs to one upstream: unique versions, the last acknowledged wins everywhere', async () => {
+    const p = backends.ports[0]!
+    const s = (server = new AdminServer({ workers: 3, upstreams: { api: one(p) } }))
+    await s.start()
+    const before = (await s.get('/status')).body as { shd_config_version: number }
+    // 200 PUTs in flight at once, each on its own connection (spread over the workers)
+    const replies = await Promise.all(Array.from({ length: 200 }, (_, i) => s.putJson('/upstreams/race', one(20_000 + i))))
+    // a PUT that waited out the writers' lock (5 s) is refused and changes nothing; the rest are acknowledged
+    const refused = replies.filter((r) => r.status !== 200)
+    expect(refused.map((r) => `${r.status} ${(r.body as { error?: { code: string } }).error?.code}`).filter((x) => x !== '503 CKP_ERR_LOCK_TIMEOUT')).toEqual([])
+    const acked = replies.map((r, i) => ({ r, i })).filter(({ r }) => r.status === 200)
+    expect(acked.length).toBeGreaterThan(20)
+    expect(new Set(acked.map(({ r }) => r.worker)).size).toBe(3)
+    const versions = acked.map(({ r }) => (r.body as { version: number }).version)
+    // unique, and exactly (before, before + acknowledged]: each acknowledged PUT bumped the version once, no refused one did
+    expect(new Set(versions).size).toBe(acked.length)
+    expect(Math.min(...versions)).toBe(before.shd_config_version + 1)
+    expect(Math.max(...versions)).toBe(before.shd_config_version + acked.length)
+    const winner = 20_000 + (acked[versions.indexOf(Math.max(...versions))] as { i: number }).i
+    const portOf = (u: unknown) => (u as { cluster: Array<{ servers: Array<{ port: number }> }> }).cluster[0]?.servers[0]?.port
+    for (const r of (await s.eachWorker('GET', '/upstreams/race')).values()) expect(portOf(r.body)).toBe(winner)
+    for (const r of (await s.eachWorker('GET', '/status')).values()) {
+      expect((r.body as { shd_config_version: number }).shd_config_version).toBe(before.shd_config_version + acked.length)
+    }
+    const state = JSON.parse(readFileSync(s.stateFile, 'utf8')) as { upstreams: Record<string, unknown> }
+    expect(portOf(state.upstreams['race'])).toBe(winner)
+    await s.stop()
+    await s.start()
+    for (const r of (await s.eachWorker('GET', '/upstreams/race')).values()) expect(portOf(r.body)).toBe(winner)
   }, 180_000)
 })

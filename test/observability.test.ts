@@ -4,6 +4,7 @@
  * restored backend yields exactly two transition log lines and two SSE events, the access and
  * audit logs carry their fields, and X-Request-Id reaches the peer.
  */
+import { isDeepStrictEqual } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AdminServer } from './fixtures/admin-server.js'
 import { Backend, obsServer, SseClient, traffic, until, writeObsConfig } from './fixtures/obs.js'
@@ -41,9 +42,13 @@ describe('per-peer statistics', () => {
   it('1000 requests through 2 workers: the peers count exactly 1000, the same from every worker', async () => {
     const statuses = await traffic(srv.proxyPort, 1000)
     expect(statuses.filter((s) => s === 200)).toHaveLength(1000)
-    const answers = await srv.eachWorker('GET', '/stats')
-    expect([...answers.keys()].sort()).toEqual([0, 1])
-    const bodies = [...answers.values()].map((r) => r.body as Stats)
+    // the heartbeat keeps counting checks: two reads match unless a round lands between them
+    const bodies = (await until('two workers with the same /stats', async () => {
+      const answers = await srv.eachWorker('GET', '/stats')
+      expect([...answers.keys()].sort()).toEqual([0, 1])
+      const got = [...answers.values()].map((r) => r.body as Stats)
+      return isDeepStrictEqual(got[0], got[1]) ? got : undefined
+    }))!
     for (const b of bodies) {
       const peers = Object.values(b['api']!)
       expect(peers).toHaveLength(2)

@@ -20,11 +20,10 @@
 //   period the delay is U(0, 500 ms): mean 250 ms, p50 250 ms, p99 495 ms.
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import http from 'node:http'
-import net from 'node:net'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { connection, freePort } from './lib/admin-conn.mjs'
 
 const args = Object.fromEntries(process.argv.slice(2).flatMap((a, i, all) => (a.startsWith('--') ? [[a.slice(2), all[i + 1]]] : [])))
 const WORKERS = Number(args.workers ?? 4)
@@ -32,34 +31,6 @@ const UPDATES = Number(args.updates ?? 200)
 const ORIGINAL_INTERVAL_MS = 500
 const TARGET_P99_MS = 20
 const ENTRY = fileURLToPath(new URL('../../apps/server', import.meta.url))
-
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address()
-      s.close(() => resolve(port))
-    })
-  })
-
-/** One keep-alive connection (maxSockets 1); `send` resolves to { status, worker, body }. */
-function connection(port) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
-  const send = (method, path, body) =>
-    new Promise((resolve, reject) => {
-      const headers = body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }
-      const req = http.request({ host: '127.0.0.1', port, method, path, agent, headers }, (res) => {
-        const chunks = []
-        res.on('data', (c) => chunks.push(c))
-        res.on('end', () => resolve({ status: res.statusCode, worker: Number(res.headers['x-checkups-worker']), text: Buffer.concat(chunks).toString() }))
-        res.on('error', reject)
-      })
-      req.on('error', reject)
-      req.end(body)
-    })
-  return { agent, send, worker: -1 }
-}
 
 async function startServer(dir, adminPort, proxyPort) {
   const file = join(dir, 'checkups.config.mjs')

@@ -10,6 +10,7 @@ import { CliError } from './errors.js'
 export { CliError }
 
 export const HELP = `Usage: node apps/server [options]
+       node apps/server seed-store [--config FILE] [--state FILE] [--force]
 
 Runs the checkups reverse proxy and admin API: one primary process and N workers
 (nginx's master/worker model) sharing upstream state in shared memory.
@@ -31,6 +32,8 @@ Options:
                            terminal and json otherwise)
   -v, --version            print the version and exit
   -h, --help               show this help
+
+seed-store seeds global.cluster_store's Redis with this node's upstreams (see seed-store --help).
 
 Signals to the primary: HUP reload, TERM/INT stop, QUIT graceful stop.
 `

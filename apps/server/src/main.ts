@@ -5,6 +5,7 @@
  * The same code runs in the primary and in each worker (node:cluster re-runs this script
  * with the same argv and environment).
  *
+ * `node apps/server seed-store ...` seeds the cluster store instead (seed-store.ts).
  * Exit codes: 0 after --help, --version, a passed --check or a stop signal; 1 for a missing
  * or invalid config (or a failed --check), or a port that cannot be bound at start (probed
  * before forking: probe.ts); 2 for a
@@ -19,6 +20,7 @@ import { HELP, parseCli, type CliOptions } from './cli.js'
 import { checkConfig, configPath, importConfigFile, serverConfig, type ServerConfig, type ServerOverrides } from './config-file.js'
 import { CliError, ConfigFileError, ListenError } from './errors.js'
 import { probeListeners } from './probe.js'
+import { seedStore } from './seed-store.js'
 import { formatListen } from './listen.js'
 import { initServerWorker } from './worker.js'
 import { startProcessMetrics } from './admin/process-metrics.js'
@@ -33,6 +35,7 @@ export function version(): string {
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number | undefined> {
   let cli: CliOptions | undefined
   try {
+    if (argv[0] === 'seed-store') return await seedStore(argv.slice(1), env)
     cli = parseCli(argv, env)
     if (cli.help) {
       process.stdout.write(HELP)

@@ -23,7 +23,7 @@ const nonEmpty = z.string({ error: 'must be a non-empty string' }).min(1, { erro
 /** Keys of the `server` section that belong to the proxy (src/proxy validates their values). */
 export const PROXY_SECTION_KEYS = [
   'headers_timeout', 'request_timeout', 'keepalive_timeout', 'max_connections', 'max_headers', 'max_body_size',
-  'websocket_idle_timeout', 'worker_header', 'http2', 'tls', 'streams',
+  'websocket_idle_timeout', 'worker_header', 'http2', 'tls', 'streams', 'reuse_port', 'upstream_pipelining',
 ] as const
 
 export const serverSectionSchema = strictObject({
@@ -102,4 +102,8 @@ export interface ServerSectionInput {
   http2?: boolean
   tls?: { cert: string; key: string; ca?: string; min_version?: 'TLSv1.2' | 'TLSv1.3' }
   streams?: unknown[]
+  /** each worker binds the proxy port itself (SO_REUSEPORT, Node >= 22.12): the kernel spreads connections */
+  reuse_port?: boolean
+  /** requests in flight per upstream connection (undici `pipelining`), default 1 */
+  upstream_pipelining?: number
 }

@@ -25,7 +25,7 @@ describe('proxy options at the config boundary (--check)', () => {
   it('accepts every proxy option', () => {
     const r = check({
       headers_timeout: 10, request_timeout: 30, keepalive_timeout: 5, max_connections: 100, max_headers: 50, max_body_size: 1000,
-      websocket_idle_timeout: 60, worker_header: true, streams: [{ listen: '127.0.0.1:7001', upstream: 'api', idle_timeout: 30 }],
+      websocket_idle_timeout: 60, worker_header: true, reuse_port: true, upstream_pipelining: 4, streams: [{ listen: '127.0.0.1:7001', upstream: 'api', idle_timeout: 30 }],
       routes: [{ upstream: 'api', timeouts: { read: 5 }, next_upstream: ['error', 'http_502'], try: 2, max_body_size: 10, request_headers: { set: { 'x-a': '1' } }, redirect: false, allow_trace: true }],
     }, { scheme: 'https', tls: { servername: 'api.internal', reject_unauthorized: true } })
     expect(r.out).not.toMatch(/error/i)
@@ -38,6 +38,9 @@ describe('proxy options at the config boundary (--check)', () => {
     [{ routes: [{ upstream: 'api', timeouts: { raed: 1 } }] }, {}, 'server.routes[0].timeouts'],
     [{ streams: [{ listen: '127.0.0.1:7002' }] }, {}, 'server.streams[0].upstream'],
     [{ http2: true }, {}, 'server.http2: needs server.tls'],
+    [{ reuse_port: 'yes' }, {}, 'server.reuse_port: must be a boolean'],
+    [{ upstream_pipelining: 0 }, {}, 'server.upstream_pipelining: must be an integer 1-100'],
+    [{ upstream_pipelining: 1.5 }, {}, 'server.upstream_pipelining: must be an integer 1-100'],
     [{}, { scheme: 'ftp' }, 'api.scheme'],
     [{}, { tls: { ca: '' } }, 'api.tls.ca'],
   ])('refuses %j %j naming %s', (server, ups, where) => {

@@ -124,10 +124,14 @@ describe('TCP streams', () => {
 
   it('idle_timeout closes a silent connection on both sides', async () => {
     const live = await tcpPeer('t4')
-    const { port } = await setup([live.port], { idle_timeout: 0.3 })
+    // 1 s, not less: an event-loop stall of a busy machine must not close it before the reply
+    const { port } = await setup([live.port], { idle_timeout: 1 })
     const c = await client(port)
-    expect(await reply(c, 'x')).toBe('t4:x')
-    await closed(c)
+    const done = closed(c)
+    expect(await Promise.race([reply(c, 'x'), done.then((got) => `closed before the reply (${JSON.stringify(got)})`)])).toBe('t4:x')
+    await done
+    for (let i = 0; i < 100 && live.sockets.size > 0; i++) await new Promise((r) => setTimeout(r, 50))
+    expect(live.sockets.size).toBe(0)
   })
 
   it('no peer to connect to: the client connection is closed unanswered', async () => {

@@ -35,6 +35,7 @@ import type { PeerResult, UpstreamView } from './view/upstream-view.js'
 import { WorkerView } from './view/worker-view.js'
 import { type NginxPeers, NginxUpstreams } from './nginx/upstreams.js'
 import { SyncTimer } from './sync-timer.js'
+import { remoteWritesFor } from './cluster/remote.js'
 import { HeartbeatHost } from './heartbeat/host.js'
 import { LoadBoard } from './balancer/load.js'
 import type { Dispatcher } from 'undici'
@@ -155,6 +156,7 @@ export class Checkups {
     this.view = new WorkerView(this.zones, this.store, this.clock, cfg, this.heartbeats, this.board, counting?.onConfig)
     this.view.sync()
     this.dns.start(cfg)
+    this.dynamic.useStore(remoteWritesFor(cfg, this.zones.config, this.logger, (skey) => this.heartbeats.get(skey) ?? null))
     return cfg
   }
 
@@ -277,9 +279,7 @@ export class Checkups {
   /** The resolved config this worker was prepared with. */
   get config(): ResolvedConfig | undefined { return this.local }
 
-  private expand(cfg: ResolvedConfig): ResolvedConfig {
-    return this.nginx.expand(cfg)
-  }
+  private expand(cfg: ResolvedConfig): ResolvedConfig { return this.nginx.expand(cfg) }
 
   private upstreamView(skey: string): UpstreamView {
     const u = this.requireView().get(skey)

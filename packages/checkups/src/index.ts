@@ -12,7 +12,7 @@ export {
 } from './config/input.js'
 export type {
   Mode, UpstreamTyp, HeartbeatFn, ResolvedServer, ResolvedLevel, ResolvedCluster, ResolvedHttpOpts,
-  ResolvedUpstream, ResolvedGlobal, ResolvedConfig, ResolvedDns,
+  ResolvedUpstream, ResolvedGlobal, ResolvedConfig, ResolvedDns, ResolvedClusterStore,
 } from './config/types.js'
 export type { DnsStatus } from './dns/host.js'
 export type { DnsView } from './dns/record.js'

@@ -36,6 +36,8 @@ export const SLOT = {
   CONFIG_VERSION: 0,
   /** config zone: bumped when the published addresses of some DNS name changed */
   CONFIG_DNS_VERSION: 1,
+  /** config zone: the cluster store version this node has applied (cluster/published.ts) */
+  CONFIG_CLUSTER_APPLIED: 2,
   /** state zone: bumped after each heartbeat round / record flip */
   STATE_HEARTBEAT_VERSION: 0,
   /** state zone: bumped when a passive record starts or ends an err window */
@@ -59,6 +61,8 @@ export const KEY = {
   DYNAMIC_META: 'checkups:dynamic_meta',
   /** config zone: version → skey of the recent single-upstream writes (config/changes.ts) */
   CONFIG_CHANGES: 'checkups:config_changes',
+  /** config zone: the node's cluster-store link (cluster/published.ts; written by the primary only, not config) */
+  CLUSTER_STATUS: 'checkups:cluster_status',
   /** config zone: the resolved addresses of one server hostname (dns/record.ts) */
   dns: (name: string) => `checkups:dns:${name}`,
   /** config zone: the names the DNS refresher publishes (dns/record.ts) */
@@ -70,6 +74,11 @@ export const KEY = {
   LAST_CHECK_TIME: 'checkups:last_check_time',
   TIMER_ALIVE: 'checkups:checkup_timer_alive',
   START_TIME: 'checkups:start_time',
+  /**
+   * state zone: msgpackr `{ runner: 'thread' | 'in-process', peers, ms }` of the last committed
+   * heartbeat round (written by the leader with the round keys; shown in getStatus)
+   */
+  HEARTBEAT_ROUND: 'checkups:heartbeat_round',
   /** state zone: `checkups:config_timer:<worker-id>` = true with TTL (sync-timer liveness) */
   configTimer: (workerId: number) => `checkups:config_timer:${workerId}`,
 

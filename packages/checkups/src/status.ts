@@ -7,7 +7,7 @@
  * Reads only: heartbeat records (state), passive records (state), LAST_CHECK_TIME,
  * TIMER_ALIVE, START_TIME, the config_timer liveness keys of workers 0..count-1, and the
  * heartbeat lease (mutex), and with `global.dns` the published DNS records (config). A plain,
- * JSON-serialisable object. With `global.dns` the peers are the upstreams as served: a server
+ * JSON-serialisable object. With `global.cluster_store`, the cluster-store link (config zone). With `global.dns` the peers are the upstreams as served: a server
  * named by hostname shows one peer per address, each with `dns: { name, addresses, age, stale }`.
  */
 import type { ResolvedServer, ResolvedUpstream } from './config/types.js'
@@ -19,6 +19,7 @@ import { type SharedZones, asBytes } from './zone-types.js'
 import { localtime } from './time.js'
 import type { PeerLoad } from './balancer/load.js'
 import { C } from './stats/layout.js'
+import { type ClusterStoreStatus, readClusterStatus } from './cluster/published.js'
 import type { DnsView } from './dns/record.js'
 import type { DnsStatus } from './dns/host.js'
 
@@ -64,8 +65,12 @@ export interface Status {
   shd_config_version: number | null
   config_timer: Record<string, 'alive' | 'dead'>
   heartbeat_leader?: { worker: number; pid: number; since: number }
+  /** the last committed heartbeat round: where its probes ran, its peers, its duration (ms) */
+  heartbeat_round?: { runner: 'thread' | 'in-process'; peers: number; ms: number }
   /** health writes the `state` zone could not hold (no memory), since the zone was made */
   state_write_errors: { heartbeat: number; passive: number }
+  /** with `global.cluster_store`: this node's link to the shared store (cluster/published.ts) */
+  cluster_store?: ClusterStoreStatus
   /** with global.dns: every server hostname, its published addresses, their age, stale, failures */
   dns?: Record<string, DnsStatus>
 }
@@ -157,6 +162,10 @@ export function buildStatus(inp: StatusInput): Status {
   }
   const lease = decodeRecord<{ worker: number; pid: number; since: number }>(asBytes(mutex.get(KEY.HEARTBEAT_LEASE)))
   if (lease !== undefined) out.heartbeat_leader = { worker: lease.worker, pid: lease.pid, since: lease.since }
+  const round = decodeRecord<{ runner: 'thread' | 'in-process'; peers: number; ms: number }>(asBytes(state.get(KEY.HEARTBEAT_ROUND)))
+  if (round !== undefined) out.heartbeat_round = { runner: round.runner, peers: round.peers, ms: round.ms }
+  const cluster = readClusterStatus(inp.zones.config)
+  if (cluster !== undefined) out.cluster_store = cluster
   if (inp.dns !== undefined) out.dns = inp.dns
   return out
 }

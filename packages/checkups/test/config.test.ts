@@ -50,7 +50,7 @@ describe('config resolution', () => {
       misc: 42,
     })
     expect(cfg.global).toEqual({
-      checkup_timer_interval: 15, checkup_timer_overtime: 60, default_heartbeat_enable: true,
+      checkup_timer_interval: 15, checkup_timer_overtime: 60, default_heartbeat_enable: true, heartbeat_thread: 'auto', heartbeat_thread_peers: 500,
       checkup_shd_sync_enable: true, shd_config_timer_interval: 15, ups_status_sync_enable: false,
       ups_status_timer_interval: 5, conf_hash: null, nginx_conf: null,
     })

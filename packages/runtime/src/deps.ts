@@ -7,7 +7,7 @@ import {
   Checkups, KEY, createFilePersistence, loadStateFile, parseJsonRefusingKeys, resolveConfig as resolveCoreConfig,
   type CheckupsOptions, type ResolvedConfig,
 } from '@checkups/core'
-export { STATS_ZONE, STATS_ZONE_BYTES } from '@checkups/core'
+export { STATS_ZONE, STATS_ZONE_BYTES, startClusterSync, type ClusterSync } from '@checkups/core'
 import { SharedDict } from '@checkups/shdict'
 import type { Logger } from 'pino'
 import { LOG } from './logger.js'

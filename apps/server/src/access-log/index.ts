@@ -27,6 +27,11 @@ export interface AccessLog {
 
 const OFF: AccessLog = { log() {}, flush() {}, close() {} }
 
+/** `format: 'off'`: the request path need not build entries (nor request ids) for it. */
+export function accessLogOff(log: AccessLog): boolean {
+  return log === OFF
+}
+
 export function createAccessLog(cfg: AccessLogConfig, onError: (err: unknown) => void = () => {}): AccessLog {
   if (cfg.format === 'off') return OFF
   const fd = cfg.path === null ? 1 : openSync(cfg.path, 'a')

@@ -31,6 +31,9 @@ export class AdminError extends defineErrorClass<AdminErrorCode>('AdminError') {
 /** HTTP status of each CheckupsError code: core's one table (complete by type). */
 export const CHECKUPS_STATUS: Readonly<Record<string, number>> = CheckupsErrorStatus
 
+/** 503s that pass once the cluster store is back (or seeded): when to try again, in seconds */
+const RETRY_AFTER: Readonly<Record<string, string>> = { CKP_ERR_STORE_UNAVAILABLE: '1', CKP_ERR_STORE_UNSEEDED: '5' }
+
 export interface ErrorBody { error: { code: string; message: string } }
 
 /** Maps anything thrown by a handler to a status and the error body. */
@@ -39,7 +42,10 @@ export function errorResponse(err: unknown): { status: number; body: ErrorBody; 
   const e = err as { code?: unknown; message?: unknown } | null
   const code = typeof e?.code === 'string' ? e.code : undefined
   const message = typeof e?.message === 'string' ? e.message : String(err)
-  if (code !== undefined && code in CHECKUPS_STATUS) return { status: CHECKUPS_STATUS[code]!, body: body(code, message) }
+  if (code !== undefined && code in CHECKUPS_STATUS) {
+    const retry = RETRY_AFTER[code]
+    return { status: CHECKUPS_STATUS[code]!, body: body(code, message), ...(retry ? { headers: { 'retry-after': retry } } : {}) }
+  }
   if (code === 'RT_ERR_IPC') return { status: 503, body: body(code, message) }
   return { status: 500, body: body(AdminErrorCodes.ADM_ERR_INTERNAL, message) }
 }

@@ -8,6 +8,7 @@
  * | `checkups_config_version` | gauge | | getStatus().shd_config_version (shared) |
  * | `checkups_heartbeat_last_check_timestamp` | gauge | | getStatus().last_check_time, seconds since the epoch |
  * | `checkups_heartbeat_timer_alive` | gauge | | 1 when a heartbeat leader is alive |
+ * | `checkups_cluster_store_link`, `checkups_cluster_store` | gauge | link / field | metrics-cluster.ts (global.cluster_store) |
  * | `checkups_admin_requests_total` | counter | worker, method, route, status | each worker's admin requests (process snapshot) |
  * | `checkups_dns_*` (addresses, stale, age_seconds, lookup_failures_total) | | name | metrics-dns.ts (global.dns) |
  * | `checkups_peer_*`, `checkups_health_transitions_total`, `checkups_heartbeat_round_seconds` | | upstream, peer | metrics-peers.ts (statistics zone) |
@@ -22,6 +23,7 @@
  */
 import { Counter, Gauge, Registry } from 'prom-client'
 import type { ProcessBlocks } from '@checkups/core'
+import { registerClusterMetrics } from './metrics-cluster.js'
 import { registerDnsMetrics } from './metrics-dns.js'
 import { peerFamilies, type PeerMetricsSource } from './metrics-peers.js'
 import { mergeSnapshots, renderFamilies } from './prom-text.js'
@@ -108,6 +110,7 @@ function createMetrics(): AdminMetrics {
     },
   })
   registerDnsMetrics(registry, status)
+  registerClusterMetrics(registry, status)
   const processRegistry = new Registry()
   const requests = new Counter({
     name: 'checkups_admin_requests_total',

@@ -9,7 +9,10 @@
  *   token on a write). HEAD gets the GET answer's headers without its body.
  * - A body is read only for methods that carry one, up to `bodyLimit` bytes (413 beyond),
  *   and must be JSON when not empty (400 ADM_ERR_BAD_JSON).
+ * - A request the HTTP parser refuses (bad request line, header bytes, framing) still gets a
+ *   JSON error — 400 ADM_ERR_BAD_REQUEST, 431 for an oversized head — and the connection closes.
  */
+import type { Duplex } from 'node:stream'
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import { assertJsonContentType, parseJsonStrict } from './body.js'
@@ -58,7 +61,21 @@ export function createAdminServer(ctx: AdminContext, opts: AdminServerOptions): 
       },
     )
   }
-  return opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, listener) : createServer(listener)
+  const server = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, listener) : createServer(listener)
+  server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => clientError(err, socket, ctx.worker.id))
+  return server
+}
+
+/** The parser's refusal as a JSON error (node would send a bare 400), then the connection closes. */
+function clientError(err: Error & { code?: string }, socket: Duplex, workerId: number): void {
+  if (!socket.writable || (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent) {
+    socket.destroy()
+    return
+  }
+  const big = err.code === 'HPE_HEADER_OVERFLOW'
+  const status = big ? 431 : 400
+  const text = JSON.stringify({ error: { code: 'ADM_ERR_BAD_REQUEST', message: big ? 'request header fields too large' : `malformed HTTP request (${err.code ?? 'parse error'})` } })
+  socket.end(`HTTP/1.1 ${status} ${big ? 'Request Header Fields Too Large' : 'Bad Request'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\n${WORKER_HEADER}: ${workerId}\r\nconnection: close\r\n\r\n${text}`)
 }
 
 async function handle(

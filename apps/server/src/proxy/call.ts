@@ -96,6 +96,15 @@ export class ProxyCall implements ExchangeOwner {
     return c === undefined ? null : `${c.host}:${c.port}`
   }
 
+  /** that peer's host, or null (per-peer byte counts) */
+  get peerHost(): string | null {
+    return this.#peerCtx?.host ?? null
+  }
+
+  get peerPort(): number {
+    return this.#peerCtx?.port ?? 0
+  }
+
   /** `path`: the request target to send (normalised, prefix stripped, query kept) */
   constructor(deps: CallDeps, route: Route, req: IncomingMessage, res: ServerResponse, path: string) {
     this.#deps = deps
@@ -169,6 +178,9 @@ export class ProxyCall implements ExchangeOwner {
       headersTimeout: Math.round(this.#body ? Math.max(send, read) : read),
       bodyTimeout: Math.round(read),
       servername: tls === undefined ? undefined : (tls.servername ?? host),
+      // pipelining: a bodiless request may go out before the previous response's head
+      // (undici still keeps non-idempotent requests out of a busy connection)
+      blocking: this.#body !== undefined || this.#deps.pools.pipelining === 1,
     })
   }
 

@@ -43,6 +43,12 @@ export interface ForwardRequest {
    * time it changes).
    */
   readonly servername?: string | undefined
+  /**
+   * undici `blocking`: false lets the next request be pipelined on this connection before this
+   * one's response head arrives (undici's default, true, pipelines only behind responses whose
+   * head is in, which for small answers is almost never). Only with server.upstream_pipelining.
+   */
+  readonly blocking?: boolean
 }
 
 /** `broken`: held, and the exchange failed before it was committed or discarded */
@@ -110,18 +116,8 @@ export class UpstreamResponse {
       this.#reject = reject
     })
     try {
-      dispatcher.dispatch(
-        {
-          method: req.method as Dispatcher.HttpMethod,
-          path: req.path,
-          headers: req.headers,
-          body: req.body,
-          headersTimeout: req.headersTimeout,
-          bodyTimeout: req.bodyTimeout,
-          ...(req.servername === undefined ? undefined : { servername: req.servername }),
-        },
-        this as unknown as Dispatcher.DispatchHandler,
-      )
+      // the request is undici's dispatch options as is (an undefined servername is ignored)
+      dispatcher.dispatch(req as Dispatcher.DispatchOptions, this as unknown as Dispatcher.DispatchHandler)
     } catch (err) {
       if (this.#mode === 'waiting') this.onError(err as Error)
     }

@@ -2,9 +2,13 @@
  * The request listener: checks → route → readyOk(forward) → commit or error. Each step is its
  * own module; this file only composes them.
  *
- * Invariant: every refusal caused by the request itself (request-check.ts, path.ts) is
- * answered here, before a peer is picked, so it can never count against one.
+ * Invariants:
+ * - every refusal caused by the request itself (request-check.ts, path.ts) is answered here,
+ *   before a peer is picked, so it can never count against one;
+ * - an HTTP/1 connection that got a 400 is closed after it, and a request pipelined behind
+ *   the refused one (parsed from the same bytes) is dropped unanswered, never forwarded.
  */
+import type { Socket } from 'node:net'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { ProxyCall, type CallDeps } from './call.js'
 import { httpErrorOf, ProxyError } from './errors.js'
@@ -48,11 +52,21 @@ export function admit(deps: HandlerDeps, req: IncomingMessage): Admitted | Proxy
 }
 
 export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const closing = new WeakSet<Socket>()
   const refuse = (req: IncomingMessage, res: ServerResponse, err: ProxyError): void => {
-    const extra = err.code === 'PRX_ERR_METHOD_NOT_ALLOWED' ? { allow: 'GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS' } : undefined
-    sendError(req, res, httpErrorOf(err, undefined), deps.workerHeader ? deps.workerId : undefined, extra)
+    const extra: Record<string, string> = err.code === 'PRX_ERR_METHOD_NOT_ALLOWED' ? { allow: 'GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS' } : {}
+    const http = httpErrorOf(err, undefined)
+    if (http.status === 400 && !('stream' in req)) {
+      extra['connection'] = 'close'
+      closing.add(req.socket)
+    }
+    sendError(req, res, http, deps.workerHeader ? deps.workerId : undefined, extra)
   }
   return (req, res) => {
+    if (closing.has(req.socket)) {
+      res.destroy()
+      return
+    }
     // checked before the observer may add its X-Request-Id (the head is counted as sent)
     const a = admit(deps, req)
     const refused = a instanceof ProxyError

@@ -32,6 +32,11 @@ export { parseStreams, type StreamOptions } from './streams.js'
 
 export const DEFAULT_PROXY_LISTEN = '127.0.0.1:8080'
 
+/** node:net's `reusePort` listen option exists from Node 22.12 / 23.1 (older ones ignore it) */
+export const REUSE_PORT = ((major, minor) => major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12))(
+  ...(process.versions.node.split('.').map(Number) as [number, number]),
+)
+
 /** `host:port`, `[v6]:port` or `:port` (or an already parsed address): the app's one parser. */
 export { parseListen }
 
@@ -43,7 +48,8 @@ function listenerOptions(limits: ProxyLimits): { keepAliveTimeout: number; heade
     requestTimeout: limits.requestTimeoutMs,
     // how often Node looks for connections past headers/request timeout: well below both
     connectionsCheckingInterval: Math.max(100, Math.min(30_000, limits.headersTimeoutMs / 4)),
-    requireHostHeader: true,
+    // request-check.ts answers a missing Host itself (and closes the connection after it)
+    requireHostHeader: false,
   }
 }
 
@@ -75,7 +81,7 @@ export function startProxy(ctx: ProxyContext, serverConfig: ProxyServerConfig = 
   const routes = compileRoutes(serverConfig.routes, { maxBodySize: limits.maxBodySize })
   const streamOpts = parseStreams(serverConfig['streams'])
   const { host, port } = parseListen(serverConfig.listen ?? DEFAULT_PROXY_LISTEN)
-  const pools = new PoolCache()
+  const pools = new PoolCache(undefined, limits.upstreamPipelining)
   const tlsOf = createTlsResolver(ctx.checkups)
   const deps = {
     checkups: ctx.checkups,
@@ -103,9 +109,10 @@ export function startProxy(ctx: ProxyContext, serverConfig: ProxyServerConfig = 
   server.once('listening', () => {
     const addr = server.address()
     const at = addr && typeof addr === 'object' ? `${addr.address}:${addr.port}` : `${host}:${port}`
-    ctx.logger?.info({ event: 'proxy_listening', listen: at, tls: limits.tls !== undefined, routes: routes.routes.length }, 'proxy listening')
+    ctx.logger?.info({ event: 'proxy_listening', listen: at, tls: limits.tls !== undefined, routes: routes.routes.length, reuse_port: limits.reusePort && REUSE_PORT }, 'proxy listening')
+    if (limits.reusePort && !REUSE_PORT) ctx.logger?.warn({ event: 'proxy_reuse_port_unsupported', node: process.version }, 'server.reuse_port: needs Node >= 22.12 (ignored: the workers share the primary\'s socket)')
   })
-  server.listen(port, host)
+  server.listen(limits.reusePort && REUSE_PORT ? { port, host, reusePort: true } : { port, host })
   const streams = startStreams(ctx, streamOpts, tlsOf, (l) => parseListen(l, 'server.streams[].listen'))
   if (streams.length > 0) server.on('close', () => streams.forEach((s) => s.close()))
   return server

@@ -90,6 +90,8 @@ export const limitsSchema = z.object({
   websocket_idle_timeout: seconds(MAX_SECONDS).default(600),
   worker_header: z.boolean({ error: 'must be a boolean' }).default(false),
   http2: z.boolean({ error: 'must be a boolean' }).default(false),
+  reuse_port: z.boolean({ error: 'must be a boolean' }).default(false),
+  upstream_pipelining: count(1, 100).default(1),
   tls: tlsSchema.optional(),
 })
 
@@ -108,6 +110,10 @@ export interface ProxyLimits {
   readonly workerHeader: boolean
   /** offer HTTP/2 by ALPN on the TLS listener (HTTP/1.1 still served) */
   readonly http2: boolean
+  /** each worker listens on its own SO_REUSEPORT socket (Node >= 22.12; ignored before) */
+  readonly reusePort: boolean
+  /** undici `pipelining` of every upstream pool */
+  readonly upstreamPipelining: number
   readonly tls: TlsOptions | undefined
 }
 
@@ -142,6 +148,8 @@ export function parseLimits(section: Readonly<Record<string, unknown>>): ProxyLi
     wsIdleTimeoutMs: v.websocket_idle_timeout * 1000,
     workerHeader: v.worker_header,
     http2: v.http2,
+    reusePort: v.reuse_port,
+    upstreamPipelining: v.upstream_pipelining,
     tls: v.tls,
   }
 }

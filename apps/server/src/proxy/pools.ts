@@ -13,6 +13,11 @@
  *   builds one per upstream `tls` section and host, so identity is a sound key): keep-alive
  *   works as for http, and a changed `tls` section never reuses a connection made under the
  *   old one.
+ * - `pipelining` above 1 (server.upstream_pipelining) lets one connection carry up to that
+ *   many requests at once (the pool still opens a new connection whenever every open one is
+ *   full or still connecting); bodiless requests are sent non-blocking (call.ts) so they
+ *   really are pipelined, and undici itself keeps a request with a body and non-idempotent
+ *   ones off a busy connection.
  */
 import type { ConnectionOptions } from 'node:tls'
 import { Pool } from 'undici'
@@ -33,13 +38,16 @@ export class PoolCache {
   readonly #pools = new Map<string, Entry>()
   readonly #sweeper: NodeJS.Timeout
   readonly #idleMs: number
+  readonly #pipelining: number
   /** the entry of the previous get(): most requests go to the same few peers, so no key is built */
   #last: Entry | undefined
   readonly #tlsIds = new WeakMap<ConnectionOptions, number>()
   #nextTlsId = 1
 
-  constructor(idleMs = IDLE_POOL_MS) {
+  /** `pipelining`: requests in flight per connection (server.upstream_pipelining) */
+  constructor(idleMs = IDLE_POOL_MS, pipelining = 1) {
     this.#idleMs = idleMs
+    this.#pipelining = pipelining
     this.#sweeper = setInterval(() => this.#sweep(), Math.max(1_000, idleMs / 2))
     this.#sweeper.unref()
   }
@@ -62,7 +70,7 @@ export class PoolCache {
       connect: tls ? { ...tls, timeout: connectMs } : { timeout: connectMs },
       keepAliveTimeout: KEEP_ALIVE_MS,
       keepAliveMaxTimeout: KEEP_ALIVE_MS,
-      pipelining: 1,
+      pipelining: this.#pipelining,
     })
     const entry = { host, port, connectMs, tls, pool, lastUsed: Date.now() }
     this.#pools.set(key, entry)
@@ -77,6 +85,11 @@ export class PoolCache {
       this.#tlsIds.set(tls, id)
     }
     return id
+  }
+
+  /** requests in flight per connection (server.upstream_pipelining) */
+  get pipelining(): number {
+    return this.#pipelining
   }
 
   get size(): number {

@@ -67,7 +67,17 @@ export interface RouteConfig {
  * function it returns learns the call serving it (null: none) and reports at the end.
  */
 export type RequestObserver = (req: IncomingMessage, res: ServerResponse, upstream: string | null) =>
-  ((call: { readonly attempts: number; readonly peer: string | null } | null) => void)
+  ((call: ObservedCall | null) => void)
+
+/** What an observer reads of a call once its exchange is over. */
+export interface ObservedCall {
+  readonly attempts: number
+  /** `host:port` of the peer whose response the client got, or null */
+  readonly peer: string | null
+  /** that peer's host and port (no string to split), or null / 0 */
+  readonly peerHost: string | null
+  readonly peerPort: number
+}
 
 /** The `server` section as far as the proxy reads it. */
 export interface ProxyServerConfig {

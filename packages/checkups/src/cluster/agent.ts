@@ -13,7 +13,8 @@
  * - An unseeded store (no epoch: new or flushed) is never applied: the node keeps serving what
  *   it has, and the state says `unseeded`.
  * - The link down: state `down`, nothing applied, retried with a bounded backoff; the node
- *   keeps its last configuration.
+ *   keeps its last configuration. Commands go out only on a ready link (no offline queue),
+ *   and a timed-out command drops the connection: nothing stale is replayed on reconnect.
  */
 import type * as IORedis from 'ioredis'
 import { type ClusterStore, type LogEntry, type Snapshot, parseEntry } from './store.js'
@@ -82,6 +83,11 @@ export class SyncAgent {
     this.#waiters.clear()
   }
 
+  /** Take a full snapshot at the next turn (after a local reload: the store stays the truth). */
+  resync(): void {
+    this.#resync = true
+  }
+
   status(): SyncStatus {
     return { ...this.#status }
   }
@@ -116,16 +122,38 @@ export class SyncAgent {
     let backoff = 50
     while (!this.#stopped) {
       try {
+        await this.#ready(block)
         if (this.#resync) await this.#fullResync()
         else await this.#follow(block)
         backoff = 50
       } catch (err) {
         if (this.#stopped) return
-        this.#set({ link: 'down', lastError: err instanceof Error ? err.message : String(err) })
+        const msg = err instanceof Error ? err.message : String(err)
+        // a command that timed out still sits in the socket: a fresh connection, so the
+        // next read is not queued behind stale blocking ones when the server resumes
+        if (/timed out/i.test(msg)) this.#conn?.disconnect(true)
+        this.#set({ link: 'down', lastError: msg })
         await sleep(backoff)
         backoff = Math.min(backoff * 2, 1000)
       }
     }
+  }
+
+  /** Commands are sent only on a ready link (the connection has no offline queue). */
+  async #ready(timeoutMs: number): Promise<void> {
+    const c = this.#conn!
+    if (c.status === 'ready') return
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => {
+        c.off('ready', on)
+        reject(new Error(`not connected (${c.status})`))
+      }, timeoutMs)
+      const on = (): void => {
+        clearTimeout(t)
+        resolve()
+      }
+      c.once('ready', on)
+    })
   }
 
   async #fullResync(): Promise<void> {

@@ -17,7 +17,9 @@
  *   (CKP_ERR_STORE_CONFLICT, the current rev in the message).
  * - The config travels as the JSON text it was given; the script never re-encodes it.
  * - Redis unreachable → CKP_ERR_STORE_UNAVAILABLE at once (no offline queue): a write is
- *   either in the store or refused, never only local.
+ *   either in the store or refused, never only local; a refused write is never sent again.
+ * - A link ends only when its owner closes it; behind Sentinel it follows the master through
+ *   a failover (UNSEEDED only ever comes from a master that answered without an epoch).
  */
 import { randomUUID } from 'node:crypto'
 import { createRequire } from 'node:module'
@@ -70,10 +72,10 @@ return {'OK', tostring(v), epoch, id}
 
 const SEED = `
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
-if epoch then return {'SEEDED', epoch} end
+if epoch and ARGV[3] ~= 'force' then return {'SEEDED', epoch} end
 local v = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
 redis.call('DEL', KEYS[2])
-for i = 3, #ARGV, 2 do
+for i = 4, #ARGV, 2 do
   v = v + 1
   redis.call('HSET', KEYS[2], ARGV[i], '{"rev":' .. v .. ',"config":' .. ARGV[i + 1] .. '}')
 end
@@ -107,13 +109,40 @@ export function redisOptions(o: ClusterStoreOptions, extra: IORedis.RedisOptions
   const common: IORedis.RedisOptions = {
     ...(o.username ? { username: o.username } : {}), ...(o.password ? { password: o.password } : {}),
     ...(o.tls ? { tls: {} } : {}), commandTimeout: o.commandTimeout ?? 2000, connectTimeout: 2000,
-    retryStrategy: (n) => Math.min(50 * n, 1000), ...extra,
+    retryStrategy: (n) => Math.min(50 * n, 1000),
+    // a command cut off by a lost link is failed, never resent on the next connection: a
+    // write answered 503 must not land later, a stale blocking XREAD must not delay the next
+    autoResendUnfulfilledCommands: false, ...extra,
   }
   if (typeof o.redis === 'string') {
     const u = new URL(o.redis)
     return { host: u.hostname, port: Number(u.port || 6379), ...(u.protocol === 'rediss:' ? { tls: {} } : {}), ...common }
   }
-  return { sentinels: o.redis.sentinels, name: o.redis.name, ...common }
+  // failoverDetector: ioredis subscribes to the sentinels' +switch-master and drops the link
+  // to the old master, so the next connection asks for the new one. Without it a master that
+  // stops answering without closing (stopped, partitioned) keeps the link: every command
+  // times out, long after the sentinels promoted a replica.
+  // sentinelCommandTimeout: a sentinel that accepts the connection but never answers (stopped)
+  // would otherwise hold every reconnection on its lookup for ever; the next one is asked.
+  return { sentinels: o.redis.sentinels, name: o.redis.name, failoverDetector: true, sentinelCommandTimeout: common.commandTimeout!, ...common }
+}
+
+/**
+ * A connection that ends only when closed by its owner. ioredis' failover detector can end it
+ * by itself: a +switch-master notice that arrives while the link is reconnecting (asking a
+ * sentinel for the master) abandons that attempt and sets the status to 'end' for good, and
+ * every later command fails ("link end") although the new master is there. Such an end is
+ * followed by a new connection.
+ */
+function link(options: IORedis.RedisOptions): IORedis.Redis {
+  const r = new (load().Redis)(options)
+  let closed = false
+  const disconnect = r.disconnect.bind(r)
+  r.disconnect = (reconnect = false) => { if (!reconnect) closed = true; disconnect(reconnect) }
+  r.on('end', () => {
+    if (!closed) setTimeout(() => { if (!closed && r.status === 'end') r.connect().catch(() => {}) }, 100).unref()
+  })
+  return r
 }
 
 export class ClusterStore {
@@ -125,9 +154,11 @@ export class ClusterStore {
     const tag = `{ck:${options.namespace ?? 'default'}}`
     this.keys = { meta: `${tag}:meta`, ups: `${tag}:ups`, log: `${tag}:log`, node: (id) => `${tag}:node:${id}` }
     this.#logMax = options.logMax ?? 10_000
-    const { Redis: R } = load()
-    // writes fail at once while the link is down: never queued, never silently local
-    this.#redis = new R(redisOptions(options, { enableOfflineQueue: false, maxRetriesPerRequest: 1 })) as Redis
+    // writes fail at once while the link is down: never queued, never silently local. A
+    // command that timed out was already answered UNAVAILABLE: ioredis must not send it again
+    // on the next connection (autoResendUnfulfilledCommands), or a refused write would land
+    // later — after a failover, on the new master.
+    this.#redis = link(redisOptions(options, { enableOfflineQueue: false, maxRetriesPerRequest: 1, autoResendUnfulfilledCommands: false })) as Redis
     this.#redis.on('error', () => { /* surfaced by the call that needed the link */ })
     this.#redis.defineCommand('ckWrite', { numberOfKeys: 3, lua: WRITE })
     this.#redis.defineCommand('ckSeed', { numberOfKeys: 3, lua: SEED })
@@ -135,7 +166,7 @@ export class ClusterStore {
 
   /** A second connection with the same settings (the follower blocks on XREAD with it). */
   duplicate(): IORedis.Redis {
-    const r = new (load().Redis)(redisOptions(this.options, { maxRetriesPerRequest: null, connectionName: `checkups-sync:${this.options.namespace ?? 'default'}` }))
+    const r = link(redisOptions(this.options, { maxRetriesPerRequest: null, enableOfflineQueue: false, connectionName: `checkups-sync:${this.options.namespace ?? 'default'}` }))
     r.on('error', () => {})
     return r
   }
@@ -148,9 +179,12 @@ export class ClusterStore {
     return this.#write('del', skey, 'null', ifMatch)
   }
 
-  /** Seeds an empty store with these upstreams (refused when it has an epoch already). */
-  async seed(upstreams: Record<string, unknown>): Promise<WriteResult> {
-    const args = [randomUUID(), String(this.#logMax)]
+  /**
+   * Seeds an empty store with these upstreams (refused when it has an epoch already, unless
+   * `force`: then the upstreams are replaced under a new epoch and every node resyncs).
+   */
+  async seed(upstreams: Record<string, unknown>, opts: { force?: boolean } = {}): Promise<WriteResult> {
+    const args = [randomUUID(), String(this.#logMax), opts.force ? 'force' : '']
     for (const [skey, cfg] of Object.entries(upstreams)) args.push(skey, JSON.stringify(cfg))
     let r: string[]
     await this.#ready()
@@ -183,6 +217,18 @@ export class ClusterStore {
     return { epoch: meta.epoch ?? null, version: Number(meta.version ?? 0), upstreams, lastId: last[0]?.[0] ?? '0-0' }
   }
 
+  /** One stored upstream (undefined when the store has none under `skey`). */
+  async get(skey: string): Promise<StoredUpstream | undefined> {
+    await this.#ready()
+    let raw: string | null
+    try {
+      raw = await this.#redis.hget(this.keys.ups, skey)
+    } catch (err) {
+      throw unavailable(err)
+    }
+    return raw === null ? undefined : (JSON.parse(raw) as StoredUpstream)
+  }
+
   /** epoch and version only (cheap; the follower's idle check). */
   async head(redis?: IORedis.Redis): Promise<{ epoch: string | null; version: number }> {
     if (redis === undefined) await this.#ready()
@@ -213,6 +259,12 @@ export class ClusterStore {
     })
   }
 
+  /** host:port of the server this link is connected to (with Sentinel: the master it found). */
+  #server(): string {
+    const st = (this.#redis as { stream?: { remoteAddress?: string; remotePort?: number } }).stream
+    return st?.remoteAddress ? `${st.remoteAddress}:${st.remotePort}` : 'unknown'
+  }
+
   async close(): Promise<void> {
     this.#redis.disconnect()
   }
@@ -226,7 +278,9 @@ export class ClusterStore {
       throw unavailable(err)
     }
     switch (r[0]) {
-      case 'UNSEEDED': throw new CheckupsError('CKP_ERR_STORE_UNSEEDED', 'cluster store is not seeded: seed it from a node first (checkups --seed-cluster-store)')
+      // names the server that answered: behind Sentinel, an unseeded master right after a
+      // failover means the promoted replica never received the data (asynchronous replication)
+      case 'UNSEEDED': throw new CheckupsError('CKP_ERR_STORE_UNSEEDED', `cluster store is not seeded (server ${this.#server()}): seed it from a node first (node apps/server seed-store)`)
       case 'CONFLICT': throw new CheckupsError('CKP_ERR_STORE_CONFLICT', `upstream ${skey} is at revision ${r[1]}, not ${ifMatch}`)
       case 'NOTFOUND': throw new CheckupsError('CKP_ERR_UPSTREAM_NOT_FOUND', `upstream ${skey} not found`)
       default: return { version: Number(r[1]), epoch: r[2]!, id: r[3]! }

@@ -76,6 +76,8 @@ export interface GlobalInput {
   checkup_timer_interval?: number
   checkup_timer_overtime?: number
   default_heartbeat_enable?: boolean
+  heartbeat_thread?: 'auto' | boolean
+  heartbeat_thread_peers?: number
   checkup_shd_sync_enable?: boolean
   shd_config_timer_interval?: number | null
   ups_status_sync_enable?: boolean

@@ -94,6 +94,7 @@ export function resolveUpstream(skey: string, raw: unknown, opts: ResolveUpstrea
 
 export function resolveGlobal(raw: unknown): ResolvedGlobal {
   const g = parse(globalSchema, raw ?? {}, ['global'], 'CKP_ERR_INVALID_CONFIG')
+  if (g.heartbeat_thread === true) requirePackage('piscina', 'global.heartbeat_thread: true')
   return deepFreeze({
     ...g,
     shd_config_timer_interval: g.shd_config_timer_interval ?? g.checkup_timer_interval,

@@ -10,6 +10,7 @@
 import { z } from 'zod'
 import { hostProblem, resolverProblem, MAX_INT32, MAX_SECONDS, MIN_SECONDS, SECONDS_MSG } from './bounds.js'
 import { strictObject } from './issues.js'
+import { HEARTBEAT_THREAD_AUTO_PEERS } from '../heartbeat/mode.js'
 
 export const MODES = ['wrr', 'hash', 'url_hash', 'ip_hash', 'header_hash', 'least_conn', 'p2c'] as const
 export const TYPS = ['general', 'redis', 'mysql', 'http'] as const
@@ -127,15 +128,45 @@ export const dnsSchema = strictObject({
   if (d.min_ttl > d.max_ttl) ctx.addIssue({ code: 'custom', path: ['min_ttl'], message: 'must not exceed max_ttl' })
 })
 
+/** `redis://host:port` / `rediss://host:port` (a database path, user or password is refused: give them as keys) */
+const redisUrl = z.string({ error: 'must be redis://host:port or { sentinels, name }' }).superRefine((u, ctx) => {
+  let url: URL | undefined
+  try {
+    url = new URL(u)
+  } catch {
+    /* reported below */
+  }
+  const bad = !url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '' ||
+    url.username !== '' || url.password !== '' || (url.pathname !== '' && url.pathname !== '/') || url.search !== '' || url.hash !== ''
+  if (bad) ctx.addIssue({ code: 'custom', message: `must be redis://host:port or rediss://host:port, got ${JSON.stringify(u)}` })
+})
+const sentinelsSchema = strictObject({
+  sentinels: z.array(strictObject({ host, port: int(1, 65535) }), { error: 'must be an array of { host, port }' })
+    .min(1, { error: 'must list at least one sentinel' }),
+  name: z.string({ error: 'must be the master name (a non-empty string)' }).min(1, { error: 'must be the master name (a non-empty string)' }),
+})
+/** Many nodes, one upstream configuration (cluster/store.ts); absent: the node works alone. */
+export const clusterStoreSchema = strictObject({
+  redis: z.union([redisUrl, sentinelsSchema], { error: 'must be redis://host:port or { sentinels, name }' }),
+  namespace: z.string({ error: 'must be a string' })
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: 'must be 1-64 characters of A-Z a-z 0-9 _ . -' }).default('default'),
+  tls: bool.default(false),
+  username: nullable(z.string({ error: 'must be a string' }).min(1, { error: 'must be a non-empty string' })),
+  password: nullable(z.string({ error: 'must be a string' }).min(1, { error: 'must be a non-empty string' })),
+})
+
 export const globalSchema = strictObject({
   checkup_timer_interval: seconds().default(5),
   checkup_timer_overtime: seconds().default(60),
   default_heartbeat_enable: bool.default(true),
+  heartbeat_thread: z.union([z.literal('auto'), z.boolean()], { error: "must be 'auto', true or false" }).default('auto'),
+  heartbeat_thread_peers: int(1, 10_000_000).default(HEARTBEAT_THREAD_AUTO_PEERS),
   checkup_shd_sync_enable: bool.default(true),
   shd_config_timer_interval: nullable(seconds()),
   ups_status_sync_enable: bool.default(false),
   ups_status_timer_interval: seconds().default(5),
   conf_hash: nullable(z.union([str, z.number()], { error: 'must be a string' }).transform(String)),
   nginx_conf: nullable(str),
+  cluster_store: clusterStoreSchema.optional(),
   dns: dnsSchema.optional(),
 })

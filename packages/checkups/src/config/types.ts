@@ -100,6 +100,10 @@ export interface ResolvedGlobal {
   readonly checkup_timer_interval: number
   readonly checkup_timer_overtime: number
   readonly default_heartbeat_enable: boolean
+  /** heartbeat probing on a piscina thread: `auto` = from `heartbeat_thread_peers` peers on */
+  readonly heartbeat_thread: 'auto' | boolean
+  /** peers from which `heartbeat_thread: 'auto'` probes on the thread (default 500) */
+  readonly heartbeat_thread_peers: number
   readonly checkup_shd_sync_enable: boolean
   readonly shd_config_timer_interval: number
   readonly ups_status_sync_enable: boolean
@@ -109,6 +113,8 @@ export interface ResolvedGlobal {
   readonly nginx_conf: string | null
   /** resolve servers' hostnames (dns/); absent = hosts are used as written */
   readonly dns?: ResolvedDns
+  /** the shared Redis store of a fleet of nodes (absent: this node works alone) */
+  readonly cluster_store?: ResolvedClusterStore
 }
 
 /** `global.dns`: resolver `ip[:port]` (null = the system's), TTL bounds in seconds. */
@@ -116,6 +122,14 @@ export interface ResolvedDns {
   readonly resolver: string | null
   readonly min_ttl: number
   readonly max_ttl: number
+}
+
+export interface ResolvedClusterStore {
+  readonly redis: string | { readonly sentinels: ReadonlyArray<{ readonly host: string; readonly port: number }>; readonly name: string }
+  readonly namespace: string
+  readonly tls: boolean
+  readonly username: string | null
+  readonly password: string | null
 }
 
 export interface ResolvedConfig {

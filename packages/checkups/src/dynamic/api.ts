@@ -6,6 +6,9 @@
  * Invariants: everything goes through the one writer (dynamic/writer.ts); per-server
  * operations are built from the stored upstream under the lock, so concurrent operations on
  * one upstream from any workers are applied one after the other and none is lost.
+ * With `global.cluster_store` (useStore): writes go to the store first (cluster/remote.ts,
+ * built from the store's copy, `ifMatch` = the upstream's store revision) and this node's
+ * primary applies them through the same writer; they resolve once applied here.
  */
 import type { ResolvedConfig, ResolvedServer, ResolvedUpstream } from '../config/types.js'
 import { forEachServer } from '../config/walk.js'
@@ -16,6 +19,9 @@ import type { InflightCounter } from './inflight.js'
 import type { Dropped } from './reconcile.js'
 import { type ServerPatch, type ServerPlace, addServer, patchServer, removeServer } from './servers.js'
 import type { DynamicWriter, WriteOptions } from './writer.js'
+import { buildUpstream, checkUpstreamInput } from './build.js'
+import { resolveUpstream } from '../config/resolve.js'
+import type { RemoteWrites, StoreWrite } from '../cluster/remote.js'
 
 export type { ServerPatch, ServerPlace, WriteOptions, Dropped }
 
@@ -29,7 +35,16 @@ export interface ServerState extends ResolvedServer {
   readonly busy: boolean
 }
 
+/** A write's options; `onStore` is told the store write when `global.cluster_store` is configured. */
+export interface ApiWriteOptions extends WriteOptions {
+  onStore?(r: StoreWrite): void
+}
+
+type Build = (stored: ResolvedUpstream | undefined) => ResolvedUpstream | null
+
 export class DynamicApi {
+  #remote: RemoteWrites | undefined
+
   constructor(
     private readonly writer: DynamicWriter,
     private readonly view: () => WorkerView,
@@ -44,12 +59,57 @@ export class DynamicApi {
     return this.versionOf()
   }
 
-  async update(skey: string, upstream: unknown, opts?: WriteOptions): Promise<number> {
+  /** Worker: writes go to the cluster store first (undefined: this node alone). */
+  useStore(remote: RemoteWrites | undefined): void {
+    this.#remote = remote
+  }
+
+  /** The store revision of `skey` applied here (cluster store only; else undefined). */
+  storeRevision(skey: string): number | undefined {
+    return this.#remote?.revision(skey)
+  }
+
+  get clustered(): boolean {
+    return this.#remote !== undefined
+  }
+
+  async update(skey: string, upstream: unknown, opts?: ApiWriteOptions): Promise<number> {
+    const remote = this.#remote
+    if (remote) {
+      checkUpstreamInput(upstream)
+      return this.viaStore(skey, opts, (stored) => buildUpstream(skey, upstream, stored, remote.heartbeat(skey)))
+    }
     return this.changed(await this.writer.update(this.view(), skey, upstream, opts), 'update', skey)
   }
 
-  async delete(skey: string, opts?: WriteOptions): Promise<number> {
+  async delete(skey: string, opts?: ApiWriteOptions): Promise<number> {
+    if (this.#remote) return this.viaStore(skey, opts, (stored) => (exists(skey, stored), null))
     return this.changed(await this.writer.delete(this.view(), skey, opts), 'delete', skey)
+  }
+
+  /**
+   * Primary (cluster/node.ts): the store's upstreams made current (`replace`: the whole set).
+   * A single change is the node's config event (the writing worker records none of its own).
+   */
+  async applyRemote(changes: Readonly<Record<string, unknown>>, replace: boolean): Promise<number> {
+    const version = await this.writer.applyRemote(changes, replace)
+    const [skey, one] = Object.entries(changes)[0] ?? []
+    if (!replace && skey !== undefined && Object.keys(changes).length === 1) this.changed(version, one === null ? 'delete' : 'update', skey)
+    return version
+  }
+
+  private modify(skey: string, opts: ApiWriteOptions | undefined, fn: (stored: ResolvedUpstream) => Record<string, unknown>): Promise<number> {
+    if (this.#remote) {
+      return this.viaStore(skey, opts, (stored) => resolveUpstream(skey, fn(exists(skey, stored)), { code: 'CKP_ERR_INVALID_UPSTREAM' }))
+    }
+    return this.writer.modify(this.view(), skey, opts ?? {}, fn).then((v) => this.changed(v, 'update', skey))
+  }
+
+  private async viaStore(skey: string, opts: ApiWriteOptions | undefined, build: Build): Promise<number> {
+    const r = await this.#remote!.write(skey, opts?.ifMatch, build)
+    opts?.onStore?.(r)
+    this.view().sync()
+    return this.versionOf()
   }
 
   /** The upstream `update(skey, upstream)` would store; nothing is changed. */
@@ -57,16 +117,16 @@ export class DynamicApi {
     return this.writer.dryRun(this.view(), skey, upstream)
   }
 
-  async addServer(skey: string, server: Record<string, unknown>, place: ServerPlace = {}, opts?: WriteOptions): Promise<number> {
-    return this.changed(await this.writer.modify(this.view(), skey, opts ?? {}, (ups) => addServer(skey, ups, server, place)), 'update', skey)
+  addServer(skey: string, server: Record<string, unknown>, place: ServerPlace = {}, opts?: ApiWriteOptions): Promise<number> {
+    return this.modify(skey, opts, (ups) => addServer(skey, ups, server, place))
   }
 
-  async patchServer(skey: string, host: string, port: number, patch: ServerPatch, opts?: WriteOptions): Promise<number> {
-    return this.changed(await this.writer.modify(this.view(), skey, opts ?? {}, (ups) => patchServer(skey, ups, host, port, patch)), 'update', skey)
+  patchServer(skey: string, host: string, port: number, patch: ServerPatch, opts?: ApiWriteOptions): Promise<number> {
+    return this.modify(skey, opts, (ups) => patchServer(skey, ups, host, port, patch))
   }
 
-  async removeServer(skey: string, host: string, port: number, opts?: WriteOptions): Promise<number> {
-    return this.changed(await this.writer.modify(this.view(), skey, opts ?? {}, (ups) => removeServer(skey, ups, host, port)), 'update', skey)
+  removeServer(skey: string, host: string, port: number, opts?: ApiWriteOptions): Promise<number> {
+    return this.modify(skey, opts, (ups) => removeServer(skey, ups, host, port))
   }
 
   /** Every server of `skey` with its runtime state; CKP_ERR_UPSTREAM_NOT_FOUND if none. */
@@ -99,4 +159,9 @@ function addressesOf(served: ResolvedUpstream, host: string, port: number): stri
   const out = new Set<string>([host])
   forEachServer(served, (s) => { if (s.port === port && s.dns_name === name) out.add(s.host) })
   return [...out]
+}
+
+function exists(skey: string, stored: ResolvedUpstream | undefined): ResolvedUpstream {
+  if (stored === undefined) throw new CheckupsError('CKP_ERR_UPSTREAM_NOT_FOUND', `upstream ${skey} not found`)
+  return stored
 }

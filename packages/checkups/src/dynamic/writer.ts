@@ -12,6 +12,8 @@
  *   acknowledged. The failure is logged.
  * - The health records (heartbeat and passive, state zone) of a deleted upstream, and of the
  *   servers a write removed from an upstream, are removed.
+ * - The cluster sync (applyRemote) is a write like the others: same lock, same order, one
+ *   version bump, so every worker sees a change made on another node as fast as a local one.
  * - The primary's reload reads what is in force from the zone under the same lock, so no
  *   acknowledged write is ever lost to a reload; dynamic/reconcile.ts decides what stays.
  */
@@ -26,7 +28,7 @@ import type { PendingSave, Persistence, StateSnapshot } from '../persist/types.j
 import type { Dict, Logger } from '../zone-types.js'
 import type { WorkerView } from '../view/worker-view.js'
 import { buildUpstream, checkUpstreamInput } from './build.js'
-import { type DynamicMeta, decodeMeta, emptyMeta, encodeMeta, fileHashes, metaAfterWrite } from './meta.js'
+import { type DynamicMeta, decodeMeta, emptyMeta, encodeMeta, fileHashes, metaAfterWrite, upstreamHash } from './meta.js'
 import { type Dropped, inferMeta, reconcile } from './reconcile.js'
 
 export interface WriteOptions {
@@ -40,6 +42,11 @@ export interface WriterDeps {
   logger: Logger
   persistence: Persistence | undefined
   heartbeat(skey: string): HeartbeatFn | null
+}
+
+function withoutKey<T>(o: Readonly<Record<string, T>>, key: string): Record<string, T> {
+  const { [key]: _drop, ...rest } = o
+  return rest
 }
 
 /** The snapshot a restore applies (persist/loadStateFile's content). */
@@ -133,11 +140,7 @@ export class DynamicWriter {
   reload(cfg: ResolvedConfig): Promise<{ version: number; dropped: Dropped[] }> {
     const { store } = this.d
     return store.withLock(() => {
-      const current: Record<string, ResolvedUpstream> = {}
-      for (const skey of store.readSkeys() ?? []) {
-        const b = store.readBytes(skey)
-        if (b !== undefined) current[skey] = decodeUpstream(skey, b, this.d.heartbeat(skey))
-      }
+      const current = this.readZone()
       const meta = decodeMeta(store.readMeta())
       const r = reconcile(cfg.upstreams, current, meta)
       const version = store.version() + 1
@@ -155,6 +158,69 @@ export class DynamicWriter {
       this.logDropped(r.dropped)
       return { version, dropped: r.dropped }
     })
+  }
+
+  /**
+   * Primary (cluster sync, cluster/node.ts): the store's upstreams made current under the same
+   * lock — `replace` (a snapshot) makes `changes` the whole set, else each given skey is set
+   * (null: deleted). One version bump; an entry that does not validate is logged and skipped
+   * (the node keeps what it had for that skey). The new config version.
+   */
+  applyRemote(changes: Readonly<Record<string, unknown>>, replace: boolean): Promise<number> {
+    const { store } = this.d
+    return store.withLock(() => {
+      const current = this.readZone()
+      const meta = decodeMeta(store.readMeta())
+      const after: Record<string, ResolvedUpstream> = replace ? {} : { ...current }
+      let nextMeta = meta
+      for (const skey of new Set([...Object.keys(changes), ...(replace ? Object.keys(current) : [])])) {
+        const raw = changes[skey]
+        let ups: ResolvedUpstream | null = null
+        try {
+          if (raw !== null && raw !== undefined) ups = resolveUpstream(skey, { ...(raw as object), heartbeat: this.d.heartbeat(skey) })
+        } catch (err) {
+          this.d.logger.error({ skey, error: (err as Error).message }, 'cluster store upstream refused: kept this node\'s')
+          if (current[skey]) after[skey] = current[skey]
+          continue
+        }
+        if (ups === null) delete after[skey]
+        else after[skey] = ups
+        const same = ups !== null && meta.files[skey] === upstreamHash(ups)
+        nextMeta = same
+          ? { files: nextMeta.files, origin: withoutKey(nextMeta.origin, skey), deleted: withoutKey(nextMeta.deleted, skey) }
+          : metaAfterWrite(nextMeta, skey, ups !== null)
+      }
+      const version = store.version() + 1
+      const pending = this.save(version, after, nextMeta)
+      const keys = Object.keys(changes)
+      try {
+        if (!replace && keys.length === 1) {
+          const one = after[keys[0]!]
+          store.commit(version, keys[0]!, one ? encodeUpstream(one) : null, encodeMeta(nextMeta))
+        } else {
+          const bytes = new Map<string, Uint8Array>()
+          for (const [skey, ups] of Object.entries(after)) bytes.set(skey, encodeUpstream(ups))
+          store.replaceAll(bytes, version, { meta: encodeMeta(nextMeta) })
+        }
+      } catch (err) {
+        this.d.logger.error({ cluster: true, version, error: (err as Error).message }, 'config write refused')
+        this.undoSave(pending, version - 1, current, meta)
+        throw err
+      }
+      pending?.commit()
+      for (const [skey, before] of Object.entries(current)) if (after[skey] !== before) this.removeHealth(skey, before, after[skey] ?? null)
+      return version
+    })
+  }
+
+  private readZone(): Record<string, ResolvedUpstream> {
+    const { store } = this.d
+    const current: Record<string, ResolvedUpstream> = {}
+    for (const skey of store.readSkeys() ?? []) {
+      const b = store.readBytes(skey)
+      if (b !== undefined) current[skey] = decodeUpstream(skey, b, this.d.heartbeat(skey))
+    }
+    return current
   }
 
   private logDropped(dropped: readonly Dropped[]): void {

@@ -45,10 +45,20 @@ export interface HeartbeatOptions {
   /** probes in flight at all, hanging ones included = sockets held (default 1024) */
   maxSockets?: number
   pollMs?: number
-  /** run probing on a piscina thread (true = one thread) */
-  pool?: boolean | PoolOptions
-  /** after each committed round: every checked peer (status before → after) and its duration */
-  onRound?: (checks: PeerCheck[], ms: number) => void
+  /**
+   * run probing on a piscina thread (true = one thread); 'auto' = from `threadPeers` peers on.
+   * Absent: `global.heartbeat_thread` (default 'auto'), read at each round start.
+   */
+  pool?: 'auto' | boolean | PoolOptions
+  /** peers from which 'auto' picks the thread (absent: `global.heartbeat_thread_peers`) */
+  threadPeers?: number
+  /**
+   * after each committed round: every checked peer (status before → after), in batches of at
+   * most CHECK_BATCH with a turn of the event loop between them (a 10 000-peer round is not
+   * one long block on the leader's main thread); `done` is true on the last call only, which
+   * also carries the round's duration
+   */
+  onRound?: (checks: PeerCheck[], ms: number, done: boolean) => void
   /** told when this worker becomes the leader (true) and when it stops being it (false) */
   onLeadership?: (leader: boolean) => void
 }
@@ -87,6 +97,8 @@ export interface PeerCheck {
 }
 
 export interface RoundReport extends WriteResult {
+  /** where the probes ran ('thread' also when some upstreams with a custom heartbeat ran here) */
+  runner: 'thread' | 'in-process'
   /** clock time the round started, ms */
   started: number
   /** clock time it took, ms */

@@ -23,7 +23,7 @@ export class HeartbeatHost {
     private readonly logger: Logger,
     private readonly getUpstreams: () => Record<string, ResolvedUpstream>,
     private readonly customHeartbeats: () => ReadonlyMap<string, HeartbeatFn>,
-    private readonly onRound?: (checks: PeerCheck[], ms: number) => void,
+    private readonly onRound?: (checks: PeerCheck[], ms: number, done: boolean) => void,
     private readonly onLeadership?: (leader: boolean) => void,
   ) {}
 

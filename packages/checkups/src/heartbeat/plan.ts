@@ -13,7 +13,7 @@
 import type { HeartbeatFn, ResolvedUpstream } from '../config/types.js'
 import { heartbeatEnabled, levelsOf } from '../config/walk.js'
 import { KEY } from '../keys.js'
-import { probeId } from './probes/index.js'
+import { probeId, probeParams } from './probes/index.js'
 
 export interface PlannedPeer {
   host: string
@@ -59,13 +59,14 @@ export function planRound(upstreams: Readonly<Record<string, ResolvedUpstream>>,
     const planned: PlannedUpstream = { skey, protected: ups.protected, sensibility: ups.sensibility, peers: [] }
     if (ups.rise !== undefined) planned.rise = ups.rise
     const seen = new Set<string>()
+    const params = probeParams(skey, ups, custom)
     for (const level of levelsOf(ups)) {
       for (const srv of level.servers) {
         const port = srv.port
         const key = KEY.peerStatus(skey, srv.host, port)
         if (seen.has(key)) continue
         seen.add(key)
-        const probe = probeId(skey, ups, custom, srv.host, port)
+        const probe = probeId(params, srv.host, port)
         if (!plan.probes.has(probe)) plan.probes.set(probe, { host: srv.host, port, skey, ups, custom })
         planned.peers.push({ host: srv.host, port, key, probe })
       }
@@ -73,4 +74,17 @@ export function planRound(upstreams: Readonly<Record<string, ResolvedUpstream>>,
     if (planned.peers.length > 0) plan.upstreams.push(planned)
   }
   return plan
+}
+
+/**
+ * The record keys a round over `upstreams` writes (what planRound lists), without probe
+ * identities: the leader's main thread walks this before every round, thread or not.
+ */
+export function plannedKeys(upstreams: Readonly<Record<string, ResolvedUpstream>>, defaultEnable: boolean): Set<string> {
+  const keys = new Set<string>()
+  for (const [skey, ups] of Object.entries(upstreams)) {
+    if (!heartbeatEnabled(ups, defaultEnable)) continue
+    for (const level of levelsOf(ups)) for (const srv of level.servers) keys.add(KEY.peerStatus(skey, srv.host, srv.port))
+  }
+  return keys
 }

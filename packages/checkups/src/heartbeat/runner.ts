@@ -16,6 +16,14 @@
  *   of a leader (the DNS refresher follows the lease with it).
  * - Records or round keys that did not fit the `state` zone are counted in a zone slot by
  *   round.ts and logged here, rate-limited.
+ * - Where probes run is decided at each round start (mode.ts); the thread writes the records
+ *   itself, so the main thread only posts the upstreams, writes the round keys and hands the
+ *   checks to `onRound` in batches (deliverChecks).
+ * - A round plans from the config read at its start and writes after probing: an upstream
+ *   deleted (or a server removed) meanwhile gets its record written after the writer removed
+ *   it. So each leader's round starts by deleting the records its previous committed round
+ *   planned that the fresh config no longer has: no health record outlives its peer by more
+ *   than one round.
  */
 import { systemClock, type Clock } from '../clock.js'
 import type { ResolvedGlobal, ResolvedUpstream } from '../config/types.js'
@@ -25,8 +33,10 @@ import { silentLogger, type Dict, type Logger } from '../zone-types.js'
 import type { Heartbeat, HeartbeatOptions, HeartbeatPhase, Lease, RoundReport, WriteResult } from './contract.js'
 import { holdsLease, readLease, releaseLease, renewLease, tryAcquire, type Candidate } from './election.js'
 import type { Bounds } from './limit.js'
+import { chooseRunner, threadablePeers, type Runner } from './mode.js'
 import { createPool, splitForPool, type HeartbeatPool } from './pool.js'
-import { bounds, finishRound, probeAndWrite } from './round.js'
+import { plannedKeys } from './plan.js'
+import { bounds, deliverChecks, finishRound, probeAndWrite } from './round.js'
 import { requirePackage } from '../optional-deps.js'
 
 /** Candidate poll period, ms: a dead leader's lease (removed by the primary) is retaken within it. */
@@ -42,12 +52,14 @@ export class HeartbeatRunner implements Heartbeat {
   private readonly me: Candidate
   private readonly pollMs: number
   private readonly limits: Bounds
-  private readonly pool: HeartbeatPool | undefined
+  private readonly pool: HeartbeatPool
   private current: HeartbeatPhase = 'idle'
   private pollTimer: unknown
   private roundTimer: unknown
   private inFlight: Promise<RoundReport> | undefined
   private committed = 0
+  /** record keys the last committed round planned (swept when the config drops them) */
+  private planned = new Set<string>()
   private globals: ResolvedGlobal
   private readonly limiter: LogLimiter
 
@@ -59,9 +71,11 @@ export class HeartbeatRunner implements Heartbeat {
     this.me = { worker: opts.worker.id, pid: opts.worker.pid }
     this.pollMs = opts.pollMs ?? DEFAULT_POLL_MS
     this.limits = bounds(opts.concurrency, opts.maxSockets)
-    if (opts.pool) requirePackage('piscina', 'the heartbeat option `pool`')
-    this.pool = opts.pool ? createPool(this.state, this.mutex, opts.pool === true ? {} : opts.pool) : undefined
     this.globals = opts.getConfig().global
+    const setting = opts.pool ?? this.globals.heartbeat_thread
+    if (setting !== false && setting !== 'auto') requirePackage('piscina', 'the heartbeat thread (`heartbeat_thread: true`)')
+    // piscina itself is loaded only by the first thread round (pool.ts)
+    this.pool = createPool(this.state, this.mutex, typeof opts.pool === 'object' ? opts.pool : {})
     this.limiter = new LogLimiter(this.clock)
   }
 
@@ -78,7 +92,7 @@ export class HeartbeatRunner implements Heartbeat {
     if (wasLeader && holdsLease(this.mutex, this.me)) releaseLease(this.mutex, this.me.pid)
     if (wasLeader) this.opts.onLeadership?.(false)
     await this.inFlight?.catch(() => undefined)
-    await this.pool?.close()
+    await this.pool.close()
   }
 
   /** A candidate polls the lease now (another worker exited: its lease may just be gone). */
@@ -153,30 +167,50 @@ export class HeartbeatRunner implements Heartbeat {
     const stillLeader = guard
       ? () => this.current === 'leader' && holdsLease(this.mutex, this.me)
       : () => this.current !== 'stopped'
-    const res = await this.probe(v.upstreams, guard, stillLeader)
+    const runner = this.runnerFor(v.upstreams)
+    const planned = this.sweep(v.upstreams, stillLeader)
+    const { checkBatches, ...res } = await this.probe(v.upstreams, guard, stillLeader, runner)
     let version = this.state.loadSlot(SLOT.STATE_HEARTBEAT_VERSION)
     if (res.committed && stillLeader()) {
-      const fin = finishRound(this.state, this.clock.now(), this.globals.checkup_timer_overtime)
+      this.planned = planned
+      const ms = this.clock.now() - started
+      const fin = finishRound(this.state, this.clock.now(), this.globals.checkup_timer_overtime, { runner, peers: res.peers, ms })
       version = fin.version
       res.failed += fin.failed
       this.committed += 1
-      this.opts.onRound?.(res.checks, this.clock.now() - started)
+      const onRound = this.opts.onRound
+      res.checks = await deliverChecks(res.checks, checkBatches, onRound && ((batch, done) => onRound(batch, ms, done)))
     } else {
       res.committed = false
+      res.checks = await deliverChecks(res.checks, checkBatches)
     }
     if (res.failed > 0) {
       this.limiter.error(this.logger, 'heartbeat: failed to set peer status', {
         err: 'no memory', zone: 'state', failed: res.failed, total: this.state.loadSlot(SLOT.STATE_HEARTBEAT_WRITE_ERRORS),
       })
     }
-    return { ...res, started, ms: this.clock.now() - started, version }
+    return { ...res, runner, started, ms: this.clock.now() - started, version }
   }
 
-  private async probe(upstreams: Upstreams, guard: boolean, stillLeader: () => boolean): Promise<WriteResult> {
+  private runnerFor(upstreams: Upstreams): Runner {
+    const setting = this.opts.pool ?? this.globals.heartbeat_thread
+    const threshold = this.opts.threadPeers ?? this.globals.heartbeat_thread_peers
+    if (setting !== 'auto') return chooseRunner(setting, 0, threshold)
+    return chooseRunner(setting, threadablePeers(upstreams, this.globals.default_heartbeat_enable, this.opts.customHeartbeats), threshold)
+  }
+
+  /** Deletes the previous round's records whose peers `upstreams` no longer has; returns this round's keys. */
+  private sweep(upstreams: Upstreams, stillLeader: () => boolean): Set<string> {
+    const keys = plannedKeys(upstreams, this.globals.default_heartbeat_enable)
+    if (stillLeader()) for (const k of this.planned) if (!keys.has(k)) this.state.delete(k)
+    return keys
+  }
+
+  private async probe(upstreams: Upstreams, guard: boolean, stillLeader: () => boolean, runner: Runner): Promise<WriteResult & { checkBatches: Uint8Array[] }> {
     const common = { defaultEnable: this.globals.default_heartbeat_enable, limits: this.limits }
     const local = { ...common, state: this.state, customHeartbeats: this.opts.customHeartbeats,
       stillLeader, nowSeconds: () => this.clock.now() / 1000 }
-    if (!this.pool) return probeAndWrite(upstreams, local)
+    if (runner === 'in-process') return { ...await probeAndWrite(upstreams, local), checkBatches: [] }
     const split = splitForPool(upstreams, this.opts.customHeartbeats)
     const [a, b] = await Promise.all([
       this.pool.run({ ...common, guard, me: this.me, upstreams: split.pooled }),
@@ -184,7 +218,8 @@ export class HeartbeatRunner implements Heartbeat {
     ])
     return {
       upstreams: a.upstreams + b.upstreams, peers: a.peers + b.peers, probes: a.probes + b.probes,
-      written: a.written + b.written, failed: a.failed + b.failed, committed: a.committed && b.committed, checks: [...a.checks, ...b.checks],
+      written: a.written + b.written, failed: a.failed + b.failed, committed: a.committed && b.committed,
+      checks: b.checks, checkBatches: a.checkBatches,
     }
   }
 }

@@ -65,10 +65,13 @@ export class Observer {
   }
 
   /** The heartbeat's `onRound` hook. */
-  readonly onRound = (checks: readonly HeartbeatCheck[], ms: number): void => this.heartbeatRound(checks, ms)
+  readonly onRound = (checks: readonly HeartbeatCheck[], ms: number, done: boolean): void => this.heartbeatRound(checks, ms, done)
 
-  /** Counts a committed round's checks and records its flips as transitions. */
-  heartbeatRound(checks: readonly HeartbeatCheck[], ms: number): void {
+  /**
+   * Counts a committed round's checks and records its flips as transitions; a large round
+   * arrives in batches and counts as a round (with its duration) on the last one (`done`).
+   */
+  heartbeatRound(checks: readonly HeartbeatCheck[], ms: number, done = true): void {
     for (const c of checks) {
       const idx = this.zone.slot(c.skey, c.host, c.port)
       if (idx >= 0) {
@@ -78,6 +81,7 @@ export class Observer {
       }
       if (c.from !== c.to) this.transition({ skey: c.skey, host: c.host, port: c.port, from: c.from, to: c.to, cause: 'heartbeat', msg: c.msg ?? null })
     }
+    if (!done) return
     const i64 = this.zone.i64
     Atomics.add(i64, H64.HB_ROUNDS, 1n)
     Atomics.add(i64, H64.HB_ROUND_SUM_US, BigInt(Math.max(0, Math.round(ms * 1000))))

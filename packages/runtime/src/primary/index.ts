@@ -9,7 +9,7 @@
 import { availableParallelism } from 'node:os'
 import type { Logger } from 'pino'
 import { configDir, configUrl, loadConfig, type LoadedConfig } from '../config.js'
-import { announceReload, createCheckups, loadStateSnapshot, type CheckupsInstance } from '../deps.js'
+import { announceReload, createCheckups, loadStateSnapshot, startClusterSync, type CheckupsInstance, type ClusterSync } from '../deps.js'
 import { RuntimeError } from '../errors.js'
 import { createLogger, LOG } from '../logger.js'
 import type { PrimaryContext, PrimaryHandle, RunOptions } from '../types.js'
@@ -49,6 +49,9 @@ export async function runPrimary(options: RunOptions): Promise<PrimaryHandle> {
     checkups: checkups as CheckupsInstance, logger,
   }
   await options.init?.(ctx)
+  // many nodes (global.cluster_store): the sync agent applies the shared store's changes
+  // through the same writer; until it has a snapshot this node serves what it restored above
+  const cluster = startClusterSync(loaded.config, { dynamic: checkups.dynamic, config: shared.config, logger: logger.child({ component: 'cluster' }) })
 
   const isObjectConfig = options.config !== undefined && configUrl(options.config) === undefined
   const supervisor = new Supervisor({
@@ -81,13 +84,14 @@ export async function runPrimary(options: RunOptions): Promise<PrimaryHandle> {
       // what is in force (the zone, every acknowledged change) meets the new file under the
       // writers' lock; runtime changes of upstreams the file did not change are kept
       await checkups.reload(next.config)
+      cluster?.agent.resync() // with a cluster store its upstreams win over the file's
       announceReload(checkups, shared.config)
       loaded = next
       ctx.config = next.config
       ctx.rawConfig = next.raw
     },
   })
-  const stop = (graceful: boolean): Promise<void> => stopAndExit(supervisor, graceful, logger)
+  const stop = (graceful: boolean): Promise<void> => stopAndExit(supervisor, graceful, logger, cluster)
   installPrimarySignals({ reload: () => void reloader.reload(), stop: (g) => void stop(g) }, logger)
 
   logger.info({ workers: count, zones: Object.fromEntries(sizes), config: describeSource(options) }, LOG.PRIMARY_STARTED)
@@ -101,9 +105,9 @@ export async function runPrimary(options: RunOptions): Promise<PrimaryHandle> {
 
 let exiting: Promise<void> | undefined
 
-function stopAndExit(supervisor: Supervisor, graceful: boolean, logger: Logger): Promise<void> {
+function stopAndExit(supervisor: Supervisor, graceful: boolean, logger: Logger, cluster: ClusterSync | undefined): Promise<void> {
   logger.info({ graceful }, LOG.STOP_START)
-  const done = supervisor.stop(graceful)
+  const done = supervisor.stop(graceful).then(() => cluster?.stop())
   exiting ??= done.then(() => {
     logger.info({ code: 0 }, LOG.PRIMARY_EXIT)
     process.exit(0)

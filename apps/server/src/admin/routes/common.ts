@@ -51,6 +51,30 @@ export function written(version: number, extra: Record<string, unknown> = {}, st
 }
 
 /**
+ * A dynamic write's options and answer. Alone, `If-Match` is the config version; with
+ * `global.cluster_store` it is the upstream's store revision, and the answer adds
+ * `store_version` (the new revision, also the ETag).
+ */
+export function writeOptions(req: AdminRequest): { ifMatch: number | undefined; onStore(r: { version: number; applied: boolean }): void; answer(version: number, extra?: Record<string, unknown>, status?: number): AdminResponse } {
+  let store: { version: number; applied: boolean } | undefined
+  return {
+    ifMatch: ifMatch(req),
+    onStore: (r) => void (store = { version: r.version, applied: r.applied }),
+    answer(version, extra = {}, status = 200) {
+      if (store === undefined) return written(version, extra, status)
+      const body = { ok: true, version, store_version: store.version, applied: store.applied, ...extra }
+      return { status, body, headers: { etag: `"${store.version}"` } }
+    },
+  }
+}
+
+/** The ETag of an upstream: the config version, or with a cluster store the upstream's store revision. */
+export function upstreamEtag(ctx: AdminContext, skey: string): string {
+  const d = ctx.checkups.dynamic
+  return `"${d.clustered ? (d.storeRevision(skey) ?? 0) : d.version()}"`
+}
+
+/**
  * `If-Match: <version>` (optionally quoted, `W/` ignored; `*` = any) → the version the write
  * is based on, or undefined without the header. Anything else is 400.
  */
@@ -60,7 +84,7 @@ export function ifMatch(req: AdminRequest): number | undefined {
   const v = (Array.isArray(raw) ? raw.join(',') : raw).trim()
   if (v === '*') return undefined
   const m = /^(?:W\/)?"?(\d{1,15})"?$/.exec(v)
-  if (!m) throw new AdminError('ADM_ERR_BAD_REQUEST', 400, 'If-Match: must be a config version (an integer), as answered by a write or GET')
+  if (!m) throw new AdminError('ADM_ERR_BAD_REQUEST', 400, 'If-Match: must be a config version (with a cluster store: the upstream\'s store revision), an integer as answered by a write or GET')
   return Number(m[1])
 }
 

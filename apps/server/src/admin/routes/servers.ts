@@ -15,7 +15,7 @@
 import { z } from 'zod'
 import { AdminError } from '../errors.js'
 import type { AdminRequest, Router } from '../router.js'
-import { ifMatch, ok, redact, serverParam, skeyParam, written } from './common.js'
+import { ok, redact, serverParam, skeyParam, writeOptions } from './common.js'
 
 const flags = {
   weight: z.number({ error: 'must be a number' }).optional(),
@@ -52,8 +52,9 @@ export function register(router: Router): void {
     const { level, cluster, ...server } = parse(addSchema, req)
     if (level !== undefined && cluster !== undefined) throw new AdminError('ADM_ERR_BAD_REQUEST', 400, 'give level or cluster, not both')
     const place = defined({ level, cluster })
-    const version = await ctx.checkups.dynamic.addServer(skey, defined(server), place, { ifMatch: ifMatch(req) })
-    return written(version, { id: `${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}` }, 201)
+    const w = writeOptions(req)
+    const version = await ctx.checkups.dynamic.addServer(skey, defined(server), place, w)
+    return w.answer(version, { id: `${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}` }, 201)
   })
 
   router.add('GET', '/upstreams/:skey/servers/:server', (req, ctx) => {
@@ -69,14 +70,14 @@ export function register(router: Router): void {
     const { host, port } = serverParam(req)
     const patch = defined(parse(patchSchema, req))
     if (Object.keys(patch).length === 0) throw new AdminError('ADM_ERR_BAD_REQUEST', 400, 'nothing to change: give weight, max_fails, fail_timeout, down or drain')
-    const version = await ctx.checkups.dynamic.patchServer(skey, host, port, patch, { ifMatch: ifMatch(req) })
-    return written(version)
+    const w = writeOptions(req)
+    return w.answer(await ctx.checkups.dynamic.patchServer(skey, host, port, patch, w))
   })
 
   router.add('DELETE', '/upstreams/:skey/servers/:server', async (req, ctx) => {
     const skey = skeyParam(req)
     const { host, port } = serverParam(req)
-    const version = await ctx.checkups.dynamic.removeServer(skey, host, port, { ifMatch: ifMatch(req) })
-    return written(version)
+    const w = writeOptions(req)
+    return w.answer(await ctx.checkups.dynamic.removeServer(skey, host, port, w))
   })
 }

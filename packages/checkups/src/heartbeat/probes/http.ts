@@ -13,7 +13,7 @@ import type { ConnectionOptions } from 'node:tls'
 import type { ResolvedHttpOpts, ResolvedUpstreamTls } from '../../config/types.js'
 import type { ProbeResult } from '../contract.js'
 import { err, ok } from './result.js'
-import { exchange } from './socket.js'
+import { exchange, type OnConnected } from './socket.js'
 
 const STATUS_LINE = /^HTTP\/\d+\.\d+\s+(\d+)/i
 
@@ -36,10 +36,10 @@ export function probeTls(t: ResolvedUpstreamTls | null, host: string): Connectio
   return o
 }
 
-export async function probeHttp(host: string, port: number, timeoutMs: number, opts: ResolvedHttpOpts | null, secure?: { scheme: 'http' | 'https'; tls: ResolvedUpstreamTls | null }): Promise<ProbeResult> {
+export async function probeHttp(host: string, port: number, timeoutMs: number, opts: ResolvedHttpOpts | null, secure?: { scheme: 'http' | 'https'; tls: ResolvedUpstreamTls | null }, onConnected?: OnConnected): Promise<ProbeResult> {
   try {
     const tls = secure?.scheme === 'https' ? probeTls(secure.tls, host) : undefined
-    const line = await exchange(host, port, timeoutMs, opts?.query ?? null, tls)
+    const line = await exchange(host, port, timeoutMs, opts?.query ?? null, tls, onConnected)
     return line === null ? ok() : judgeStatusLine(line, opts?.statuses ?? null)
   } catch (e) {
     return err((e as Error).message)

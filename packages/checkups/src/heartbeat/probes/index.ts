@@ -15,6 +15,7 @@ import { probeHttp } from './http.js'
 import { dnsNameOf } from '../../dns/expand.js'
 import { probeMysql } from './mysql.js'
 import { probeRedis } from './redis.js'
+import type { OnConnected } from './socket.js'
 
 /** An https peer resolved from a hostname (global.dns) is verified against that name, not its address. */
 function withServername(ups: ResolvedUpstream, host: string): Pick<ResolvedUpstream, 'scheme' | 'tls'> {
@@ -42,26 +43,40 @@ export function timeoutMs(ups: ResolvedUpstream): number {
   return ups.timeout * 1000
 }
 
-/** The dedupe identity of probing host:port for `ups` (see the header). */
-export function probeId(skey: string, ups: ResolvedUpstream, custom: HeartbeatFn | undefined, host: string, port: number): string {
-  const base = [host, port, timeoutMs(ups)]
-  if (custom) return JSON.stringify(['custom', skey, ...base])
+/**
+ * The part of a probe's identity that every server of `ups` shares (see the header): computed
+ * once per upstream and round, so a 10 000-peer plan does not serialise the same parameters
+ * 10 000 times.
+ */
+export function probeParams(skey: string, ups: ResolvedUpstream, custom: HeartbeatFn | undefined): string {
+  const t = timeoutMs(ups)
+  if (custom) return JSON.stringify(['custom', skey, t])
   const kind = probeKind(ups.typ)
   switch (kind) {
-    case 'http': return JSON.stringify([kind, ...base, ups.http_opts?.query ?? null, ups.http_opts?.statuses ?? null, ups.scheme, ups.tls])
-    case 'mysql': return JSON.stringify([kind, ...base, ups.name, ups.user, ups.pass, ups.charset])
-    default: return JSON.stringify([kind, ...base])
+    case 'http': return JSON.stringify([kind, t, ups.http_opts?.query ?? null, ups.http_opts?.statuses ?? null, ups.scheme, ups.tls])
+    case 'mysql': return JSON.stringify([kind, t, ups.name, ups.user, ups.pass, ups.charset])
+    default: return JSON.stringify([kind, t])
   }
 }
 
-/** Runs the probe `ups` calls for (custom heartbeat first, else by `typ`). */
-export function runProbe(ups: ResolvedUpstream, custom: HeartbeatFn | undefined, host: string, port: number): Promise<ProbeResult> {
+/** The dedupe identity of probing host:port with `params` (probeParams of its upstream). */
+export function probeId(params: string, host: string, port: number): string {
+  return `${host} ${port} ${params}`
+}
+
+/**
+ * Runs the probe `ups` calls for (custom heartbeat first, else by `typ`). `onConnected` is
+ * called by the socket probes (general, http) once connected and the request sent: the round
+ * then frees the probe's work slot at once instead of after SLOW_AFTER_MS.
+ */
+export function runProbe(ups: ResolvedUpstream, custom: HeartbeatFn | undefined, host: string, port: number,
+  onConnected?: OnConnected): Promise<ProbeResult> {
   const ms = timeoutMs(ups)
   if (custom) return probeCustom(custom, host, port, ups)
   switch (probeKind(ups.typ)) {
-    case 'http': return probeHttp(host, port, ms, ups.http_opts, withServername(ups, host))
+    case 'http': return probeHttp(host, port, ms, ups.http_opts, withServername(ups, host), onConnected)
     case 'redis': return probeRedis(host, port, ms)
     case 'mysql': return probeMysql(host, port, ms, ups)
-    default: return probeGeneral(host, port, ms)
+    default: return probeGeneral(host, port, ms, onConnected)
   }
 }

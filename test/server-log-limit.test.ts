@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { freePort, Primary, waitFor } from './fixtures/runtime-harness.js'
+import { deadPort } from './fixtures/net.js'
 
 const SERVER = fileURLToPath(new URL('../apps/server', import.meta.url))
 const dir = mkdtempSync(join(tmpdir(), 'checkups-loglimit-'))
@@ -31,7 +32,7 @@ function get(agent: http.Agent, port: number): Promise<number> {
 
 describe('rate-limited error logs', () => {
   it('300 identical failures: a few lines whose counts add up to 300', async () => {
-    const [dead, listen, admin] = [await freePort(), await freePort(), await freePort()]
+    const [dead, listen, admin] = [await deadPort(), await freePort(), await freePort()]
     const file = join(dir, 'dead.config.mjs')
     writeFileSync(file, `export default {
       global: { default_heartbeat_enable: false },

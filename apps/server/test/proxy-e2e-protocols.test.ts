@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import type { TLSSocket } from 'node:tls'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket, { WebSocketServer } from 'ws'
-import { freePort } from '../../../test/fixtures/net.js'
+import { deadPort as deadPortOf, freePort } from '../../../test/fixtures/net.js'
 import { makeCerts, type Certs } from './fixtures/certs.js'
 import { get, many } from './fixtures/client.js'
 import { bothWorkersReady, spawnRuntime, stopRuntime } from './fixtures/runtime.js'
@@ -74,7 +74,7 @@ function echo(ws: WebSocket, text: string): Promise<string> {
 beforeAll(async () => {
   certs = makeCerts()
   backends.push(await wsBackend('e1'), await wsBackend('e2'))
-  deadPort = await freePort()
+  deadPort = await deadPortOf()
   proxyPort = await freePort()
   const adminPort = await freePort()
   adminUrl = `http://127.0.0.1:${adminPort}`

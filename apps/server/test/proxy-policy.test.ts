@@ -10,6 +10,7 @@ import { startBackend, type Backend } from './fixtures/backend.js'
 import { backendOf, get } from './fixtures/client.js'
 import { raw } from './fixtures/raw.js'
 import { servers, startTestProxy, type TestProxy } from './fixtures/ctx.js'
+import { deadPort } from '../../../test/fixtures/net.js'
 
 const cleanup = cleanupAfterEach()
 
@@ -19,11 +20,6 @@ async function backends(n: number): Promise<Backend[]> {
   return list
 }
 
-async function deadPort(): Promise<number> {
-  const b = await startBackend('dead')
-  await b.close()
-  return b.port
-}
 
 /** upstream `api` over `ports` in this order (weights make the first peer the first pick) */
 async function proxy(ports: number[], routes: unknown[], server: Record<string, unknown> = {}, ups: Record<string, unknown> = {}): Promise<TestProxy> {

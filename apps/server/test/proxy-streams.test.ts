@@ -6,7 +6,7 @@
 import { connect, createServer, type Server, type Socket } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { freePort } from '../../../test/fixtures/net.js'
+import { deadPort, freePort } from '../../../test/fixtures/net.js'
 import { passiveCounts, startTestProxy, type TestProxy } from './fixtures/ctx.js'
 
 const cleanup: Array<() => Promise<void> | void> = []
@@ -34,9 +34,6 @@ async function tcpPeer(name: string): Promise<{ port: number; server: Server; so
   return { port: (server.address() as AddressInfo).port, server, sockets }
 }
 
-async function deadPort(): Promise<number> {
-  return freePort()
-}
 
 async function setup(peers: number[], stream: Record<string, unknown> = {}): Promise<{ p: TestProxy; port: number }> {
   const port = await freePort()

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import WebSocket, { WebSocketServer } from 'ws'
 import { passiveCounts, startTestProxy, type TestProxy } from './fixtures/ctx.js'
+import { deadPort } from '../../../test/fixtures/net.js'
 
 const cleanup: Array<() => Promise<void> | void> = []
 afterEach(async () => {
@@ -49,13 +50,6 @@ async function wsBackend(name: string, opts: { refuse?: number } = {}): Promise<
   return b
 }
 
-async function deadPort(): Promise<number> {
-  const s = createServer()
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
-  const port = (s.address() as AddressInfo).port
-  await new Promise<void>((r) => s.close(() => r()))
-  return port
-}
 
 async function proxy(ports: number[], server: Record<string, unknown> = {}, route: Record<string, unknown> = {}): Promise<TestProxy> {
   const config = {

@@ -7,6 +7,7 @@ import { cleanupAfterEach } from './fixtures/cleanup.js'
 import { startBackend, type Backend } from './fixtures/backend.js'
 import { backendOf, get, many } from './fixtures/client.js'
 import { servers, startTestProxy, type TestProxy } from './fixtures/ctx.js'
+import { deadPort } from '../../../test/fixtures/net.js'
 
 const cleanup = cleanupAfterEach()
 
@@ -22,12 +23,6 @@ async function proxy(config: Record<string, unknown>, routes: unknown[], opts: {
   return p
 }
 
-/** A port nothing listens on (bound, then closed). */
-async function deadPort(): Promise<number> {
-  const b = await startBackend('dead')
-  await b.close()
-  return b.port
-}
 
 const noHb = { default_heartbeat_enable: false }
 

@@ -18,6 +18,11 @@ export interface HeartbeatRecord {
   /** seconds since the epoch (float) of the last status flip */
   lastmodified: number
   msg: string | null
+  /**
+   * seconds since the epoch of the last flip from err/unstable back to ok (what slow_start
+   * ramps from); absent while not ok and for a peer that was never down
+   */
+  up_since?: number
   /** probe extras: redis `replication`, `redis_version`, custom heartbeat fields */
   [extra: string]: unknown
 }

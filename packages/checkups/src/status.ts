@@ -119,7 +119,7 @@ function loadFields(inp: StatusInput, skey: string, ups: ResolvedUpstream, s: Re
 
 function peerStatus(inp: StatusInput, skey: string, s: ResolvedServer, hbOn: boolean, ups: ResolvedUpstream): PeerStatus {
   const rec = decodeRecord<HeartbeatRecord>(asBytes(inp.zones.state.get(KEY.peerStatus(skey, s.host, s.port))))
-  const { lastmodified: _lm, ...hb } = rec ?? ({} as Partial<HeartbeatRecord>)
+  const { lastmodified: _lm, up_since: _up, ...hb } = rec ?? ({} as Partial<HeartbeatRecord>)
   const out: PeerStatus = { ...hb, server: `${skey}:${s.host}:${s.port}`, status: 'ok',
     weight: s.weight, max_fails: s.max_fails, fail_timeout: s.fail_timeout }
   out.status = !hbOn ? 'unchecked' : STATUS_NAMES[rec?.status ?? STATUS_OK] ?? 'ok'

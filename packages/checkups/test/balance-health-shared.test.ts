@@ -73,10 +73,8 @@ beforeAll(async () => {
   const view = hbView(config)
   const clock = { now: () => Date.now() - back, setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout) }
   hb = createHeartbeat({ shared: { state: dicts['state']!, mutex: dicts['mutex']! }, clock, worker: { id: 9, count: 1, pid: process.pid }, getConfig: () => view })
-  // the first records are dated an hour back: no peer is ramping when the tests start
-  back = 3_600_000
+  // the first round writes every peer's first record, ok, now: no peer was ever down
   await round()
-  back = 0
   await forkWorkers(children, fixture, config, [...zones, stats], [0, 1])
 }, 60_000)
 
@@ -87,6 +85,22 @@ afterAll(async () => {
 })
 
 describe('shared health-derived balancing (2 worker processes)', () => {
+  it('slow_start 60: peers whose first check was ok are at full weight in both workers, not ramping', async () => {
+    const [, , s1, s2] = peers as [HttpPeer, HttpPeer, HttpPeer, HttpPeer]
+    for (const p of [s1, s2]) {
+      for (const st of await peerStatus('ss', p.port)) {
+        expect(st.status).toBe('ok')
+        expect(st.slow_start).toEqual({ factor: 1, weight: 1, until: null })
+        expect(st).not.toHaveProperty('up_since')
+      }
+    }
+    // equal weights at full share: each worker alternates between the two
+    for (const w of await picks('ss', 10)) expect(count(w, s1.port)).toBe(5)
+    // more rounds of ok checks change nothing (only a flip back from err starts a ramp)
+    await round()
+    for (const st of await peerStatus('ss', s1.port)) expect(st.slow_start!.factor).toBe(1)
+  })
+
   it('rise 3: a recovered peer is used by neither worker until its third good check, then by both', async () => {
     const [flap, steady] = peers as [HttpPeer, HttpPeer]
     flap.mode = 502

@@ -74,6 +74,29 @@ describe('aggregateUpstream: across rounds', () => {
     expect(rec).toMatchObject({ status: OK, fail_num: 0, lastmodified: 50, msg: null })
   })
 
+  it('up_since only on a real flip back to ok (the slow_start ramp start), with rise too; a first ok record has none', () => {
+    let rec = updatePeer(undefined, OK, res('ok'), 1, 10)
+    expect(rec).not.toHaveProperty('up_since')
+    rec = updatePeer(rec, OK, res('ok'), 1, 20)
+    expect(rec).not.toHaveProperty('up_since')
+    rec = updatePeer(rec, ERR, res('err'), 1, 30)
+    expect(rec).not.toHaveProperty('up_since')
+    rec = updatePeer(rec, OK, res('ok'), 1, 40)
+    expect(rec).toMatchObject({ status: OK, lastmodified: 40, up_since: 40 })
+    rec = updatePeer(rec, OK, res('ok'), 1, 50)
+    expect(rec.up_since).toBe(40)
+    rec = updatePeer(rec, UN, res('unstable'), 1, 60)
+    expect(rec).not.toHaveProperty('up_since')
+    rec = updatePeer(rec, OK, res('ok'), 1, 70, 2)
+    expect(rec).toMatchObject({ status: UN, ok_num: 1 })
+    expect(rec).not.toHaveProperty('up_since')
+    rec = updatePeer(rec, OK, res('ok'), 1, 80, 2)
+    expect(rec).toMatchObject({ status: OK, up_since: 80 })
+    // a peer that fails first and recovers ramps like any other
+    const first = updatePeer(undefined, ERR, res('err'), 1, 90)
+    expect(updatePeer(first, OK, res('ok'), 1, 100)).toMatchObject({ status: OK, up_since: 100 })
+  })
+
   it('an unchanged status keeps lastmodified of the record', () => {
     const m1 = run(['err', 'err'], { protected: false }, new Map(), 100)
     const m2 = run(['err', 'err'], { protected: false }, m1, 200)

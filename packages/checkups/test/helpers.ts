@@ -83,14 +83,8 @@ export async function backend(status = 200): Promise<Backend> {
   return b
 }
 
-/** A loopback port with nothing listening (bound then closed). */
-export async function deadPort(): Promise<number> {
-  const s = createServer()
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
-  const port = (s.address() as AddressInfo).port
-  await new Promise<void>((r) => s.close(() => r()))
-  return port
-}
+/** A loopback port that refuses connections for the whole test (see test/fixtures/net.ts). */
+export { deadPort } from '../../../test/fixtures/net.js'
 
 /** GET http://127.0.0.1:port/ → { status, body } (undici-free: node:http). */
 export async function httpGet(port: number): Promise<{ status: number; body: string }> {

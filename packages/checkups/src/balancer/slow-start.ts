@@ -4,7 +4,10 @@
  * from 10 % to 100 % over slow_start, as Envoy's slow start and nginx Plus' `slow_start` do.
  *
  * Invariants
- * - The ramp start is shared where the event is: the heartbeat record's `lastmodified` and
+ * - Only a real recovery or addition ramps: a peer whose first check was ok (or that has no
+ *   heartbeat record) was never down and is at full weight from the start; a view built
+ *   without a predecessor (a worker's start, a new upstream) adds nothing.
+ * - The ramp start is shared where the event is: the heartbeat record's `up_since` and
  *   the passive record's window end are in shared memory, so every worker ramps alike; an
  *   added peer ramps from when this worker's view first had it (the workers see a config
  *   change within one sync of each other).

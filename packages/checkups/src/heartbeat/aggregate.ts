@@ -14,6 +14,9 @@
  *   record only while it counts) reaches `rise`; a non-ok result drops `ok_num`.
  *   `lastmodified` changes only on flips (a new record starts ok, `fail_num` 0, lastmodified
  *   now); `msg` is overwritten every probe; extras are merged over the old record's fields.
+ * - `up_since` (seconds) is set only by a real flip from err/unstable back to ok and dropped by
+ *   a flip away from ok: a new record that starts ok has none (its peer was never down, so
+ *   slow_start does not ramp it — its `lastmodified` is only when it was first checked).
  *
  * Invariant: the input lists each peer key once (the planner drops repeats of a host:port
  * within one upstream, so a peer's `fail_num` grows by one per round).
@@ -50,6 +53,7 @@ export function updatePeer(old: HeartbeatRecord | undefined, status: PeerStatusC
       if (oks >= rise) {
         rec.status = STATUS_OK
         rec.lastmodified = now
+        rec.up_since = now
         delete rec['ok_num']
       } else {
         rec['ok_num'] = oks
@@ -62,6 +66,7 @@ export function updatePeer(old: HeartbeatRecord | undefined, status: PeerStatusC
     if (rec.status !== status && rec.fail_num >= sensibility) {
       rec.status = status
       rec.lastmodified = now
+      delete rec.up_since
     }
   }
   Object.assign(rec, result.extras)

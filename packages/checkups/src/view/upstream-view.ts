@@ -64,7 +64,7 @@ export interface PeerState {
   knownSince: number
   /** shared in-flight / latency cost (load-aware modes and max_conns only) */
   readonly load: PeerLoad | undefined
-  /** slow start: when the heartbeat record last turned ok (ms, 0 = not known ok) */
+  /** slow start: when the heartbeat record last flipped back to ok (ms, 0 = never down or not ok) */
   hbUpSince: number
   /** slow start: when the last passive err window ended (ms, 0 = none seen) */
   passiveUpSince: number
@@ -189,7 +189,8 @@ export class UpstreamView {
       }
       const rec = decodeRecord<HeartbeatRecord>(asBytes(state.get(p.hbKey)))
       p.hb = rec?.status ?? STATUS_OK
-      p.hbUpSince = rec !== undefined && rec.status === STATUS_OK ? rec.lastmodified * 1000 : 0
+      // a record that started ok has no up_since: a peer never down is at full weight
+      p.hbUpSince = rec?.status === STATUS_OK && typeof rec.up_since === 'number' ? rec.up_since * 1000 : 0
     }
   }
 

@@ -10,6 +10,7 @@
  */
 import { strictObject } from '@checkups/core'
 import { z } from 'zod'
+import { LIMIT_KEYS } from './proxy/options.js'
 
 const MAX_BODY_LIMIT = 1024 * 1024 * 1024
 
@@ -21,10 +22,7 @@ const address = z.union([z.string(), z.number()], { error: 'expected HOST:PORT' 
 const nonEmpty = z.string({ error: 'must be a non-empty string' }).min(1, { error: 'must be a non-empty string' })
 
 /** Keys of the `server` section that belong to the proxy (src/proxy validates their values). */
-export const PROXY_SECTION_KEYS = [
-  'headers_timeout', 'request_timeout', 'keepalive_timeout', 'max_connections', 'max_headers', 'max_body_size',
-  'websocket_idle_timeout', 'worker_header', 'http2', 'tls', 'streams', 'reuse_port', 'upstream_pipelining',
-] as const
+export const PROXY_SECTION_KEYS: readonly string[] = [...LIMIT_KEYS, 'streams']
 
 export const serverSectionSchema = strictObject({
   workers: int(1, 1024).optional(),

@@ -33,8 +33,12 @@ function statusPeers(status: unknown, skey: string): [string, StatusPeer][] {
 
 /** `"<host>:<port>"` → 1 when neither the heartbeat nor passive accounting holds it down. */
 export function upByPeer(status: unknown, skey: string): Map<string, number> {
+  return upOf(statusPeers(status, skey))
+}
+
+function upOf(entries: readonly [string, StatusPeer][]): Map<string, number> {
   const out = new Map<string, number>()
-  for (const [peer, p] of statusPeers(status, skey)) {
+  for (const [peer, p] of entries) {
     const down = p.status === 'err' || p.passive?.status === 'err'
     out.set(peer, Math.min(out.get(peer) ?? 1, down ? 0 : 1))
   }
@@ -45,8 +49,9 @@ function rows(src: PeerMetricsSource): PeerRow[] {
   const status = src.getStatus()
   const out: PeerRow[] = []
   for (const [upstream, peers] of Object.entries(src.getStats())) {
-    const up = upByPeer(status, upstream)
-    const bal = new Map(statusPeers(status, upstream))
+    const entries = statusPeers(status, upstream)
+    const up = upOf(entries)
+    const bal = new Map(entries)
     for (const [peer, s] of Object.entries(peers)) out.push({ labels: { upstream, peer }, s, up: up.get(peer) ?? 1, b: bal.get(peer) ?? {} })
   }
   return out

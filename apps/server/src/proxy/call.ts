@@ -48,9 +48,8 @@ export interface CallDeps {
   readonly pools: PoolCache
   /** TLS options for an https upstream's peer, undefined for http */
   readonly tlsOf: PeerTlsResolver
-  readonly workerId: string
-  /** send `x-checkups-worker` on proxied responses */
-  readonly workerHeader: boolean
+  /** the value of `x-checkups-worker` on proxied responses (this worker's id), undefined to send none */
+  readonly workerHeader: string | undefined
   /** this listener's scheme, `http` or `https` */
   readonly proto: string
   readonly logger: ProxyLogger | undefined
@@ -124,10 +123,7 @@ export class ProxyCall implements ExchangeOwner {
   async run(): Promise<void> {
     try {
       const p = this.#route.policy
-      const opts: { request: IncomingMessage; try?: number; try_timeout?: number } = { request: this.#req }
-      if (p.try !== undefined) opts.try = p.try
-      if (p.tryTimeout !== undefined) opts.try_timeout = p.tryTimeout
-      const out = await this.#deps.checkups.readyOk<Outcome | false>(this.#route.upstream, this.#attempt, opts)
+      const out = await this.#deps.checkups.readyOk<Outcome | false>(this.#route.upstream, this.#attempt, { request: this.#req, ...p.tryOptions })
       if (out === false) throw new Error('unreachable: a failing value is never accepted')
       this.#finish(out === STOP ? undefined : out, out === STOP ? this.#stopReason() : undefined)
     } catch (err) {
@@ -156,11 +152,11 @@ export class ProxyCall implements ExchangeOwner {
     this.#held = undefined
     this.#lastError = undefined
     this.#attempts++
-    // the upstream's timeouts come with the attempt (ms); the route's own are seconds
-    const own = this.#route.policy.timeouts
-    const connect = own.connect === undefined ? ctx.timeouts.connect : own.connect * 1000
-    const send = own.send === undefined ? ctx.timeouts.send : own.send * 1000
-    const read = own.read === undefined ? ctx.timeouts.read : own.read * 1000
+    // the upstream's timeouts come with the attempt, the route's own are in its policy (both ms)
+    const own = this.#route.policy.timeoutsMs
+    const connect = own.connect ?? ctx.timeouts.connect
+    const send = own.send ?? ctx.timeouts.send
+    const read = own.read ?? ctx.timeouts.read
     const tls = this.#deps.tlsOf(this.#route.upstream, host)
     const pool = this.#deps.pools.get(host, port, Math.round(connect), tls)
     const req = this.#req
@@ -244,7 +240,7 @@ export class ProxyCall implements ExchangeOwner {
     if (fault !== undefined) {
       this.#held?.discard()
       this.#deps.logger?.debug?.({ event: 'proxy_client_error', upstream: this.#route.upstream, status: fault.status, code: codeOf(this.#clientFault) }, `proxy: ${fault.message}`)
-      sendError(this.#req, this.#res, fault, this.#deps.workerHeader ? this.#deps.workerId : undefined)
+      sendError(this.#req, this.#res, fault, this.#deps.workerHeader)
       return
     }
     const relay = accepted ?? this.#held
@@ -257,12 +253,12 @@ export class ProxyCall implements ExchangeOwner {
       { event: 'proxy_error', upstream: this.#route.upstream, status: httpErr.status, code: codeOf(err), attempts: this.#attempts, last: codeOf(this.#lastError) },
       `proxy: ${httpErr.message}`,
     )
-    sendError(this.#req, this.#res, httpErr, this.#deps.workerHeader ? this.#deps.workerId : undefined)
+    sendError(this.#req, this.#res, httpErr, this.#deps.workerHeader)
   }
 
   #commit(resp: UpstreamResponse): void {
     const { policy } = this.#route
-    const headers = clientResponseHeaders(resp.rawHeaders, this.#deps.workerHeader ? this.#deps.workerId : undefined, policy.response)
+    const headers = clientResponseHeaders(resp.rawHeaders, this.#deps.workerHeader, policy.response)
     if (policy.redirect) rewriteRedirects(headers, { host: this.#peerCtx?.host ?? '', port: this.#peerCtx?.port ?? 0 }, this.#deps.proto, hostHeaderOf(this.#req), this.#route)
     resp.commit(this.#res, headers)
   }

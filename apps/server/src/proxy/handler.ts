@@ -60,7 +60,7 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
       extra['connection'] = 'close'
       closing.add(req.socket)
     }
-    sendError(req, res, http, deps.workerHeader ? deps.workerId : undefined, extra)
+    sendError(req, res, http, deps.workerHeader, extra)
   }
   return (req, res) => {
     if (closing.has(req.socket)) {

@@ -27,8 +27,6 @@ import type { ProxyContext, ProxyServerConfig } from './types.js'
 export { ProxyError, ProxyErrorCodes, type ProxyErrorCode } from './errors.js'
 export type { ProxyCheckups, ProxyContext, ProxyServerConfig, RouteConfig } from './types.js'
 export { compileRoutes } from './route.js'
-export { parseLimits, parseRoute, LIMIT_KEYS, type ProxyLimits } from './options.js'
-export { parseStreams, type StreamOptions } from './streams.js'
 
 export const DEFAULT_PROXY_LISTEN = '127.0.0.1:8080'
 
@@ -89,8 +87,7 @@ export function startProxy(ctx: ProxyContext, serverConfig: ProxyServerConfig = 
     limits,
     pools,
     tlsOf,
-    workerId: String(ctx.worker?.id ?? 0),
-    workerHeader: limits.workerHeader,
+    workerHeader: limits.workerHeader ? String(ctx.worker?.id ?? 0) : undefined,
     proto: limits.tls ? 'https' : 'http',
     logger: ctx.logger,
     ...(serverConfig.observe ? { observe: serverConfig.observe } : {}),

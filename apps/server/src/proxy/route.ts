@@ -31,11 +31,11 @@ export interface HeaderEdits {
 }
 
 export interface RoutePolicy {
-  /** seconds; undefined = the upstream's */
-  readonly timeouts: { readonly connect?: number | undefined; readonly send?: number | undefined; readonly read?: number | undefined }
+  /** milliseconds (the route's seconds × 1000, once); undefined = the upstream's */
+  readonly timeoutsMs: { readonly connect?: number | undefined; readonly send?: number | undefined; readonly read?: number | undefined }
   readonly next: NextPolicy
-  readonly try: number | undefined
-  readonly tryTimeout: number | undefined
+  /** the route's `try` / `try_timeout` as readyOk takes them (only those it sets) */
+  readonly tryOptions: { readonly try?: number; readonly try_timeout?: number }
   /** request body limit in bytes */
   readonly maxBodySize: number
   readonly request: HeaderEdits
@@ -71,6 +71,12 @@ function edits(e: { set: Record<string, string>; remove: string[] }): HeaderEdit
   return { set, drop: new Set([...e.remove.map((n) => n.toLowerCase()), ...set.map(([k]) => k.toLowerCase())]) }
 }
 
+/** the route's timeouts (seconds) in ms; an absent one stays absent (the upstream's applies) */
+function msOf(t: { connect?: number | undefined; send?: number | undefined; read?: number | undefined } | undefined): RoutePolicy['timeoutsMs'] {
+  const ms = (v: number | undefined): number | undefined => (v === undefined ? undefined : v * 1000)
+  return { connect: ms(t?.connect), send: ms(t?.send), read: ms(t?.read) }
+}
+
 function nextPolicy(list: readonly NextUpstream[]): NextPolicy {
   const on = new Set(list.includes('off') ? [] : list)
   const statuses = new Set<number>()
@@ -90,10 +96,9 @@ function compileRoute(raw: unknown, i: number, defaults: RouteDefaults): Route {
     }
   }
   const policy: RoutePolicy = {
-    timeouts: { ...r.timeouts },
+    timeoutsMs: msOf(r.timeouts),
     next: nextPolicy(r.next_upstream ?? DEFAULT_NEXT),
-    try: r.try,
-    tryTimeout: r.try_timeout,
+    tryOptions: { ...(r.try !== undefined && { try: r.try }), ...(r.try_timeout !== undefined && { try_timeout: r.try_timeout }) },
     maxBodySize: r.max_body_size ?? defaults.maxBodySize,
     request: edits(r.request_headers),
     response: edits(r.response_headers),
@@ -151,10 +156,4 @@ export function upstreamPath(route: Route, path: string, query = ''): string {
   const rest = path.slice(route.prefix.length)
   const p = rest === '' ? '/' : rest.startsWith('/') ? rest : `/${rest}`
   return query === '' ? p : p + query
-}
-
-/** Path part of a request target (query excluded). */
-export function pathOf(url: string): string {
-  const q = url.indexOf('?')
-  return q === -1 ? url : url.slice(0, q)
 }

@@ -16,7 +16,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { AttemptContext } from '@checkups/core'
 import type { Duplex } from 'node:stream'
-import { clientFaultOf, codeOf, httpErrorOf, isTimeout, ProxyError, type HttpError } from './errors.js'
+import { codeOf, httpErrorOf, isTimeout, ProxyError, type HttpError } from './errors.js'
 import { admit, type HandlerDeps } from './handler.js'
 import { upstreamRequestHeaders } from './headers.js'
 import type { Route } from './route.js'
@@ -69,8 +69,8 @@ async function runUpgrade(deps: HandlerDeps, tlsOf: PeerTlsResolver, route: Rout
     held?.socket.destroy()
     held = undefined
     lastError = undefined
-    const connectMs = Math.round(p.timeouts.connect === undefined ? ctx.timeouts.connect : p.timeouts.connect * 1000)
-    const readMs = Math.round(p.timeouts.read === undefined ? ctx.timeouts.read : p.timeouts.read * 1000)
+    const connectMs = Math.round(p.timeoutsMs.connect ?? ctx.timeouts.connect)
+    const readMs = Math.round(p.timeoutsMs.read ?? ctx.timeouts.read)
     return exchangeHead({ host, port, tls: tlsOf(route.upstream, host) }, head, early, connectMs, readMs, signal).then(
       (r) => {
         if (signal.gone) {
@@ -91,9 +91,7 @@ async function runUpgrade(deps: HandlerDeps, tlsOf: PeerTlsResolver, route: Rout
       },
     )
   }
-  const opts: { request: IncomingMessage; try?: number; try_timeout?: number } = { request: req }
-  if (p.try !== undefined) opts.try = p.try
-  if (p.tryTimeout !== undefined) opts.try_timeout = p.tryTimeout
+  const opts = { request: req, ...p.tryOptions }
   let failure: unknown
   try {
     await deps.checkups.readyOk(route.upstream, attempt, opts)
@@ -105,7 +103,7 @@ async function runUpgrade(deps: HandlerDeps, tlsOf: PeerTlsResolver, route: Rout
     return
   }
   if (held === undefined) {
-    const httpErr = clientFaultOf(failure) ?? httpErrorOf(failure, lastError)
+    const httpErr = httpErrorOf(failure, lastError)
     deps.logger?.warn({ event: 'proxy_error', upstream: route.upstream, status: httpErr.status, upgrade: true, attempts, last: codeOf(lastError) }, `proxy: ${httpErr.message}`)
     return answer(socket, httpErr)
   }

@@ -17,7 +17,7 @@
  * round-robin handles, and every connection it handed over before that has been answered
  * (refused and given to another worker) — none is lost with the exiting process.
  */
-import type { WorkerInfo } from './types.js'
+import type { ReloadResult, WorkerInfo } from './types.js'
 
 export type RequestKind = 'workers' | 'config' | 'reload'
 
@@ -40,8 +40,8 @@ export interface ReplyValues {
   workers: WorkerInfo[]
   /** the object config as JSON, or null for a module config */
   config: string | null
-  /** the reload's outcome (primary/reload.ts ReloadOutcome), once it ran */
-  reload: { outcome: 'done' | 'refused' | 'failed'; generation: number; code?: string; error?: string }
+  /** the reload's outcome, once it ran */
+  reload: ReloadResult
 }
 
 export function isRuntimeMessage<T extends { rt: string }>(msg: unknown): msg is T {

@@ -32,10 +32,6 @@ export class OutlierDetector {
     return l === undefined ? 0 : l.word(C.OD_UNTIL_MS)
   }
 
-  ejections(l: PeerLoad | undefined): number {
-    return l?.word(C.OD_EJECTIONS) ?? 0
-  }
-
   /** one attempt on the peer ended as `outcome` (with the response's `status`, if any) */
   observe(l: PeerLoad | undefined, outcome: AttemptOutcome, status: number | undefined): void {
     if (l === undefined || outcome === 'client_abort') return

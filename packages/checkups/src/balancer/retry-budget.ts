@@ -26,11 +26,6 @@ export class RetryBudget {
     this.word = slot < 0 ? -1 : zone.word(slot, C.RETRIES)
   }
 
-  /** retries in flight now, all workers */
-  active(): number {
-    return this.word < 0 ? 0 : Number(Atomics.load(this.zone.i64, this.word))
-  }
-
   /** the number of retries that may be in flight now */
   allowed(): number {
     let inflight = 0

@@ -156,9 +156,9 @@ export class ClusterStore {
     this.#logMax = options.logMax ?? 10_000
     // writes fail at once while the link is down: never queued, never silently local. A
     // command that timed out was already answered UNAVAILABLE: ioredis must not send it again
-    // on the next connection (autoResendUnfulfilledCommands), or a refused write would land
-    // later — after a failover, on the new master.
-    this.#redis = link(redisOptions(options, { enableOfflineQueue: false, maxRetriesPerRequest: 1, autoResendUnfulfilledCommands: false })) as Redis
+    // on the next connection (autoResendUnfulfilledCommands, off in redisOptions for every
+    // connection), or a refused write would land later — after a failover, on the new master.
+    this.#redis = link(redisOptions(options, { enableOfflineQueue: false, maxRetriesPerRequest: 1 })) as Redis
     this.#redis.on('error', () => { /* surfaced by the call that needed the link */ })
     this.#redis.defineCommand('ckWrite', { numberOfKeys: 3, lua: WRITE })
     this.#redis.defineCommand('ckSeed', { numberOfKeys: 3, lua: SEED })

@@ -34,8 +34,7 @@ export function hostProblem(host: string): string | undefined {
   if (host.length > MAX_HOST_LENGTH) return `must be at most ${MAX_HOST_LENGTH} characters`
   if (LONE_SURROGATE.test(host)) return 'must be well-formed text (it holds a lone surrogate)'
   if (/[\u0000-\u0020\u007f-\u009f]/.test(host)) return 'must not contain spaces or control characters (CR, LF, ...)'
-  if (isIP(host) !== 0) return undefined
-  if (/^\[.*\]$/.test(host) && isIP(host.slice(1, -1)) === 6) return undefined
+  if (isAddress(host)) return undefined
   if (/:\d+$/.test(host)) return 'must be a hostname or an IP address without a port (give the port as `port`)'
   if (!HOSTNAME.test(host)) return 'must be a hostname (letters, digits, "-", "_", ".") or an IP address'
   if (!RFC1123.test(host)) return 'must be a hostname whose labels are 1-63 characters, not beginning or ending with "-" (RFC 1123)'

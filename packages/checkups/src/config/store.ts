@@ -172,39 +172,6 @@ export class ConfigStore {
       lock.unlock()
     }
   }
-
-  /** Under the lock: stores one upstream, adds its skey, bumps the version. */
-  writeUpstream(skey: string, ups: ResolvedUpstream): number {
-    this.put(KEY.shdConfig(skey), encodeUpstream(ups))
-    const skeys = this.readSkeys() ?? []
-    if (!skeys.includes(skey)) this.put(KEY.SKEYS, encodeRecord([...skeys, skey]))
-    return this.publish(this.version() + 1, skey)
-  }
-
-  /** Whether an upstream is stored under `skey`. */
-  has(skey: string): boolean {
-    return this.readBytes(skey) !== undefined
-  }
-
-  /** Under the lock: removes one upstream; false when it is not stored. */
-  deleteUpstream(skey: string): number | false {
-    if (this.readBytes(skey) === undefined) return false
-    this.config.delete(KEY.shdConfig(skey))
-    this.put(KEY.SKEYS, encodeRecord((this.readSkeys() ?? []).filter((k) => k !== skey)))
-    return this.publish(this.version() + 1, skey)
-  }
-
-  private publish(version: number, skey: string): number {
-    this.put(KEY.CONFIG_CHANGES, appendChange(this.readChanges(), version, skey))
-    this.put(KEY.CONFIG_VERSION, version)
-    this.config.addSlot(SLOT.CONFIG_VERSION, 1)
-    return version
-  }
-
-  private put(key: string, value: Uint8Array | string | number): void {
-    const r = this.config.safeSet(key, value)
-    if (!r.ok) throw new CheckupsError('CKP_ERR_NO_MEMORY', `${r.err} (config zone, storing ${key})`)
-  }
 }
 
 type Value = Uint8Array | string | number

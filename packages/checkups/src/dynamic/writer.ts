@@ -30,6 +30,7 @@ import type { WorkerView } from '../view/worker-view.js'
 import { buildUpstream, checkUpstreamInput } from './build.js'
 import { type DynamicMeta, decodeMeta, emptyMeta, encodeMeta, fileHashes, metaAfterWrite, upstreamHash } from './meta.js'
 import { type Dropped, inferMeta, reconcile } from './reconcile.js'
+import { serverId } from './servers.js'
 
 export interface WriteOptions {
   /** the config version the caller based this write on (admin `If-Match`) */
@@ -258,9 +259,9 @@ export class DynamicWriter {
   /** Health records of the servers of `before` that `after` (null: deleted) no longer has. */
   private removeHealth(skey: string, before: ResolvedUpstream, after: ResolvedUpstream | null): void {
     const kept = new Set<string>()
-    if (after) forEachServer(after, (s) => kept.add(`${s.host}:${s.port}`))
+    if (after) forEachServer(after, (s) => kept.add(serverId(s)))
     forEachServer(before, (s) => {
-      if (kept.has(`${s.host}:${s.port}`)) return
+      if (kept.has(serverId(s))) return
       this.d.state.delete(KEY.peerStatus(skey, s.host, s.port))
       this.d.state.delete(KEY.passive(skey, s.host, s.port))
     })

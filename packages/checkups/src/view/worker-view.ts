@@ -49,8 +49,6 @@ export class WorkerView {
   shdConfigVersion = 0
   /** the config version whose data this view holds in full (NaN: unknown, compare all) */
   private knownVersion = Number.NaN
-  /** config refreshes so far: through the change log (`partial`) or comparing every upstream */
-  readonly refreshes = { partial: 0, full: 0 }
 
   constructor(
     private readonly zones: SharedZones,
@@ -186,12 +184,10 @@ export class WorkerView {
         if (b === undefined) this.drop(skey)
         else this.rebuildIfChanged(skey, b, rebuilt)
       }
-      this.refreshes.partial++
       this.knownVersion = cur
     } else {
       // not seeded yet (local config): the next refresh compares everything again
       this.knownVersion = this.refreshAll(rebuilt) ? cur : Number.NaN
-      this.refreshes.full++
     }
     this.shdConfigVersion = cur
     return rebuilt
@@ -231,22 +227,25 @@ export class WorkerView {
   }
 
   /** A view of `ups`, its hostnames expanded to the published addresses (global.dns). */
-  private build(skey: string, ups: ResolvedUpstream): UpstreamView {
-    const config = this.zones.config
-    const dns = this.dnsOn ? expandUpstream(ups, (name) => readDns(config, name)?.addresses ?? []) : undefined
+  private build(skey: string, ups: ResolvedUpstream, dns = this.dnsOn ? this.expand(ups) : undefined): UpstreamView {
     return new UpstreamView(skey, ups, heartbeatEnabled(ups, this.local.global.default_heartbeat_enable), this.board,
       { view: this.views.get(skey), now: this.clock.now() }, dns)
   }
 
+  /** `ups` with its hostnames expanded to the addresses published in the config zone */
+  private expand(ups: ResolvedUpstream): ReturnType<typeof expandUpstream> {
+    const config = this.zones.config
+    return expandUpstream(ups, (name) => readDns(config, name)?.addresses ?? [])
+  }
+
   /** The published addresses moved: rebuilds (into `rebuilt`) the views built from other ones. */
   private refreshDns(rebuilt: UpstreamView[]): boolean {
-    const config = this.zones.config
     const before = rebuilt.length
     for (const [skey, v] of this.views) {
       if (v.dnsFingerprint === undefined || rebuilt.includes(v)) continue
-      const next = expandUpstream(v.ups, (name) => readDns(config, name)?.addresses ?? [])
+      const next = this.expand(v.ups)
       if (next === undefined || next.fingerprint === v.dnsFingerprint) continue
-      const view = new UpstreamView(skey, v.ups, v.hbEnabled, this.board, { view: v, now: this.clock.now() }, next)
+      const view = this.build(skey, v.ups, next)
       this.views.set(skey, view)
       rebuilt.push(view)
     }

@@ -16,18 +16,9 @@ import type { Logger } from 'pino'
 import { loadConfig, type LoadedConfig, type Validator, type WarningSink } from '../config.js'
 import { RuntimeError } from '../errors.js'
 import { LOG } from '../logger.js'
-import type { ConfigSource } from '../types.js'
+import type { ConfigSource, ReloadResult } from '../types.js'
 import type { Supervisor } from './supervisor.js'
 
-export type ReloadState = 'idle' | 'reloading'
-
-/** What one reload came to. */
-export interface ReloadOutcome {
-  outcome: 'done' | 'refused' | 'failed'
-  generation: number
-  code?: string | undefined
-  error?: string | undefined
-}
 
 export interface ReloaderOptions {
   source: ConfigSource | undefined
@@ -44,33 +35,26 @@ export interface ReloaderOptions {
 }
 
 export class Reloader {
-  #state: ReloadState = 'idle'
   #again = false
   #generation = 0
 
   constructor(private readonly opts: ReloaderOptions) {}
 
-  get state(): ReloadState {
-    return this.#state
-  }
+  #running: Promise<ReloadResult> | undefined
 
-  #running: Promise<ReloadOutcome> | undefined
-
-  reload(): Promise<ReloadOutcome> {
+  reload(): Promise<ReloadResult> {
     if (this.#running) {
       this.#again = true
       return this.#running
     }
-    this.#state = 'reloading'
     this.#running = (async () => {
-      let last: ReloadOutcome
+      let last: ReloadResult
       try {
         do {
           this.#again = false
           last = await this.#reloadOnce()
         } while (this.#again && this.opts.supervisor.state === 'running')
       } finally {
-        this.#state = 'idle'
         this.#running = undefined
       }
       return last
@@ -78,7 +62,7 @@ export class Reloader {
     return this.#running
   }
 
-  async #reloadOnce(): Promise<ReloadOutcome> {
+  async #reloadOnce(): Promise<ReloadResult> {
     const { logger, supervisor } = this.opts
     const generation = ++this.#generation
     const t0 = Date.now()
@@ -100,7 +84,7 @@ export class Reloader {
     }
   }
 
-  async #replaceAndApply(loaded: LoadedConfig, generation: number, t0: number): Promise<ReloadOutcome> {
+  async #replaceAndApply(loaded: LoadedConfig, generation: number, t0: number): Promise<ReloadResult> {
     const { logger, supervisor } = this.opts
     for (let id = 0; id < this.opts.count; id++) {
       if (supervisor.state !== 'running') return { outcome: 'failed', generation, error: 'stopping' }

@@ -11,7 +11,7 @@
  * - Redis unreachable or unseeded: the error at once (503), nothing changed anywhere.
  * - ioredis is loaded at the first write, not before.
  */
-import { resolveUpstream } from '../config/resolve.js'
+import { resolveStored, storedForm } from '../config/resolve.js'
 import type { HeartbeatFn, ResolvedClusterStore, ResolvedConfig, ResolvedUpstream } from '../config/types.js'
 import type { CheckupsError } from '../errors.js'
 import type { Dict, Logger } from '../zone-types.js'
@@ -31,10 +31,8 @@ export interface RemoteWriteDeps {
   applyTimeoutMs?: number
 }
 
-/** The upstream as the store keeps it: plain JSON, no heartbeat function (like the state file). */
-export function storedForm(ups: ResolvedUpstream): unknown {
-  return JSON.parse(JSON.stringify({ ...ups, heartbeat: undefined }))
-}
+/** The upstream as the store keeps it (the state file's form). */
+export { storedForm } from '../config/resolve.js'
 
 /** A write in the store; `applied` false: this node had not applied it when the wait ran out. */
 export interface StoreWrite extends WriteResult { applied: boolean }
@@ -62,7 +60,7 @@ export class RemoteWrites {
     const store = (this.#store ??= new ClusterStore(storeOptions(this.d.options)))
     for (let attempt = 0; ; attempt++) {
       const cur = await store.get(skey)
-      const stored = cur ? resolveUpstream(skey, { ...(cur.config as object), heartbeat: this.d.heartbeat(skey) }) : undefined
+      const stored = cur ? resolveStored(skey, cur.config, this.d.heartbeat(skey)) : undefined
       const ups = next(stored)
       const base = ifMatch ?? cur?.rev ?? 0
       let r: WriteResult

@@ -17,7 +17,7 @@ import { deepFreeze } from './freeze.js'
 import { formatIssues, formatPath, type Path } from './issues.js'
 import { packageForUpstream, requirePackage } from '../optional-deps.js'
 import { globalSchema, levelSchema, upstreamSchema } from './schema.js'
-import type { ResolvedCluster, ResolvedConfig, ResolvedGlobal, ResolvedLevel, ResolvedUpstream } from './types.js'
+import type { HeartbeatFn, ResolvedCluster, ResolvedConfig, ResolvedGlobal, ResolvedLevel, ResolvedUpstream } from './types.js'
 
 export { formatIssues, formatPath }
 
@@ -149,4 +149,17 @@ export function resolveConfig(raw: unknown, opts: { onWarning?: ConfigWarning | 
   }
   const conf_hash = global.conf_hash ?? hashUpstreams(upstreams)
   return markResolved(deepFreeze({ global, upstreams, conf_hash }))
+}
+
+/**
+ * An upstream kept outside this process as plain data (config zone, state file, cluster store)
+ * made current again: validated, with this process's custom heartbeat for `skey` attached.
+ */
+export function resolveStored(skey: string, raw: unknown, heartbeat: HeartbeatFn | null): ResolvedUpstream {
+  return resolveUpstream(skey, { ...(raw as object), heartbeat })
+}
+
+/** The upstream as the state file and the cluster store keep it: plain JSON, no heartbeat function. */
+export function storedForm(ups: ResolvedUpstream): unknown {
+  return JSON.parse(JSON.stringify({ ...ups, heartbeat: undefined }))
 }

@@ -26,7 +26,7 @@ import { CheckupsError } from '../errors.js'
 import { KEY, SLOT } from '../keys.js'
 import { decodeRecord, encodeRecord } from '../records.js'
 import { type Dict, asBytes } from '../zone-types.js'
-import { resolveUpstream } from './resolve.js'
+import { resolveStored } from './resolve.js'
 import { type ChangeLog, appendChange, changedSince, decodeChangeLog } from './changes.js'
 import type { HeartbeatFn, ResolvedUpstream } from './types.js'
 
@@ -43,8 +43,7 @@ export function encodeUpstream(ups: ResolvedUpstream): Uint8Array {
 
 /** Decodes a stored upstream, re-validating it and re-attaching the local custom heartbeat. */
 export function decodeUpstream(skey: string, bytes: Uint8Array, heartbeat: HeartbeatFn | null): ResolvedUpstream {
-  const raw = decodeRecord<Record<string, unknown>>(bytes)
-  return resolveUpstream(skey, { ...raw, heartbeat })
+  return resolveStored(skey, decodeRecord<Record<string, unknown>>(bytes), heartbeat)
 }
 
 export class ConfigStore {

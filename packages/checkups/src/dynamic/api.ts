@@ -19,8 +19,7 @@ import type { InflightCounter } from './inflight.js'
 import type { Dropped } from './reconcile.js'
 import { type ServerPatch, type ServerPlace, addServer, patchServer, removeServer } from './servers.js'
 import type { DynamicWriter, WriteOptions } from './writer.js'
-import { buildUpstream, checkUpstreamInput } from './build.js'
-import { resolveUpstream } from '../config/resolve.js'
+import { type NextUpstream, deleteNext, modifyNext, updateNext } from './build.js'
 import type { RemoteWrites, StoreWrite } from '../cluster/remote.js'
 
 export type { ServerPatch, ServerPlace, WriteOptions, Dropped }
@@ -39,8 +38,6 @@ export interface ServerState extends ResolvedServer {
 export interface ApiWriteOptions extends WriteOptions {
   onStore?(r: StoreWrite): void
 }
-
-type Build = (stored: ResolvedUpstream | undefined) => ResolvedUpstream | null
 
 export class DynamicApi {
   #remote: RemoteWrites | undefined
@@ -76,14 +73,13 @@ export class DynamicApi {
   async update(skey: string, upstream: unknown, opts?: ApiWriteOptions): Promise<number> {
     const remote = this.#remote
     if (remote) {
-      checkUpstreamInput(upstream)
-      return this.viaStore(skey, opts, (stored) => buildUpstream(skey, upstream, stored, remote.heartbeat(skey)))
+      return this.viaStore(skey, opts, updateNext(skey, upstream, remote.heartbeat(skey)))
     }
     return this.changed(await this.writer.update(this.view(), skey, upstream, opts), 'update', skey)
   }
 
   async delete(skey: string, opts?: ApiWriteOptions): Promise<number> {
-    if (this.#remote) return this.viaStore(skey, opts, (stored) => (exists(skey, stored), null))
+    if (this.#remote) return this.viaStore(skey, opts, deleteNext(skey))
     return this.changed(await this.writer.delete(this.view(), skey, opts), 'delete', skey)
   }
 
@@ -100,12 +96,12 @@ export class DynamicApi {
 
   private modify(skey: string, opts: ApiWriteOptions | undefined, fn: (stored: ResolvedUpstream) => Record<string, unknown>): Promise<number> {
     if (this.#remote) {
-      return this.viaStore(skey, opts, (stored) => resolveUpstream(skey, fn(exists(skey, stored)), { code: 'CKP_ERR_INVALID_UPSTREAM' }))
+      return this.viaStore(skey, opts, modifyNext(skey, fn))
     }
     return this.writer.modify(this.view(), skey, opts ?? {}, fn).then((v) => this.changed(v, 'update', skey))
   }
 
-  private async viaStore(skey: string, opts: ApiWriteOptions | undefined, build: Build): Promise<number> {
+  private async viaStore(skey: string, opts: ApiWriteOptions | undefined, build: NextUpstream): Promise<number> {
     const r = await this.#remote!.write(skey, opts?.ifMatch, build)
     opts?.onStore?.(r)
     this.view().sync()
@@ -159,9 +155,4 @@ function addressesOf(served: ResolvedUpstream, host: string, port: number): stri
   const out = new Set<string>([host])
   forEachServer(served, (s) => { if (s.port === port && s.dns_name === name) out.add(s.host) })
   return [...out]
-}
-
-function exists(skey: string, stored: ResolvedUpstream | undefined): ResolvedUpstream {
-  if (stored === undefined) throw new CheckupsError('CKP_ERR_UPSTREAM_NOT_FOUND', `upstream ${skey} not found`)
-  return stored
 }

@@ -66,3 +66,27 @@ export function buildUpstream(
   merged.heartbeat = heartbeat // functions never travel through shm: always the local config's
   return resolveUpstream(skey, merged, { code: 'CKP_ERR_INVALID_UPSTREAM' })
 }
+
+/** What a write makes of the stored upstream (undefined: none stored): its next form, or null to delete it. */
+export type NextUpstream = (stored: ResolvedUpstream | undefined) => ResolvedUpstream | null
+
+/** `updateUpstream(skey, up)`: the input checked now (before any lock), built against what is stored. */
+export function updateNext(skey: string, up: unknown, heartbeat: HeartbeatFn | null): NextUpstream {
+  checkUpstreamInput(up)
+  return (stored) => buildUpstream(skey, up, stored, heartbeat)
+}
+
+/** `deleteUpstream(skey)`: CKP_ERR_UPSTREAM_NOT_FOUND when nothing is stored. */
+export function deleteNext(skey: string): NextUpstream {
+  return (stored) => (storedOrThrow(skey, stored), null)
+}
+
+/** A change of one stored upstream: `fn` returns its raw next form, validated here. */
+export function modifyNext(skey: string, fn: (stored: ResolvedUpstream) => Record<string, unknown>): NextUpstream {
+  return (stored) => resolveUpstream(skey, fn(storedOrThrow(skey, stored)), { code: 'CKP_ERR_INVALID_UPSTREAM' })
+}
+
+function storedOrThrow(skey: string, stored: ResolvedUpstream | undefined): ResolvedUpstream {
+  if (stored === undefined) throw new CheckupsError('CKP_ERR_UPSTREAM_NOT_FOUND', `upstream ${skey} not found`)
+  return stored
+}

@@ -19,7 +19,7 @@
  */
 import type { ConfigStore } from '../config/store.js'
 import { decodeUpstream, encodeUpstream } from '../config/store.js'
-import { resolveUpstream } from '../config/resolve.js'
+import { resolveStored, storedForm } from '../config/resolve.js'
 import type { HeartbeatFn, ResolvedConfig, ResolvedUpstream } from '../config/types.js'
 import { forEachServer } from '../config/walk.js'
 import { CheckupsError } from '../errors.js'
@@ -27,7 +27,7 @@ import { KEY } from '../keys.js'
 import type { PendingSave, Persistence, StateSnapshot } from '../persist/types.js'
 import type { Dict, Logger } from '../zone-types.js'
 import type { WorkerView } from '../view/worker-view.js'
-import { buildUpstream, checkUpstreamInput } from './build.js'
+import { type NextUpstream, buildUpstream, checkUpstreamInput, deleteNext, modifyNext, updateNext } from './build.js'
 import { type DynamicMeta, decodeMeta, emptyMeta, encodeMeta, fileHashes, metaAfterWrite, upstreamHash } from './meta.js'
 import { type Dropped, inferMeta, reconcile } from './reconcile.js'
 import { serverId } from './servers.js'
@@ -58,24 +58,17 @@ export class DynamicWriter {
 
   /** Worker: `updateUpstream(skey, up)` (the original's input rules, dynamic/build.ts). */
   async update(view: WorkerView, skey: string, up: unknown, opts: WriteOptions = {}): Promise<number> {
-    checkUpstreamInput(up)
-    return this.change(view, skey, opts, (stored) => buildUpstream(skey, up, stored, this.d.heartbeat(skey)))
+    return this.change(view, skey, opts, updateNext(skey, up, this.d.heartbeat(skey)))
   }
 
   /** Worker: `deleteUpstream(skey)`. */
   delete(view: WorkerView, skey: string, opts: WriteOptions = {}): Promise<number> {
-    return this.change(view, skey, opts, (stored) => {
-      if (stored === undefined) throw new CheckupsError('CKP_ERR_UPSTREAM_NOT_FOUND', `upstream ${skey} not found`)
-      return null
-    })
+    return this.change(view, skey, opts, deleteNext(skey))
   }
 
   /** Worker: a change of one stored upstream; `fn` returns its raw next form (validated here). */
   modify(view: WorkerView, skey: string, opts: WriteOptions, fn: (stored: ResolvedUpstream) => Record<string, unknown>): Promise<number> {
-    return this.change(view, skey, opts, (stored) => {
-      if (stored === undefined) throw new CheckupsError('CKP_ERR_UPSTREAM_NOT_FOUND', `upstream ${skey} not found`)
-      return resolveUpstream(skey, fn(stored), { code: 'CKP_ERR_INVALID_UPSTREAM' })
-    })
+    return this.change(view, skey, opts, modifyNext(skey, fn))
   }
 
   /** Validates an update without writing anything (admin `POST /validate`). */
@@ -86,7 +79,7 @@ export class DynamicWriter {
 
   private change(
     view: WorkerView, skey: string, opts: WriteOptions,
-    next: (stored: ResolvedUpstream | undefined) => ResolvedUpstream | null,
+    next: NextUpstream,
   ): Promise<number> {
     const { store } = this.d
     return store.withLock(() => {
@@ -126,7 +119,7 @@ export class DynamicWriter {
     }
     const restored: Record<string, ResolvedUpstream> = {}
     for (const [skey, raw] of Object.entries(restore.upstreams)) {
-      restored[skey] = resolveUpstream(skey, { ...(raw as object), heartbeat: this.d.heartbeat(skey) })
+      restored[skey] = resolveStored(skey, raw, this.d.heartbeat(skey))
     }
     const meta = restore.origin
       ? { files: {}, origin: { ...restore.origin }, deleted: { ...(restore.deleted ?? {}) } }
@@ -178,7 +171,7 @@ export class DynamicWriter {
         const raw = changes[skey]
         let ups: ResolvedUpstream | null = null
         try {
-          if (raw !== null && raw !== undefined) ups = resolveUpstream(skey, { ...(raw as object), heartbeat: this.d.heartbeat(skey) })
+          if (raw !== null && raw !== undefined) ups = resolveStored(skey, raw, this.d.heartbeat(skey))
         } catch (err) {
           this.d.logger.error({ skey, error: (err as Error).message }, 'cluster store upstream refused: kept this node\'s')
           if (current[skey]) after[skey] = current[skey]
@@ -233,11 +226,11 @@ export class DynamicWriter {
     const p = this.d.persistence
     if (!p) return undefined
     const plain: Record<string, unknown> = {}
-    for (const [skey, ups] of Object.entries(upstreams)) plain[skey] = { ...ups, heartbeat: undefined }
+    for (const [skey, ups] of Object.entries(upstreams)) plain[skey] = storedForm(ups)
     const snapshot: StateSnapshot = {
       version,
       conf_hash: confHash ?? this.d.store.readConfHash() ?? '',
-      upstreams: JSON.parse(JSON.stringify(plain)) as Record<string, unknown>,
+      upstreams: plain,
       origin: meta.origin,
       deleted: meta.deleted,
     }

@@ -39,6 +39,7 @@ export { parseJsonRefusingKeys, ForbiddenJsonKey, FORBIDDEN_JSON_KEYS } from './
 export * from './persist/index.js'
 export * from './stats/index.js'
 export type { PeerCheck } from './heartbeat/index.js'
+export { upstreamTlsOptions, type UpstreamTlsInput } from './tls.js'
 export { OPTIONAL_PACKAGES, isInstalled, requirePackage, type OptionalPackage } from './optional-deps.js'
 export * from './clients/index.js'
 export * from './cluster/index.js'

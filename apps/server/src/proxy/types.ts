@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Server } from 'node:net'
-import type { AttemptContext, Logger, ReadyOkOptions } from '@checkups/core'
+import type { AttemptContext, Logger, ReadyOkOptions, UpstreamTlsInput } from '@checkups/core'
 
 /** The part of @checkups/core's Checkups the data path calls. */
 export interface ProxyCheckups {
@@ -26,13 +26,7 @@ export interface ProxyCheckups {
 }
 
 /** An upstream's `tls` section (file paths). */
-export interface UpstreamTlsConfig {
-  readonly servername?: string | null
-  readonly ca?: string | null
-  readonly cert?: string | null
-  readonly key?: string | null
-  readonly reject_unauthorized?: boolean | null
-}
+export type UpstreamTlsConfig = UpstreamTlsInput
 
 /** The proxy logs in the one logger shape of every package (core's `Logger`: pino's order). */
 export type ProxyLogger = Logger

@@ -7,11 +7,9 @@
  * over TLS with its `tls` settings (CA, client certificate, SNI name, verification), so a
  * peer whose certificate the proxy would refuse is not reported ok.
  */
-import { readFileSync } from 'node:fs'
-import { isIP } from 'node:net'
-import type { ConnectionOptions } from 'node:tls'
 import type { ResolvedHttpOpts, ResolvedUpstreamTls } from '../../config/types.js'
 import type { ProbeResult } from '../contract.js'
+import { upstreamTlsOptions } from '../../tls.js'
 import { err, ok } from './result.js'
 import { exchange, type OnConnected } from './socket.js'
 
@@ -25,20 +23,14 @@ export function judgeStatusLine(line: string, statuses: ResolvedHttpOpts['status
   return statuses[m[1] as string] === false ? err('bad status code') : ok()
 }
 
-/** TLS connect options of an https upstream (files read on each probe: a few per round). */
-export function probeTls(t: ResolvedUpstreamTls | null, host: string): ConnectionOptions {
-  const o: ConnectionOptions = { rejectUnauthorized: t?.reject_unauthorized !== false }
-  if (t?.ca) o.ca = readFileSync(t.ca)
-  if (t?.cert) o.cert = readFileSync(t.cert)
-  if (t?.key) o.key = readFileSync(t.key)
-  const name = t?.servername ?? (isIP(host) === 0 ? host : undefined)
-  if (name) o.servername = name
-  return o
-}
-
-export async function probeHttp(host: string, port: number, timeoutMs: number, opts: ResolvedHttpOpts | null, secure?: { scheme: 'http' | 'https'; tls: ResolvedUpstreamTls | null }, onConnected?: OnConnected): Promise<ProbeResult> {
+/**
+ * `secure`: the upstream's scheme and `tls` section, and the hostname `host` was resolved from
+ * (global.dns) — an https peer is verified against that name, not its address.
+ */
+export async function probeHttp(host: string, port: number, timeoutMs: number, opts: ResolvedHttpOpts | null,
+  secure?: { scheme: 'http' | 'https'; tls: ResolvedUpstreamTls | null; resolvedFrom?: string | undefined }, onConnected?: OnConnected): Promise<ProbeResult> {
   try {
-    const tls = secure?.scheme === 'https' ? probeTls(secure.tls, host) : undefined
+    const tls = secure?.scheme === 'https' ? upstreamTlsOptions(secure.tls, host, secure.resolvedFrom) : undefined
     const line = await exchange(host, port, timeoutMs, opts?.query ?? null, tls, onConnected)
     return line === null ? ok() : judgeStatusLine(line, opts?.statuses ?? null)
   } catch (e) {

@@ -17,15 +17,6 @@ import { probeMysql } from './mysql.js'
 import { probeRedis } from './redis.js'
 import type { OnConnected } from './socket.js'
 
-/** An https peer resolved from a hostname (global.dns) is verified against that name, not its address. */
-function withServername(ups: ResolvedUpstream, host: string): Pick<ResolvedUpstream, 'scheme' | 'tls'> {
-  if (ups.scheme !== 'https' || ups.tls?.servername) return ups
-  const name = dnsNameOf(ups, host)
-  if (name === undefined) return ups
-  const tls = ups.tls ?? { servername: null, ca: null, cert: null, key: null, reject_unauthorized: true }
-  return { scheme: ups.scheme, tls: { ...tls, servername: name } }
-}
-
 export { probeCustom, normaliseCustom } from './custom.js'
 export { probeGeneral } from './general.js'
 export { probeHttp, judgeStatusLine } from './http.js'
@@ -74,7 +65,8 @@ export function runProbe(ups: ResolvedUpstream, custom: HeartbeatFn | undefined,
   const ms = timeoutMs(ups)
   if (custom) return probeCustom(custom, host, port, ups)
   switch (probeKind(ups.typ)) {
-    case 'http': return probeHttp(host, port, ms, ups.http_opts, withServername(ups, host), onConnected)
+    case 'http': return probeHttp(host, port, ms, ups.http_opts,
+      { scheme: ups.scheme, tls: ups.tls, resolvedFrom: ups.scheme === 'https' && !ups.tls?.servername ? dnsNameOf(ups, host) : undefined }, onConnected)
     case 'redis': return probeRedis(host, port, ms)
     case 'mysql': return probeMysql(host, port, ms, ups)
     default: return probeGeneral(host, port, ms, onConnected)

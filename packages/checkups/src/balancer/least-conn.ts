@@ -14,11 +14,10 @@
 import type { PeerLoad } from './load.js'
 import type { Balancer, BalancerPeer } from './types.js'
 import { RoundRobin } from './wrr.js'
-import { PeerWeights } from './weights.js'
 
 export class LeastConn implements Balancer {
   private readonly n: number
-  private readonly w: PeerWeights
+  /** the round-robin's weights in force (one copy: slow start scales them there) */
   private readonly weight: Float64Array
   private readonly loads: readonly (PeerLoad | undefined)[]
   private readonly rr: RoundRobin
@@ -27,10 +26,9 @@ export class LeastConn implements Balancer {
 
   constructor(peers: readonly BalancerPeer[]) {
     this.n = peers.length
-    this.w = new PeerWeights(peers)
-    this.weight = this.w.weight
     this.loads = peers.map((p) => p.load)
     this.rr = new RoundRobin(peers)
+    this.weight = this.rr.weight
     this.ties = new Uint8Array(peers.length)
     this.seen = new Float64Array(peers.length)
   }
@@ -68,7 +66,6 @@ export class LeastConn implements Balancer {
   }
 
   scale(index: number, factor: number): void {
-    this.w.scale(index, factor)
     this.rr.scale(index, factor)
   }
 }

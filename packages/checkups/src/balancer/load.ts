@@ -87,8 +87,10 @@ export class PeerLoad {
     const wc = this.zone.word(this.slot, C.EWMA_US)
     const wt = this.zone.word(this.slot, C.EWMA_MS)
     const last = Number(Atomics.load(a, wt))
-    const decayed = this.cost(now)
-    const next = last === 0 ? latencyMs : stepToward(decayed, latencyMs, 1 - Math.exp(-Math.max(0, now - last) / DECAY_MS))
+    // cost(now) with the same decay factor: one read of each word, one exp
+    const kept = Math.exp(-Math.max(0, now - last) / DECAY_MS)
+    const decayed = (Number(Atomics.load(a, wc)) / 1000) * kept
+    const next = last === 0 ? latencyMs : stepToward(decayed, latencyMs, 1 - kept)
     Atomics.store(a, wc, BigInt(Math.round(Math.max(MIN_COST_MS, next) * 1000)))
     Atomics.store(a, wt, BigInt(Math.trunc(now)))
   }

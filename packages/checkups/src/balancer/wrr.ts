@@ -13,7 +13,8 @@ import { PeerWeights } from './weights.js'
 export class RoundRobin implements Balancer {
   private readonly w: PeerWeights
   private readonly n: number
-  private readonly weight: Float64Array
+  /** the weights in force (slow start scales them in place); least-conn compares with them too */
+  readonly weight: Float64Array
   private readonly ew: Float64Array
   private readonly cw: Float64Array
 

@@ -69,9 +69,8 @@ export class SyncAgent {
   start(): void {
     if (this.#running) return
     const block = this.#opts.blockMs ?? 2000
-    this.#conn = this.#store.duplicate()
     // a blocked XREAD must outlive its BLOCK; a stopped server is noticed after the margin
-    ;(this.#conn.options as { commandTimeout?: number }).commandTimeout = block + 1500
+    this.#conn = this.#store.duplicate({ commandTimeout: block + 1500 })
     this.#running = this.#loop(block)
   }
 
@@ -113,8 +112,9 @@ export class SyncAgent {
     this.#opts.onStatus?.(this.status())
   }
 
-  #applied(v: number): void {
-    this.#set({ applied: v, storeVersion: Math.max(v, this.#status.storeVersion) })
+  /** `v` applied (with `patch`, one status change: one publish) */
+  #applied(v: number, patch: Partial<SyncStatus> = {}): void {
+    this.#set({ ...patch, applied: v, storeVersion: Math.max(v, patch.storeVersion ?? this.#status.storeVersion) })
     for (const w of this.#waiters) if (v >= w.v) w.done(true)
   }
 
@@ -166,8 +166,7 @@ export class SyncAgent {
     await this.#target.applySnapshot(s)
     this.#lastId = s.lastId
     this.#resync = false
-    this.#set({ link: 'up', epoch: s.epoch, resyncs: this.#status.resyncs + 1, lastError: null, storeVersion: s.version })
-    this.#applied(s.version)
+    this.#applied(s.version, { link: 'up', epoch: s.epoch, resyncs: this.#status.resyncs + 1, lastError: null, storeVersion: s.version })
     this.#opts.logger?.info({ version: s.version, upstreams: Object.keys(s.upstreams).length }, 'cluster store snapshot applied')
   }
 

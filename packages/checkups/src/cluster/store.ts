@@ -106,9 +106,10 @@ export function unavailable(err: unknown): CheckupsError {
 }
 
 export function redisOptions(o: ClusterStoreOptions, extra: IORedis.RedisOptions = {}): IORedis.RedisOptions {
+  const commandTimeout = o.commandTimeout ?? 2000
   const common: IORedis.RedisOptions = {
     ...(o.username ? { username: o.username } : {}), ...(o.password ? { password: o.password } : {}),
-    ...(o.tls ? { tls: {} } : {}), commandTimeout: o.commandTimeout ?? 2000, connectTimeout: 2000,
+    ...(o.tls ? { tls: {} } : {}), commandTimeout, connectTimeout: 2000,
     retryStrategy: (n) => Math.min(50 * n, 1000),
     // a command cut off by a lost link is failed, never resent on the next connection: a
     // write answered 503 must not land later, a stale blocking XREAD must not delay the next
@@ -124,7 +125,8 @@ export function redisOptions(o: ClusterStoreOptions, extra: IORedis.RedisOptions
   // times out, long after the sentinels promoted a replica.
   // sentinelCommandTimeout: a sentinel that accepts the connection but never answers (stopped)
   // would otherwise hold every reconnection on its lookup for ever; the next one is asked.
-  return { sentinels: o.redis.sentinels, name: o.redis.name, failoverDetector: true, sentinelCommandTimeout: common.commandTimeout!, ...common }
+  // (The configured timeout, also for a connection whose `extra` lengthens its commands'.)
+  return { sentinels: o.redis.sentinels, name: o.redis.name, failoverDetector: true, sentinelCommandTimeout: commandTimeout, ...common }
 }
 
 /**
@@ -164,9 +166,9 @@ export class ClusterStore {
     this.#redis.defineCommand('ckSeed', { numberOfKeys: 3, lua: SEED })
   }
 
-  /** A second connection with the same settings (the follower blocks on XREAD with it). */
-  duplicate(): IORedis.Redis {
-    const r = link(redisOptions(this.options, { maxRetriesPerRequest: null, enableOfflineQueue: false, connectionName: `checkups-sync:${this.options.namespace ?? 'default'}` }))
+  /** A second connection with the same settings, `extra` on top (the follower blocks on XREAD with it). */
+  duplicate(extra: IORedis.RedisOptions = {}): IORedis.Redis {
+    const r = link(redisOptions(this.options, { maxRetriesPerRequest: null, enableOfflineQueue: false, connectionName: `checkups-sync:${this.options.namespace ?? 'default'}`, ...extra }))
     r.on('error', () => {})
     return r
   }

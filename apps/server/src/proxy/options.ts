@@ -18,7 +18,7 @@ import { ProxyError } from './errors.js'
 export const NEXT_UPSTREAM = ['error', 'timeout', 'http_500', 'http_502', 'http_503', 'http_504', 'http_429', 'non_idempotent', 'off'] as const
 export type NextUpstream = (typeof NEXT_UPSTREAM)[number]
 
-const seconds = (max: number) =>
+export const seconds = (max: number) =>
   z.number({ error: 'must be a number > 0' }).refine((n) => Number.isFinite(n) && n > 0 && n <= max, { error: `must be a number > 0 and <= ${max}` })
 const count = (min: number, max: number) =>
   z.number({ error: `must be an integer ${min}-${max}` }).int({ error: `must be an integer ${min}-${max}` }).min(min, { error: `must be an integer ${min}-${max}` }).max(max, { error: `must be an integer ${min}-${max}` })
@@ -46,7 +46,7 @@ const headerEdits = z
   .default({ set: {}, remove: [] })
 
 /** 1 day: above that a timer would be a bug, not a policy (and Node caps timers at 2^31 ms) */
-const MAX_SECONDS = 86_400
+export const MAX_SECONDS = 86_400
 const MAX_BODY = 2 ** 40
 
 const timeoutsSchema = z
@@ -120,7 +120,8 @@ export interface ProxyLimits {
 /** The proxy keys of the server section (others are ignored here: the app validates them). */
 export const LIMIT_KEYS = Object.keys(limitsSchema.shape) as readonly string[]
 
-function fail(where: string, error: z.ZodError): never {
+/** A config error naming every issue with its dotted path under `where`. */
+export function fail(where: string, error: z.ZodError): never {
   const msgs = error.issues.map((i) => {
     const path = i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')
     return `${where}${path}: ${i.message}`

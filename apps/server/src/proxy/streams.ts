@@ -19,19 +19,19 @@ import { createServer, type Server, type Socket } from 'node:net'
 import type { AttemptContext } from '@checkups/core'
 import { z } from 'zod'
 import { codeOf, ProxyError } from './errors.js'
+import { fail, MAX_SECONDS, seconds } from './options.js'
 import type { ProxyContext } from './types.js'
 import { connectPeer, splice } from './tunnel.js'
 import type { PeerTlsResolver } from './upstream-tls.js'
 
-const seconds = z.number({ error: 'must be a number > 0' }).refine((n) => Number.isFinite(n) && n > 0 && n <= 86_400, { error: 'must be a number > 0 and <= 86400' })
 export const streamSchema = z
   .object({
     listen: z.union([z.string(), z.number()], { error: 'must be HOST:PORT' }),
     upstream: z.string({ error: 'must be a non-empty string' }).min(1, { error: 'must be a non-empty string' }),
-    connect_timeout: seconds.optional(),
-    idle_timeout: seconds.default(600),
+    connect_timeout: seconds(MAX_SECONDS).optional(),
+    idle_timeout: seconds(MAX_SECONDS).default(600),
     try: z.number().int().min(1).max(1000).optional(),
-    try_timeout: seconds.optional(),
+    try_timeout: seconds(MAX_SECONDS).optional(),
   }, { error: 'must be an object { listen, upstream, ... }' })
   .strict()
 export type StreamOptions = z.output<typeof streamSchema>
@@ -41,10 +41,7 @@ export function parseStreams(raw: unknown): StreamOptions[] {
   if (!Array.isArray(raw)) throw new ProxyError('PRX_ERR_INVALID_CONFIG', 'server.streams: must be an array')
   return raw.map((s, i) => {
     const r = streamSchema.safeParse(s)
-    if (!r.success) {
-      const msgs = r.error.issues.map((x) => `server.streams[${i}]${x.path.map((p) => `.${String(p)}`).join('')}: ${x.message}`)
-      throw new ProxyError('PRX_ERR_INVALID_CONFIG', msgs.join('; '))
-    }
+    if (!r.success) fail(`server.streams[${i}]`, r.error)
     return r.data
   })
 }

@@ -130,8 +130,14 @@ function peerStatus(inp: StatusInput, skey: string, s: ResolvedServer, hbOn: boo
     out.passive = { status: err ? 'err' : 'ok', count: p.count, since: p.since / 1000 }
   }
   loadFields(inp, skey, ups, s, out)
-  if (s.dns_name !== undefined && inp.dnsOf !== undefined) out.dns = inp.dnsOf(s.dns_name)
+  if (s.dns_name !== undefined && inp.dnsOf !== undefined) out.dns = dnsOfPeer(inp, s.dns_name)
   return out
+}
+
+/** A resolved peer's `dns`: from the names' records read once for the status, else read now. */
+function dnsOfPeer(inp: StatusInput, name: string): DnsView {
+  const d = inp.dns?.[name]
+  return d === undefined ? inp.dnsOf!(name) : { name: d.name, addresses: [...d.addresses], age: d.age, stale: d.stale }
 }
 
 function upstreamStatus(inp: StatusInput, skey: string, ups: ResolvedUpstream): Status[`cls:${string}`] {

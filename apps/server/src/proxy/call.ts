@@ -123,7 +123,7 @@ export class ProxyCall implements ExchangeOwner {
   async run(): Promise<void> {
     try {
       const p = this.#route.policy
-      const out = await this.#deps.checkups.readyOk<Outcome | false>(this.#route.upstream, this.#attempt, { request: this.#req, ...p.tryOptions })
+      const out = await this.#deps.checkups.readyOk<Outcome | false>(this.#route.upstream, this.#attempt, { ...p.tryOptions, request: this.#req })
       if (out === false) throw new Error('unreachable: a failing value is never accepted')
       this.#finish(out === STOP ? undefined : out, out === STOP ? this.#stopReason() : undefined)
     } catch (err) {

@@ -91,7 +91,7 @@ async function runUpgrade(deps: HandlerDeps, tlsOf: PeerTlsResolver, route: Rout
       },
     )
   }
-  const opts = { request: req, ...p.tryOptions }
+  const opts = { ...p.tryOptions, request: req }
   let failure: unknown
   try {
     await deps.checkups.readyOk(route.upstream, attempt, opts)

@@ -209,4 +209,29 @@ describe('TTL bounds (fake clock, real lookups)', () => {
       await dns.start()
     }
   })
+
+  it('a config zone with no room for a record: logged, and the name is looked up again at its next_at, not at once', async () => {
+    dns.set('full.test', ['127.0.0.2'], 1)
+    const clock = fakeClock()
+    const zone = SharedDict.create(1 << 16)
+    // fill the zone: no room is left for a record (safeSet never evicts)
+    let i = 0
+    for (const size of [4096, 512, 64, 8, 1]) while (zone.safeSet(`fill:${i++}`, new Uint8Array(size)).ok) { /* until full */ }
+    const errors: string[] = []
+    const r = new DnsRefresher({ config: zone, clock, logger: { info() {}, warn() {}, error: (_f: unknown, msg: string) => void errors.push(msg) },
+      settings: { resolver: dns.resolver, min_ttl: 30, max_ttl: 60 }, names: () => ['full.test'] })
+    const base = dns.count('full.test')
+    await r.refresh()
+    expect(zone.get(KEY.dns('full.test'))).toBeUndefined()
+    expect(errors).toContain('dns: no room in the config zone for a record')
+    const once = dns.count('full.test')
+    expect(once - base).toBe(2) // A + AAAA
+    await r.refresh()
+    clock.advance(29_999)
+    await r.refresh()
+    expect(dns.count('full.test')).toBe(once)
+    clock.advance(1)
+    await r.refresh()
+    expect(dns.count('full.test')).toBe(once + 2)
+  })
 })

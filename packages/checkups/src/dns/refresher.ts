@@ -16,6 +16,8 @@
  *   never otherwise (views compare addresses, not ages).
  * - Records of names no upstream uses any more are removed at the end of a pass.
  * - Lookups run at most CONCURRENCY at a time; the pass awaits them all.
+ * - A record the config zone has no room for is logged and its `next_at` kept here: the name
+ *   is looked up again then, not at once (no back-to-back lookups while the zone is full).
  */
 import type { Clock } from '../clock.js'
 import type { ResolvedDns } from '../config/types.js'
@@ -49,6 +51,8 @@ export class DnsRefresher {
   private active = false
   /** set by stop(): a pass still in flight then writes nothing more */
   private halted = false
+  /** `next_at` of the records that could not be stored (a full config zone) */
+  private readonly unstored = new Map<string, number>()
   private readonly lookup: LookupFn
   private readonly limiter: LogLimiter
 
@@ -95,14 +99,19 @@ export class DnsRefresher {
   private delay(): number {
     const now = this.o.clock.now()
     let next = now + POLL_MS
-    for (const n of this.o.names()) next = Math.min(next, readDns(this.o.config, n)?.next_at ?? now)
+    for (const n of this.o.names()) next = Math.min(next, this.nextAt(n) ?? now)
     return Math.max(0, next - now)
+  }
+
+  /** when `name` is due: its stored record's `next_at`, or that of the one the zone had no room for */
+  private nextAt(name: string): number | undefined {
+    return this.unstored.get(name) ?? readDns(this.o.config, name)?.next_at
   }
 
   private async pass(force: boolean): Promise<void> {
     const names = this.o.names()
     const now = this.o.clock.now()
-    const due = names.filter((n) => force || (readDns(this.o.config, n)?.next_at ?? 0) <= now)
+    const due = names.filter((n) => force || (this.nextAt(n) ?? 0) <= now)
     for (let i = 0; i < due.length; i += CONCURRENCY) {
       await Promise.all(due.slice(i, i + CONCURRENCY).map((n) => this.resolveOne(n)))
     }
@@ -132,9 +141,11 @@ export class DnsRefresher {
     }
     if (this.halted) return
     if (!writeDns(this.o.config, rec)) {
+      this.unstored.set(name, rec.next_at)
       this.limiter.error(this.o.logger, 'dns: no room in the config zone for a record', { name, zone: 'config' })
       return
     }
+    this.unstored.delete(name)
     if (prev === undefined || prev.addresses.join(',') !== rec.addresses.join(',')) {
       if (prev !== undefined && rec.addresses.length > 0) this.o.logger.info({ name, addresses: rec.addresses, was: prev.addresses }, 'dns: addresses changed')
       this.o.config.addSlot(SLOT.CONFIG_DNS_VERSION, 1)
@@ -144,6 +155,7 @@ export class DnsRefresher {
   private prune(names: readonly string[]): void {
     if (this.halted) return
     const keep = new Set(names)
+    for (const n of this.unstored.keys()) if (!keep.has(n)) this.unstored.delete(n)
     const published = readDnsNames(this.o.config)
     for (const n of published) if (!keep.has(n)) this.o.config.delete(KEY.dns(n))
     if (published.length !== keep.size || published.some((n) => !keep.has(n))) writeDnsNames(this.o.config, [...keep].sort())

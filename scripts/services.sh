@@ -50,6 +50,17 @@ find_bin() { # first of the given program names found on PATH or in sbin dirs
   return 1
 }
 
+# apt-get with up to 3 tries, 10 s apart: a fresh machine's first apt run may meet a mirror
+# or lock hiccup, which should not fail the suite
+apt_retry() {
+  local try
+  for try in 1 2 3; do
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get "$@" && return 0
+    [ $try = 3 ] || { log "apt-get $1 failed (try $try of 3); again in 10 s"; sleep 10; }
+  done
+  return 1
+}
+
 install_missing() {
   local need=()
   { find_bin redis-server >/dev/null && find_bin redis-cli >/dev/null; } || need+=(redis-server redis-tools)
@@ -65,8 +76,8 @@ install_missing() {
   if [ ! -e "$policy" ]; then
     as_root sh -c "printf '#!/bin/sh\nexit 101\n' > $policy && chmod +x $policy"; added=1
   fi
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  apt_retry update -qq || die "apt-get update failed 3 times"
+  apt_retry install -y -qq --no-install-recommends "${need[@]}" >/dev/null || die "apt-get install ${need[*]} failed 3 times"
   [ $added = 1 ] && as_root rm -f "$policy"
   return 0
 }

@@ -108,6 +108,8 @@ describe('chaos', () => {
     await sleep(1000)
     await server.waitReady()
 
+    console.log(`[chaos] ${Date.now() - t0} ms: ${epochs.length} kills, windows ms ${epochs.map((e) => e.to - e.from).join(' ')}; ` +
+      `${reloads.length} reloads; ${ok} answered, ${failures.length} failed; ${acked.size} PUTs acknowledged`)
     expect(epochs.length).toBeGreaterThanOrEqual(2)
     expect(acked.size).toBeGreaterThan(10)
     expect(ok).toBeGreaterThan(20)

@@ -18,23 +18,17 @@ as_root() {
   fi
 }
 
-# apt-get with up to 3 tries, 10 s apart (a fresh machine's first apt run may hit a hiccup)
-apt_retry() {
-  local try
-  for try in 1 2 3; do
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get "$@" >&2 && return 0
-    [ $try = 3 ] || { echo "[chromium] apt-get $1 failed (try $try of 3); again in 10 s" >&2; sleep 10; }
-  done
-  return 1
-}
+APT_LOG_PREFIX="[chromium]"
+# shellcheck source=lib/apt-retry.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/apt-retry.sh"
 
 if [ ! -x "$BIN" ]; then
   exec 9>"$LOCK"
   flock 9
   if [ ! -x "$BIN" ]; then
     echo "[chromium] installing Debian's chromium (apt-get)" >&2
-    apt_retry update -qq || { echo "[chromium] apt-get update failed 3 times" >&2; exit 1; }
-    apt_retry install -y -qq --no-install-recommends chromium || { echo "[chromium] apt-get install chromium failed 3 times" >&2; exit 1; }
+    apt_retry update -qq >&2 || { echo "[chromium] apt-get update failed 3 times" >&2; exit 1; }
+    apt_retry install -y -qq --no-install-recommends chromium >&2 || { echo "[chromium] apt-get install chromium failed 3 times" >&2; exit 1; }
   fi
 fi
 [ -x "$BIN" ] || { echo "[chromium] $BIN missing after install" >&2; exit 1; }

@@ -50,16 +50,9 @@ find_bin() { # first of the given program names found on PATH or in sbin dirs
   return 1
 }
 
-# apt-get with up to 3 tries, 10 s apart: a fresh machine's first apt run may meet a mirror
-# or lock hiccup, which should not fail the suite
-apt_retry() {
-  local try
-  for try in 1 2 3; do
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get "$@" && return 0
-    [ $try = 3 ] || { log "apt-get $1 failed (try $try of 3); again in 10 s"; sleep 10; }
-  done
-  return 1
-}
+APT_LOG_PREFIX="[services]"
+# shellcheck source=lib/apt-retry.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/apt-retry.sh"
 
 install_missing() {
   local need=()

@@ -69,7 +69,8 @@ describe('chaos', () => {
         return []
       }
     }
-    const readyTable = async () => (await table()).filter((w) => (w.state ?? 'ready') === 'ready')
+    const isReady = (w: { state?: string }) => (w.state ?? 'ready') === 'ready'
+    const readyTable = async () => (await table()).filter(isReady)
     const killer = async (): Promise<void> => {
       while (running()) {
         await sleep(1500)
@@ -87,9 +88,8 @@ describe('chaos', () => {
         // again with another one (bounded wait)
         for (let i = 0; i < 200; i++) {
           const all = await table()
-          const now = all.filter((w) => (w.state ?? 'ready') === 'ready')
-          if (all.length > 0 && !all.some((w) => w.pid === victim.pid) &&
-            now.some((w) => w.id === victim.id && w.pid !== victim.pid) && now.length >= 3) break
+          const now = all.filter(isReady)
+          if (!all.some((w) => w.pid === victim.pid) && now.some((w) => w.id === victim.id && w.pid !== victim.pid) && now.length >= 3) break
           await sleep(50)
         }
         for (const w of await readyTable()) server.trackPid(w.pid)
